@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = "CRM"
+
+    def ready(self):
+        from crm.roles import sync_roles
+
+        post_migrate.connect(sync_roles, sender=self)

@@ -1,0 +1,1 @@
+"""Project-wide tables go here; the module also makes post_migrate reach CrmConfig (roles)."""

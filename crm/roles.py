@@ -1,0 +1,63 @@
+"""Roles are Django groups. This module is the one place their permissions are set.
+
+`sync_roles` runs after every migrate (and test-database flush), so the groups
+always match this table; re-running it changes nothing.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    SERVICE = "Service"
+    SALES = "Sales"
+    MARKETING = "Marketing"
+    MANAGER = "Manager"
+    ADMIN = "Admin"
+
+
+CUSTOMER_READ = ["customers.view_customer", "customers.view_tag", "customers.view_tier"]
+CUSTOMER_WRITE = ["customers.add_customer", "customers.change_customer"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Front desk: find anyone, fix their details, log contact.
+    Role.SERVICE: CUSTOMER_READ
+    + CUSTOMER_WRITE
+    + ["customers.view_all_customers", "customers.view_contact_details"],
+    # Own book of customers only (no view_all_customers).
+    Role.SALES: CUSTOMER_READ + CUSTOMER_WRITE + ["customers.view_contact_details"],
+    # Segments and campaigns across everyone, but phone and e-mail stay masked.
+    Role.MARKETING: CUSTOMER_READ + ["customers.view_all_customers"],
+    Role.MANAGER: CUSTOMER_READ
+    + CUSTOMER_WRITE
+    + [
+        "customers.view_all_customers",
+        "customers.view_contact_details",
+        "customers.export_customers",
+        "customers.add_tag",
+        "customers.change_tag",
+    ],
+}
+
+ADMIN_APPS = {"auth", "customers", "interactions", "marketing", "analytics", "django_celery_beat", "crm"}
+
+
+def sync_roles(*, using: str = "default", apps=global_apps, **kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    # Permissions of apps migrated after this one do not exist yet when our
+    # post_migrate handler fires; creating them here is idempotent.
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = []
+        for name in perm_names:
+            app_label, codename = name.split(".")
+            wanted.append(Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+    admin, _ = Group.objects.using(using).get_or_create(name=Role.ADMIN)
+    admin.permissions.set(Permission.objects.using(using).filter(content_type__app_label__in=ADMIN_APPS))

@@ -1,0 +1,8 @@
+"""Tests: English UI by default, fast hashing, Celery never eager unless a test asks."""
+
+from .base import *  # noqa: F403
+
+LANGUAGE_CODE = "en"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False

@@ -1,0 +1,49 @@
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.utils.formats import number_format
+
+from crm.lib import crm_number as crm_number_lib
+from crm.lib.masking import mask_email, mask_phone
+from crm.lib.phone import display_phone
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
+
+
+@register.filter
+def crm_number(value) -> str:
+    return crm_number_lib.format_number(value) if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def phone(context, value: str) -> str:
+    """The phone as the viewer may see it: formatted, or masked without the permission."""
+    if not value:
+        return ""
+    if context["perms"]["customers"]["view_contact_details"]:
+        return display_phone(value)
+    return mask_phone(value)
+
+
+@register.simple_tag(takes_context=True)
+def email(context, value: str) -> str:
+    if not value:
+        return ""
+    if context["perms"]["customers"]["view_contact_details"]:
+        return value
+    return mask_email(value)
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """Amount with the currency symbol and the active language's grouping: ¥12,345.60."""
+    if value in (None, ""):
+        return ""
+    currency = currency or settings.CRM_CURRENCY
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return f"{symbol}{amount}"
+

@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from customers import services
+from customers.models import AuditEvent, Category, ConsentEvent, Customer, Tag, Tier
+
+
+class ConsentEventInline(admin.TabularInline):
+    model = ConsentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["channel", "granted", "method", "note", "recorded_by", "at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["crm_number", "name", "mobile", "email", "tier", "province", "city", "owner", "registered_on"]
+    list_filter = ["tier", "source", "gender", "email_opt_in", "sms_opt_in", "province", "tags"]
+    search_fields = ["=crm_number", "=legacy_number", "name", "mobile", "email"]
+    readonly_fields = ["crm_number", "points_balance", "email_opt_in", "sms_opt_in", "created_at", "updated_at"]
+    autocomplete_fields = ["owner"]
+    list_select_related = ["tier", "owner"]
+    filter_horizontal = ["tags", "preferred_categories"]
+    inlines = [ConsentEventInline]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f not in ("tags", "preferred_categories")}
+        if change:
+            services.customer_update(customer=obj, actor=request.user, **fields)
+        else:
+            created = services.customer_create(actor=request.user, **fields)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # M2M go through the service too, so the audit trail sees tag changes.
+        services.customer_update(
+            customer=form.instance,
+            actor=request.user,
+            tags=form.cleaned_data.get("tags", []),
+            preferred_categories=form.cleaned_data.get("preferred_categories", []),
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "min_spend", "points_multiplier"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(admin.ModelAdmin):
+    list_display = ["customer", "channel", "granted", "method", "recorded_by", "at"]
+    list_filter = ["channel", "granted", "method"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer", "recorded_by"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "customer"]
+    list_filter = ["action"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["actor", "customer"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

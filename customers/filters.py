@@ -1,0 +1,57 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django.utils.dates import MONTHS
+
+from customers.models import Customer, Source, Tag, Tier
+from customers.selectors import customer_search_q
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    tier = django_filters.ModelChoiceFilter(queryset=Tier.objects.all(), label=_("Tier"))
+    province = django_filters.CharFilter(label=_("Province"))
+    city = django_filters.CharFilter(label=_("City"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.none(), label=_("Owner"))
+    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("Tag"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    birthday_month = django_filters.ChoiceFilter(
+        field_name="birthday", lookup_expr="month", choices=sorted(MONTHS.items()), label=_("Birthday month")
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("crm_number", "crm_number"),
+            ("name", "name"),
+            ("registered_on", "registered_on"),
+            ("points_balance", "points_balance"),
+            ("birthday", "birthday"),
+        ),
+        field_labels={
+            "crm_number": _("CRM number"),
+            "name": _("Name"),
+            "registered_on": _("Registration date"),
+            "points_balance": _("Points"),
+            "birthday": _("Birthday"),
+        },
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.has_perm("customers.view_all_customers"):
+            self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        else:
+            del self.filters["owner"]
+        for f in self.form.fields.values():
+            if isinstance(f.widget, forms.Select):
+                f.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                f.widget.attrs["class"] = "form-control form-control-sm"
+
+    def search(self, queryset, name, value):
+        return queryset.filter(customer_search_q(value)) if value.strip() else queryset

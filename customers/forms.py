@@ -1,0 +1,90 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from customers.selectors import customer_duplicates
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "gender",
+            "birthday",
+            "mobile",
+            "email",
+            "occupation",
+            "company",
+            "province",
+            "city",
+            "address",
+            "source",
+            "registered_on",
+            "owner",
+            "tier",
+            "tags",
+            "preferred_categories",
+            "legacy_number",
+            "email_opt_in",
+            "sms_opt_in",
+            "notes",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "tags": forms.CheckboxSelectMultiple,
+            "preferred_categories": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.has_perm("customers.view_all_customers"):
+            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        else:
+            # Staff who only see their own book can only put customers in it.
+            del self.fields["owner"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Profile"),
+                Row(Column("name", css_class="col-md-6"), Column("gender", css_class="col-6 col-md-3"),
+                    Column("birthday", css_class="col-6 col-md-3")),
+                Row(Column("mobile", css_class="col-md-6"), Column("email", css_class="col-md-6")),
+                Row(Column("occupation", css_class="col-md-6"), Column("company", css_class="col-md-6")),
+                Row(Column("province", css_class="col-6 col-md-3"), Column("city", css_class="col-6 col-md-3"),
+                    Column("address", css_class="col-md-6")),
+            ),
+            Fieldset(
+                _("Membership"),
+                Row(Column("source", css_class="col-md-4"), Column("registered_on", css_class="col-md-4"),
+                    Column("legacy_number", css_class="col-md-4")),
+                Row(*[Column(f, css_class="col-md-6") for f in ("owner", "tier") if f in self.fields]),
+                Row(Column("tags", css_class="col-md-6"), Column("preferred_categories", css_class="col-md-6")),
+            ),
+            Fieldset(_("Consent"), Row(Column("email_opt_in"), Column("sms_opt_in"))),
+            "notes",
+        )
+        self.helper.add_input(Submit("save", _("Save")))
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if "owner" not in self.fields and self.instance.pk is None:
+            data["owner"] = self.user
+        return data
+
+    def duplicates(self):
+        """Existing customers that made this form fail, for links on the page."""
+        if not self.is_bound or "mobile" not in self.errors and "email" not in self.errors:
+            return []
+        found = customer_duplicates(
+            mobile=self.instance.mobile, email=self.instance.email or "", exclude_pk=self.instance.pk
+        )
+        return list({c.pk: c for _, c in found}.values())

@@ -1,0 +1,245 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import ExtractMonth, Upper
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib import crm_number
+from crm.lib.phone import normalize_phone
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "unknown", _("Not given")
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    STORE = "store", _("Store")
+    WEBSITE = "website", _("Website")
+    APP = "app", _("App")
+    WECHAT = "wechat", _("WeChat mini-program")
+    REFERRAL = "referral", _("Referral")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    OTHER = "other", _("Other")
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class ConsentMethod(models.TextChoices):
+    FORM = "form", _("Staff form")
+    SIGNUP = "signup", _("Sign-up form")
+    PAPER = "paper", _("Signed paper form")
+    VERBAL = "verbal", _("Verbal, recorded by staff")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+
+
+class Tier(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("Higher is better."))
+    min_spend = models.DecimalField(_("minimum spend"), max_digits=12, decimal_places=2, default=0)
+    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
+    benefits = models.TextField(_("benefits"), blank=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    """A product category, so customers can say what they like before they buy."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    crm_number = models.BigIntegerField(
+        _("CRM number"),
+        unique=True,
+        editable=False,
+        # Issued by the database (sequence + Damm check digit), so bulk inserts
+        # and concurrent creation get numbers without a race.
+        db_default=models.Func(function="crm_next_number", output_field=models.BigIntegerField()),
+    )
+    legacy_number = models.CharField(
+        _("legacy member number"), max_length=40, unique=True, null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender, default=Gender.UNKNOWN)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    mobile = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=150, blank=True)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    source = models.CharField(_("source channel"), max_length=20, choices=Source, default=Source.STORE)
+    registered_on = models.DateField(_("registration date"), default=timezone.localdate)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+    tier = models.ForeignKey(Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True)
+    points_balance = models.IntegerField(_("points balance"), default=0, editable=False)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    preferred_categories = models.ManyToManyField(
+        Category, verbose_name=_("preferred product categories"), blank=True, related_name="customers"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    email_opt_in = models.BooleanField(_("e-mail consent"), default=False)
+    sms_opt_in = models.BooleanField(_("SMS consent"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-crm_number"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("view_all_customers", _("Can see customers of every owner")),
+            ("view_contact_details", _("Can see unmasked phone numbers and e-mails")),
+            ("export_customers", _("Can export customer lists")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mobile"],
+                condition=~models.Q(mobile=""),
+                name="customer_mobile_unique",
+                violation_error_message=_("A customer with this mobile phone already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(email=""),
+                name="customer_email_unique",
+                violation_error_message=_("A customer with this e-mail already exists."),
+            ),
+            models.CheckConstraint(condition=models.Q(points_balance__gte=0), name="customer_points_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-crm_number"], name="customer_owner_idx"),
+            models.Index(fields=["tier"], name="customer_tier_idx"),
+            models.Index(fields=["province", "city"], name="customer_region_idx"),
+            models.Index(fields=["source"], name="customer_source_idx"),
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["registered_on"], name="customer_registered_idx"),
+            models.Index(ExtractMonth("birthday"), name="customer_birth_month_idx"),
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.crm_number_display})"
+
+    @property
+    def crm_number_display(self) -> str:
+        return crm_number.format_number(self.crm_number) if isinstance(self.crm_number, int) else ""
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.crm_number])
+
+    def clean(self):
+        from customers.selectors import customer_duplicates
+
+        errors = {}
+        try:
+            self.mobile = normalize_phone(self.mobile)
+        except ValidationError as e:
+            errors["mobile"] = e.messages
+        self.email = (self.email or "").strip().lower()
+        self.legacy_number = (self.legacy_number or "").strip() or None
+        if self.birthday and self.birthday > timezone.localdate():
+            errors["birthday"] = [_("The birthday cannot be in the future.")]
+        if "mobile" not in errors:
+            for field, other in customer_duplicates(mobile=self.mobile, email=self.email, exclude_pk=self.pk):
+                errors.setdefault(field, []).append(
+                    _("Customer %(crm)s (%(name)s) already has this %(field)s.")
+                    % {"crm": other.crm_number_display, "name": other.name, "field": self._meta.get_field(field).verbose_name}
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ConsentEvent(models.Model):
+    """History of consent per channel: every grant and withdrawal, when and how."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel)
+    granted = models.BooleanField(_("granted"))
+    method = models.CharField(_("how"), max_length=20, choices=ConsentMethod)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="consent_customer_idx")]
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.channel} {'+' if self.granted else '-'} {self.at:%Y-%m-%d}"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    EXPORT = "export", _("Exported")
+    MERGE = "merge", _("Merged")
+    ERASE = "erase", _("Erased")
+
+
+class AuditEvent(models.Model):
+    """Who viewed, changed, exported, merged or erased which customer."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    action = models.CharField(_("action"), max_length=10, choices=AuditAction)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="audit_customer_idx")]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"{self.actor} {self.action} {self.customer_id}"

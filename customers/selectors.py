@@ -1,0 +1,78 @@
+"""Reads of customers shared by pages, jobs and the API."""
+
+import re
+from collections.abc import Iterator
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from crm.lib import crm_number
+from customers.models import Customer
+
+
+def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
+    """Everyone for users granted all customers, otherwise the ones they own."""
+    qs = Customer.objects.all()
+    if not user.has_perm("customers.view_all_customers"):
+        qs = qs.filter(owner=user)
+    return qs
+
+
+def customer_list(*, user: AbstractBaseUser) -> QuerySet[Customer]:
+    return customers_visible_to(user).select_related("tier", "owner").prefetch_related("tags")
+
+
+def customer_search_q(text: str) -> Q:
+    """Match a CRM number, legacy number, phone, e-mail or part of the name."""
+    text = text.strip()
+    q = Q(name__icontains=text) | Q(legacy_number=text)
+    try:
+        number = crm_number.parse(text)
+    except crm_number.InvalidCrmNumber:
+        number = None
+    if number is not None:
+        q |= Q(crm_number=number)
+    digits = re.sub(r"[\s\-+()]", "", text)
+    if digits.isdigit() and len(digits) >= 4:
+        q |= Q(mobile__contains=digits)
+    if "@" in text or (len(text) >= 3 and text.isascii()):
+        q |= Q(email__icontains=text)
+    return q
+
+
+def customer_by_number(*, text: str, queryset: QuerySet[Customer]) -> Customer | None:
+    """The customer a lookup box entry names: CRM number (any separators) or legacy number.
+
+    Raises crm_number.InvalidCrmNumber when the text is a CRM number with a wrong check digit
+    and no legacy number matches it either.
+    """
+    text = text.strip()
+    try:
+        number = crm_number.parse(text)
+        error = None
+    except crm_number.InvalidCrmNumber as e:
+        number, error = None, e
+    if number is not None:
+        found = queryset.filter(crm_number=number).first()
+        if found:
+            return found
+    found = queryset.filter(legacy_number=text).first() if text else None
+    if found is None and error is not None:
+        raise error
+    return found
+
+
+def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = None) -> Iterator[tuple[str, Customer]]:
+    """(field, other customer) for each other customer sharing this phone or e-mail."""
+    q = Q()
+    if mobile:
+        q |= Q(mobile=mobile)
+    if email:
+        q |= Q(email=email.lower())
+    if not q:
+        return
+    for other in Customer.objects.filter(q).exclude(pk=exclude_pk).only("pk", "crm_number", "name", "mobile", "email"):
+        if mobile and other.mobile == mobile:
+            yield "mobile", other
+        if email and other.email == email.lower():
+            yield "email", other

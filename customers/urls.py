@@ -1,0 +1,13 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list_view, name="list"),
+    path("new/", views.customer_create_view, name="create"),
+    path("lookup/", views.customer_lookup_view, name="lookup"),
+    path("<int:number>/", views.customer_detail_view, name="detail"),
+    path("<int:number>/edit/", views.customer_edit_view, name="edit"),
+]

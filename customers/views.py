@@ -1,0 +1,99 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm.lib import crm_number
+from customers import services
+from customers.access import get_customer_for_user
+from customers.filters import CustomerFilter
+from customers.forms import CustomerForm
+from customers.models import AuditAction
+from customers.selectors import customer_by_number, customer_list, customers_visible_to
+
+PAGE_SIZE = 25
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_list_view(request: HttpRequest) -> HttpResponse:
+    filterset = CustomerFilter(request.GET, queryset=customer_list(user=request.user), user=request.user)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    template = "customers/customer_list.html"
+    if request.headers.get("HX-Request"):
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_lookup_view(request: HttpRequest) -> HttpResponse:
+    """The top-bar box: a CRM number or legacy number opens the customer, anything else searches."""
+    text = request.GET.get("q", "").strip()
+    if not text:
+        return redirect("customers:list")
+    try:
+        customer = customer_by_number(text=text, queryset=customers_visible_to(request.user))
+    except crm_number.InvalidCrmNumber:
+        messages.error(
+            request,
+            _("%(number)s is not a valid CRM number: the check digit does not match. Please check for a typo.")
+            % {"number": text},
+        )
+        return redirect("customers:list")
+    if customer is not None:
+        return redirect(customer)
+    if crm_number.normalize(text):
+        messages.warning(request, _("No customer with CRM number %(number)s.") % {"number": text})
+    return redirect(reverse("customers:list") + "?" + urlencode({"q": text}))
+
+
+@require_GET
+def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, number)
+    services.audit_record(actor=request.user, customer=customer, action=AuditAction.VIEW)
+    context = {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "categories": list(customer.preferred_categories.all()),
+        "consent_events": list(customer.consent_events.select_related("recorded_by")[:10]),
+        "can_edit": _can_edit(request.user),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.add_customer", raise_exception=True)
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        customer = services.customer_create(actor=request.user, **form.service_kwargs())
+        messages.success(
+            request, _("Customer %(name)s created with CRM number %(number)s.")
+            % {"name": customer.name, "number": customer.crm_number_display},
+        )
+        return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request: HttpRequest, number: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, number, write=True)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.customer_update(customer=customer, actor=request.user, **form.service_kwargs())
+        messages.success(request, _("Changes saved."))
+        return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+def _can_edit(user) -> bool:
+    return user.has_perm("customers.change_customer")
