@@ -1,0 +1,82 @@
+"""Fixtures shared by every app's tests: a user per role, an outsider, logged-in clients."""
+
+import pytest
+from django.test import Client
+
+from crm.roles import Role
+from customers.tests.factories import UserFactory
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str | None = None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def service_user(make_user):
+    return make_user(Role.SERVICE, username="service")
+
+
+@pytest.fixture
+def sales_user(make_user):
+    return make_user(Role.SALES, username="sales")
+
+
+@pytest.fixture
+def other_sales_user(make_user):
+    return make_user(Role.SALES, username="sales2")
+
+
+@pytest.fixture
+def marketing_user(make_user):
+    return make_user(Role.MARKETING, username="marketing")
+
+
+@pytest.fixture
+def manager_user(make_user):
+    return make_user(Role.MANAGER, username="manager")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(make_user):
+    """Logged in, but in no role."""
+    return make_user(None, username="outsider")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def service_client(service_user):
+    return _client_for(service_user)
+
+
+@pytest.fixture
+def sales_client(sales_user):
+    return _client_for(sales_user)
+
+
+@pytest.fixture
+def marketing_client(marketing_user):
+    return _client_for(marketing_user)
+
+
+@pytest.fixture
+def manager_client(manager_user):
+    return _client_for(manager_user)
+
+
+@pytest.fixture
+def login_as():
+    return _client_for
