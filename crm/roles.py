@@ -22,9 +22,7 @@ CUSTOMER_WRITE = ["customers.add_customer", "customers.change_customer"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact.
-    Role.SERVICE: CUSTOMER_READ
-    + CUSTOMER_WRITE
-    + ["customers.view_all_customers", "customers.view_contact_details"],
+    Role.SERVICE: CUSTOMER_READ + CUSTOMER_WRITE + ["customers.view_all_customers", "customers.view_contact_details"],
     # Own book of customers only (no view_all_customers).
     Role.SALES: CUSTOMER_READ + CUSTOMER_WRITE + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.

@@ -13,12 +13,7 @@ def get_customer_for_user(user: AbstractBaseUser, crm_number: int, *, write: boo
         raise PermissionDenied
     if write and not user.has_perm("customers.change_customer"):
         raise PermissionDenied
-    customer = (
-        customers_visible_to(user)
-        .select_related("tier", "owner")
-        .filter(crm_number=crm_number)
-        .first()
-    )
+    customer = customers_visible_to(user).select_related("tier", "owner").filter(crm_number=crm_number).first()
     if customer is None:
         # Sales staff asking for someone else's customer learn nothing either way.
         raise Http404

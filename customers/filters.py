@@ -1,8 +1,8 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext_lazy as _
 from django.utils.dates import MONTHS
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Source, Tag, Tier
 from customers.selectors import customer_search_q

@@ -55,17 +55,26 @@ class CustomerForm(forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset(
                 _("Profile"),
-                Row(Column("name", css_class="col-md-6"), Column("gender", css_class="col-6 col-md-3"),
-                    Column("birthday", css_class="col-6 col-md-3")),
+                Row(
+                    Column("name", css_class="col-md-6"),
+                    Column("gender", css_class="col-6 col-md-3"),
+                    Column("birthday", css_class="col-6 col-md-3"),
+                ),
                 Row(Column("mobile", css_class="col-md-6"), Column("email", css_class="col-md-6")),
                 Row(Column("occupation", css_class="col-md-6"), Column("company", css_class="col-md-6")),
-                Row(Column("province", css_class="col-6 col-md-3"), Column("city", css_class="col-6 col-md-3"),
-                    Column("address", css_class="col-md-6")),
+                Row(
+                    Column("province", css_class="col-6 col-md-3"),
+                    Column("city", css_class="col-6 col-md-3"),
+                    Column("address", css_class="col-md-6"),
+                ),
             ),
             Fieldset(
                 _("Membership"),
-                Row(Column("source", css_class="col-md-4"), Column("registered_on", css_class="col-md-4"),
-                    Column("legacy_number", css_class="col-md-4")),
+                Row(
+                    Column("source", css_class="col-md-4"),
+                    Column("registered_on", css_class="col-md-4"),
+                    Column("legacy_number", css_class="col-md-4"),
+                ),
                 Row(*[Column(f, css_class="col-md-6") for f in ("owner", "tier") if f in self.fields]),
                 Row(Column("tags", css_class="col-md-6"), Column("preferred_categories", css_class="col-md-6")),
             ),

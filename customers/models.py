@@ -94,9 +94,7 @@ class Customer(models.Model):
         # and concurrent creation get numbers without a race.
         db_default=models.Func(function="crm_next_number", output_field=models.BigIntegerField()),
     )
-    legacy_number = models.CharField(
-        _("legacy member number"), max_length=40, unique=True, null=True, blank=True
-    )
+    legacy_number = models.CharField(_("legacy member number"), max_length=40, unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender, default=Gender.UNKNOWN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
@@ -167,12 +165,12 @@ class Customer(models.Model):
     def __str__(self):
         return f"{self.name} ({self.crm_number_display})"
 
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.crm_number])
+
     @property
     def crm_number_display(self) -> str:
         return crm_number.format_number(self.crm_number) if isinstance(self.crm_number, int) else ""
-
-    def get_absolute_url(self):
-        return reverse("customers:detail", args=[self.crm_number])
 
     def clean(self):
         from customers.selectors import customer_duplicates
@@ -190,7 +188,11 @@ class Customer(models.Model):
             for field, other in customer_duplicates(mobile=self.mobile, email=self.email, exclude_pk=self.pk):
                 errors.setdefault(field, []).append(
                     _("Customer %(crm)s (%(name)s) already has this %(field)s.")
-                    % {"crm": other.crm_number_display, "name": other.name, "field": self._meta.get_field(field).verbose_name}
+                    % {
+                        "crm": other.crm_number_display,
+                        "name": other.name,
+                        "field": self._meta.get_field(field).verbose_name,
+                    }
                 )
         if errors:
             raise ValidationError(errors)
@@ -230,7 +232,9 @@ class AuditEvent(models.Model):
     """Who viewed, changed, exported, merged or erased which customer."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     action = models.CharField(_("action"), max_length=10, choices=AuditAction)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)

@@ -77,7 +77,8 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         customer = services.customer_create(actor=request.user, **form.service_kwargs())
         messages.success(
-            request, _("Customer %(name)s created with CRM number %(number)s.")
+            request,
+            _("Customer %(name)s created with CRM number %(number)s.")
             % {"name": customer.name, "number": customer.crm_number_display},
         )
         return redirect(customer)

@@ -21,3 +21,4 @@ STORAGES = {
 }
 # Preloading is a one-way commitment for the whole domain: an operator's call.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+WHITENOISE_USE_FINDERS = False

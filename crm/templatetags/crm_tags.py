@@ -46,4 +46,3 @@ def money(value, currency: str = "") -> str:
     symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
     amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
     return f"{symbol}{amount}"
-

@@ -17,7 +17,7 @@ from crm.roles import Role
 from customers import services
 from customers.models import Category, ConsentMethod, Customer, Gender, Source, Tag, Tier
 
-DEMO_PASSWORD = "demo-crm-2026"
+DEMO_PASSWORD = "demo-crm-2026"  # noqa: S105 -- printed for demo logins only
 DEMO_USERS = [
     ("service", Role.SERVICE),
     ("sales", Role.SALES),
@@ -59,7 +59,9 @@ class Command(BaseCommand):
         for i in range(max(missing, 0)):
             fake = zh if rng.random() < 0.75 else en
             chinese = fake is zh
-            email = "" if rng.random() < 0.2 else f"{fake.user_name()}.{existing + i}@example.{'cn' if chinese else 'com'}"
+            email = (
+                "" if rng.random() < 0.2 else f"{fake.user_name()}.{existing + i}@example.{'cn' if chinese else 'com'}"
+            )
             services.customer_create(
                 actor=None,
                 consent_method=ConsentMethod.PAPER,

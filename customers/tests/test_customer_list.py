@@ -1,0 +1,97 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
+
+pytestmark = pytest.mark.django_db
+URL = reverse("customers:list")
+
+
+def names(response) -> list[str]:
+    return [c.name for c in response.context["page"]]
+
+
+def test_search_by_partial_chinese_name(service_client):
+    CustomerFactory(name="张伟明")
+    CustomerFactory(name="李娜")
+    assert names(service_client.get(URL, {"q": "伟明"})) == ["张伟明"]
+
+
+def test_search_by_partial_english_name_ignores_case(service_client):
+    CustomerFactory(name="Emily Johnson")
+    CustomerFactory(name="李娜")
+    assert names(service_client.get(URL, {"q": "john"})) == ["Emily Johnson"]
+
+
+def test_search_by_phone_fragment_email_and_crm_number(service_client):
+    target = CustomerFactory(name="目标", mobile="+8613712345678", email="target@shop.cn")
+    CustomerFactory(name="别人")
+    assert names(service_client.get(URL, {"q": "1234 5678"})) == ["目标"]
+    assert names(service_client.get(URL, {"q": "target@shop"})) == ["目标"]
+    assert names(service_client.get(URL, {"q": target.crm_number_display})) == ["目标"]
+
+
+def test_filters_by_tier_region_tag_and_birthday_month(service_client):
+    gold = TierFactory(name="金卡", rank=2)
+    vip = TagFactory(name="VIP")
+    import datetime
+
+    match = CustomerFactory(
+        name="匹配", tier=gold, province="广东省", city="深圳市", birthday=datetime.date(1990, 3, 8), tags=[vip]
+    )
+    CustomerFactory(name="别的等级", province="广东省", birthday=datetime.date(1990, 3, 8), tags=[vip])
+    CustomerFactory(name="别的月份", tier=gold, province="广东省", birthday=datetime.date(1990, 4, 8), tags=[vip])
+    params = {"tier": gold.pk, "province": "广东省", "tag": vip.pk, "birthday_month": 3}
+    assert names(service_client.get(URL, params)) == [match.name]
+
+
+def test_sales_see_only_their_own_customers(sales_user, other_sales_user, sales_client):
+    CustomerFactory(name="我的", owner=sales_user)
+    CustomerFactory(name="别人的", owner=other_sales_user)
+    assert names(sales_client.get(URL)) == ["我的"]
+
+
+def test_sorting_by_name(service_client):
+    for name in ["Carol", "Alice", "Bob"]:
+        CustomerFactory(name=name)
+    assert names(service_client.get(URL, {"sort": "name"})) == ["Alice", "Bob", "Carol"]
+    assert names(service_client.get(URL, {"sort": "-name"})) == ["Carol", "Bob", "Alice"]
+
+
+def test_pagination_keeps_the_filter(service_client):
+    CustomerFactory.create_batch(30, city="苏州市")
+    response = service_client.get(URL, {"city": "苏州市", "page": 2})
+    assert len(response.context["page"]) == 5
+    assert 'href="?city=%E8%8B%8F%E5%B7%9E%E5%B8%82&page=1"' in response.content.decode()
+
+
+def test_marketing_sees_masked_phone_and_no_full_number(marketing_client):
+    CustomerFactory(mobile="+8613712345678")
+    body = marketing_client.get(URL).content.decode()
+    assert "+86137****5678" in body
+    assert "1234 5678" not in body
+
+
+def test_htmx_request_gets_only_the_results_fragment(service_client):
+    CustomerFactory(name="片段")
+    response = service_client.get(URL, {"q": "片段"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "片段" in body
+    assert "<nav" not in body and 'id="customer-filter"' not in body
+
+
+def test_query_count_does_not_grow_with_customers_shown(service_client):
+    tag = TagFactory()
+    tier = TierFactory()
+    CustomerFactory.create_batch(3, tags=[tag], tier=tier)
+    service_client.get(URL)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as few:
+        service_client.get(URL)
+    CustomerFactory.create_batch(20, tags=[tag], tier=tier)
+    with CaptureQueriesContext(connection) as many:
+        response = service_client.get(URL)
+    assert len(response.context["page"]) == 23
+    assert len(many) == len(few)
+    assert len(many) <= 10
