@@ -32,8 +32,10 @@ class CustomerAdmin(admin.ModelAdmin):
             services.customer_update(customer=obj, actor=request.user, **fields)
         else:
             created = services.customer_create(actor=request.user, **fields)
+            # The admin goes on with `obj` (log entry, redirect): make it the saved row.
             obj.pk = created.pk
             obj.refresh_from_db()
+            obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
         # M2M go through the service too, so the audit trail sees tag changes.

@@ -37,12 +37,14 @@ _call_failed = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    browser_items = [item for item in items if item.path.is_relative_to(HERE)]
+    browser_items, other_items = [], []
+    for item in items:
+        (browser_items if item.path.is_relative_to(HERE) else other_items).append(item)
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
     # Run them last: once Playwright starts, its event loop stays in the main thread
     # until the session ends, and would leak into any test that ran after it.
-    items[:] = [item for item in items if item not in browser_items] + browser_items
+    items[:] = other_items + browser_items
 
 
 @pytest.hookimpl(wrapper=True)
