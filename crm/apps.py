@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CrmConfig(AppConfig):
     name = "crm"
-    verbose_name = "CRM"
+    verbose_name = _("CRM")
 
     def ready(self):
         from crm.roles import sync_roles

@@ -97,3 +97,8 @@ class CustomerForm(forms.ModelForm):
             mobile=self.instance.mobile, email=self.instance.email or "", exclude_pk=self.instance.pk
         )
         return list({c.pk: c for _, c in found}.values())
+
+
+class ExportForm(forms.Form):
+    query = forms.CharField(required=False, max_length=2000)
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (xlsx)")])

@@ -5,6 +5,7 @@ from django.db.models.functions import ExtractMonth, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
@@ -95,7 +96,7 @@ class Customer(models.Model):
         db_default=models.Func(function="crm_next_number", output_field=models.BigIntegerField()),
     )
     legacy_number = models.CharField(_("legacy member number"), max_length=40, unique=True, null=True, blank=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender, default=Gender.UNKNOWN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     mobile = models.CharField(_("mobile phone"), max_length=20, blank=True)
@@ -201,12 +202,16 @@ class Customer(models.Model):
 class ConsentEvent(models.Model):
     """History of consent per channel: every grant and withdrawal, when and how."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_events")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consent_events"
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel)
     granted = models.BooleanField(_("granted"))
     method = models.CharField(_("how"), max_length=20, choices=ConsentMethod)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
     at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
@@ -231,9 +236,16 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     """Who viewed, changed, exported, merged or erased which customer."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.SET_NULL, null=True, blank=True
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
     )
     action = models.CharField(_("action"), max_length=10, choices=AuditAction)
     changes = models.JSONField(_("changes"), default=dict, blank=True)

@@ -6,8 +6,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from crm.jobs import job_finish, job_progress
+from crm.lib import crm_number, tabular
+from crm.lib.masking import mask_email, mask_phone
+from crm.models import Job
 from customers.models import (
     AuditAction,
     AuditEvent,
@@ -19,6 +25,25 @@ from customers.models import (
     Tag,
 )
 
+EXPORT_COLUMNS = [
+    (_("CRM number"), lambda c, masked: crm_number.format_number(c.crm_number)),
+    (_("Name"), lambda c, masked: c.name),
+    (_("Mobile"), lambda c, masked: mask_phone(c.mobile) if masked else c.mobile),
+    (_("E-mail"), lambda c, masked: mask_email(c.email) if masked else c.email),
+    (_("Gender"), lambda c, masked: c.get_gender_display()),
+    (_("Birthday"), lambda c, masked: c.birthday.isoformat() if c.birthday else ""),
+    (_("Province"), lambda c, masked: c.province),
+    (_("City"), lambda c, masked: c.city),
+    (_("Tier"), lambda c, masked: c.tier.name if c.tier else ""),
+    (_("Points"), lambda c, masked: c.points_balance),
+    (_("Tags"), lambda c, masked: ", ".join(t.name for t in c.tags.all())),
+    (_("Source"), lambda c, masked: c.get_source_display()),
+    (_("Registration date"), lambda c, masked: c.registered_on.isoformat()),
+    (_("Owner"), lambda c, masked: c.owner.get_username() if c.owner else ""),
+    (_("Legacy member number"), lambda c, masked: c.legacy_number or ""),
+    (_("E-mail consent"), lambda c, masked: c.email_opt_in),
+    (_("SMS consent"), lambda c, masked: c.sms_opt_in),
+]
 CONSENT_FIELDS = {ConsentChannel.EMAIL: "email_opt_in", ConsentChannel.SMS: "sms_opt_in"}
 AUDIT_IGNORED = {"updated_at"}
 
@@ -40,8 +65,10 @@ def _save_validated(customer: Customer) -> None:
         with transaction.atomic():
             customer.save()
     except IntegrityError as e:
-        # Two desks saving the same phone at once: the constraint is the referee.
-        raise ValidationError(str(customer._meta.verbose_name) + ": " + str(e).splitlines()[0]) from e
+        # Two desks saving the same phone at once: the constraint is the referee,
+        # and validating again now names the customer that won.
+        customer.full_clean()
+        raise ValidationError(_("This customer could not be saved; please try again.")) from e
     customer.refresh_from_db(fields=["crm_number"])
 
 
@@ -138,3 +165,34 @@ def _jsonable(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     return str(value)
+
+
+EXPORT_BATCH = 2000
+
+
+def customer_export(*, job: Job) -> None:
+    """Write the customers a saved list filter selects to CSV or xlsx, reporting progress.
+
+    Not one transaction: progress must be visible to the page while it runs.
+    """
+    from customers.filters import CustomerFilter
+    from customers.selectors import customer_list
+
+    user = job.created_by
+    filterset = CustomerFilter(QueryDict(job.params.get("query", "")), queryset=customer_list(user=user), user=user)
+    queryset = filterset.qs
+    masked = not user.has_perm("customers.view_contact_details")
+    total = queryset.count()
+    job_progress(job, done=0, total=total)
+
+    writer = tabular.writer(job.params.get("format", "csv"))
+    writer.write_row([str(label) for label, _ in EXPORT_COLUMNS])
+    done = 0
+    for customer in queryset.iterator(chunk_size=EXPORT_BATCH):
+        writer.write_row([value(customer, masked) for _, value in EXPORT_COLUMNS])
+        done += 1
+        if done % EXPORT_BATCH == 0:
+            job_progress(job, done=done)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    job_finish(job, filename=f"customers-{stamp}.{writer.extension}", content=writer.close())
+    audit_record(actor=user, customer=None, action=AuditAction.EXPORT, changes={"rows": done, "query": job.params})

@@ -1,20 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.jobs import job_create
 from crm.lib import crm_number
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
-from customers.forms import CustomerForm
+from customers.forms import CustomerForm, ExportForm
 from customers.models import AuditAction
 from customers.selectors import customer_by_number, customer_list, customers_visible_to
+from customers.tasks import customer_export_task
 
 PAGE_SIZE = 25
 
@@ -65,7 +67,7 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         "tags": list(customer.tags.all()),
         "categories": list(customer.preferred_categories.all()),
         "consent_events": list(customer.consent_events.select_related("recorded_by")[:10]),
-        "can_edit": _can_edit(request.user),
+        "can_edit": request.user.has_perm("customers.change_customer"),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -96,5 +98,17 @@ def customer_edit_view(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
-def _can_edit(user) -> bool:
-    return user.has_perm("customers.change_customer")
+@require_POST
+@permission_required("customers.export_customers", raise_exception=True)
+def customer_export_view(request: HttpRequest) -> HttpResponse:
+    """Export what the list's current filter shows, as a background job with a progress page."""
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Choose CSV or Excel."))
+    job = job_create(
+        kind="customer_export",
+        params={"query": form.cleaned_data["query"], "format": form.cleaned_data["format"]},
+        created_by=request.user,
+        queue=customer_export_task.delay,
+    )
+    return redirect(job)

@@ -14,18 +14,36 @@ ROLES = [Role.SERVICE, Role.SALES, Role.MARKETING, Role.MANAGER, Role.ADMIN, "ou
 # (url name, needs a customer, {role: expected status}); 302 = to login for anonymous.
 # The customer is owned by another sales user, so Sales get 404 on it.
 EXPECTED = [
-    ("customers:list", False, {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 200, Role.MANAGER: 200,
-                               Role.ADMIN: 200, "outsider": 403}),
-    ("customers:create", False, {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 403, Role.MANAGER: 200,
-                                 Role.ADMIN: 200, "outsider": 403}),
-    ("customers:detail", True, {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 200, Role.MANAGER: 200,
-                                Role.ADMIN: 200, "outsider": 403}),
-    ("customers:edit", True, {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200,
-                              Role.ADMIN: 200, "outsider": 403}),
-    ("admin:index", False, {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302,
-                            Role.ADMIN: 200, "outsider": 302}),
-    ("admin:customers_customer_changelist", False, {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302,
-                                                    Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302}),
+    (
+        "customers:list",
+        False,
+        {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 200, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "customers:create",
+        False,
+        {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "customers:detail",
+        True,
+        {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 200, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "customers:edit",
+        True,
+        {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "admin:index",
+        False,
+        {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
+    ),
+    (
+        "admin:customers_customer_changelist",
+        False,
+        {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
+    ),
 ]
 
 

@@ -5,7 +5,11 @@ laptop with nothing installed but Python. pgserver has no contrib extensions
 (no pg_trgm); code that wants them checks `crm.lib.db.has_extension`.
 """
 
+import logging
 from pathlib import Path
+
+# pgserver logs from an atexit hook, after pytest has closed the streams.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def embedded_database_url(data_dir: Path) -> str:

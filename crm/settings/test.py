@@ -6,3 +6,4 @@ LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
+MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405 -- shared with the real worker a test starts

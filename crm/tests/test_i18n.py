@@ -27,8 +27,10 @@ def test_browser_language_chinese_gets_chinese_login_page():
 
 def test_validation_messages_are_translated(service_client):
     service_client.post(reverse("set_language"), {"language": "zh-hans"})
-    response = service_client.post(reverse("customers:create"), {"name": "x", "mobile": "12345", "source": "store",
-                                                                 "gender": "unknown", "registered_on": "2026-01-01"})
+    response = service_client.post(
+        reverse("customers:create"),
+        {"name": "x", "mobile": "12345", "source": "store", "gender": "unknown", "registered_on": "2026-01-01"},
+    )
     assert "手机号" in response.content.decode()
 
 

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from crm.jobs import job_run
+from customers import services
+
+
+@shared_task(ignore_result=True)
+def customer_export_task(job_id: int) -> None:
+    job_run(job_id, lambda job: services.customer_export(job=job))
