@@ -13,7 +13,7 @@ def log_in(page: Page, user, password: str = PASSWORD) -> Page:
     form_field(page, "Username").fill(user.get_username())
     form_field(page, "Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#lookup-box")).to_be_attached()
+    expect(page.locator("#lookup-box"), f"could not log in as {user.get_username()}").to_be_attached()
     return page
 
 

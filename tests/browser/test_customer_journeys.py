@@ -12,7 +12,7 @@ from tests.browser.helpers import alert, form_field
 
 @pytest.mark.parametrize("separator", ["-", " "])
 def test_lookup_box_opens_customer_typed_with_separators(logged_in_page, service_user, separator):
-    customer = CustomerFactory(name="Lin Xiaoyu")
+    customer = CustomerFactory(name="林晓雨")
     digits = str(customer.crm_number)
     page = logged_in_page(service_user)
 
@@ -21,7 +21,7 @@ def test_lookup_box_opens_customer_typed_with_separators(logged_in_page, service
     lookup.press("Enter")
 
     expect(page).to_have_url(re.compile(rf"/customers/{digits}/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Lin Xiaoyu")
+    expect(page.get_by_role("heading", level=1)).to_have_text("林晓雨")
     expect(page.locator("#crm-number")).to_have_text(customer.crm_number_display)
 
 
@@ -48,10 +48,10 @@ def test_new_customer_form_creates_customer_with_crm_number(logged_in_page, serv
     form_field(page, "E-mail").fill("zhou.mingyue@example.com")
     page.get_by_role("button", name="Save").click()
 
+    # Wait for the page before reading the database: the click does not wait for the POST.
+    expect(alert(page)).to_contain_text("Customer Zhou Mingyue created with CRM number")
     customer = Customer.objects.get(mobile="+8613812345678")
-    expect(alert(page)).to_contain_text(
-        f"Customer Zhou Mingyue created with CRM number {customer.crm_number_display}."
-    )
+    expect(alert(page)).to_contain_text(f"created with CRM number {customer.crm_number_display}.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Zhou Mingyue")
     expect(page.locator("#crm-number")).to_have_text(customer.crm_number_display)
 
@@ -71,12 +71,14 @@ def test_new_customer_with_bad_phone_is_refused_and_keeps_what_was_typed(logged_
 
 
 def test_customer_list_on_a_phone_shows_customer_under_a_collapsed_menu(logged_in_phone_page, service_user):
-    CustomerFactory(name="Lin Xiaoyu")
+    CustomerFactory(name="林晓雨")
     page = logged_in_phone_page(service_user)
     page.goto("/customers/")
 
-    expect(page.get_by_role("link", name="Lin Xiaoyu")).to_be_visible()
+    expect(page.get_by_role("link", name="林晓雨")).to_be_visible()
     menu_link = page.locator("#main-nav").get_by_role("link", name="New customer")
+    toggler = page.get_by_role("button", name="Menu")
+    expect(toggler).to_be_visible()
     expect(menu_link).to_be_hidden()
-    page.get_by_role("button", name="Menu").click()
+    toggler.click()
     expect(menu_link).to_be_visible()
