@@ -174,8 +174,17 @@ class Customer(models.Model):
         return crm_number.format_number(self.crm_number) if isinstance(self.crm_number, int) else ""
 
     def clean(self):
-        from customers.selectors import customer_duplicates
+        errors = self.normalize()
+        if "mobile" not in errors:
+            self._add_duplicate_errors(errors)
+        if errors:
+            raise ValidationError(errors)
 
+    def normalize(self) -> dict[str, list]:
+        """Put contacts in stored form and check the one-row rules; return errors by field.
+
+        Bulk imports call this (after clean_fields) and check duplicates a chunk at a time.
+        """
         errors = {}
         try:
             self.mobile = normalize_phone(self.mobile)
@@ -185,18 +194,20 @@ class Customer(models.Model):
         self.legacy_number = (self.legacy_number or "").strip() or None
         if self.birthday and self.birthday > timezone.localdate():
             errors["birthday"] = [_("The birthday cannot be in the future.")]
-        if "mobile" not in errors:
-            for field, other in customer_duplicates(mobile=self.mobile, email=self.email, exclude_pk=self.pk):
-                errors.setdefault(field, []).append(
-                    _("Customer %(crm)s (%(name)s) already has this %(field)s.")
-                    % {
-                        "crm": other.crm_number_display,
-                        "name": other.name,
-                        "field": self._meta.get_field(field).verbose_name,
-                    }
-                )
-        if errors:
-            raise ValidationError(errors)
+        return errors
+
+    def _add_duplicate_errors(self, errors: dict) -> None:
+        from customers.selectors import customer_duplicates
+
+        for field, other in customer_duplicates(mobile=self.mobile, email=self.email, exclude_pk=self.pk):
+            errors.setdefault(field, []).append(
+                _("Customer %(crm)s (%(name)s) already has this %(field)s.")
+                % {
+                    "crm": other.crm_number_display,
+                    "name": other.name,
+                    "field": self._meta.get_field(field).verbose_name,
+                }
+            )
 
 
 class ConsentEvent(models.Model):

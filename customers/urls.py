@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import views, views_import
 
 app_name = "customers"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/", views.customer_create_view, name="create"),
     path("export/", views.customer_export_view, name="export"),
+    path("import/", views_import.customer_import_upload_view, name="import"),
+    path("import/<str:token>/", views_import.customer_import_mapping_view, name="import_mapping"),
     path("lookup/", views.customer_lookup_view, name="lookup"),
     path("<int:number>/", views.customer_detail_view, name="detail"),
     path("<int:number>/edit/", views.customer_edit_view, name="edit"),
