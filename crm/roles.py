@@ -19,22 +19,38 @@ class Role(TextChoices):
 
 CUSTOMER_READ = ["customers.view_customer", "customers.view_tag", "customers.view_tier"]
 CUSTOMER_WRITE = ["customers.add_customer", "customers.change_customer"]
+# Purchase history, points ledger and tier changes: read by everyone who reads customers.
+MEMBERSHIP_READ = [
+    "interactions.view_transaction",
+    "interactions.view_product",
+    "customers.view_pointsentry",
+    "customers.view_tierchange",
+]
+RECORD_PURCHASE = ["interactions.add_transaction"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    # Front desk: find anyone, fix their details, log contact.
-    Role.SERVICE: CUSTOMER_READ + CUSTOMER_WRITE + ["customers.view_all_customers", "customers.view_contact_details"],
-    # Own book of customers only (no view_all_customers).
-    Role.SALES: CUSTOMER_READ + CUSTOMER_WRITE + ["customers.view_contact_details"],
+    # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
+    Role.SERVICE: CUSTOMER_READ
+    + CUSTOMER_WRITE
+    + MEMBERSHIP_READ
+    + RECORD_PURCHASE
+    + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
+    # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
+    Role.SALES: CUSTOMER_READ + CUSTOMER_WRITE + MEMBERSHIP_READ + RECORD_PURCHASE + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
-    Role.MARKETING: CUSTOMER_READ + ["customers.view_all_customers"],
+    Role.MARKETING: CUSTOMER_READ + MEMBERSHIP_READ + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
+    + MEMBERSHIP_READ
+    + RECORD_PURCHASE
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",
         "customers.export_customers",
         "customers.add_tag",
         "customers.change_tag",
+        "customers.adjust_points",
+        "interactions.refund_transaction",
     ],
 }
 

@@ -14,6 +14,7 @@ from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
 from crm.lib.masking import mask_email, mask_phone
 from crm.models import Job
+from customers import membership
 from customers.models import (
     AuditAction,
     AuditEvent,
@@ -82,6 +83,8 @@ def customer_create(
     **fields: Any,
 ) -> Customer:
     customer = Customer(**fields)
+    if customer.tier_id and customer.tier_since is None:
+        customer.tier_since = timezone.now()
     _save_validated(customer)
     customer.tags.set(tags)
     customer.preferred_categories.set(preferred_categories)
@@ -107,7 +110,12 @@ def customer_update(
     before = {name: getattr(customer, name) for name in fields}
     for name, value in fields.items():
         setattr(customer, name, value)
+    tier_changed = "tier" in fields and before["tier"] != customer.tier
+    if tier_changed:
+        customer.tier_since = timezone.now()
     _save_validated(customer)
+    if tier_changed:
+        membership.tier_record_manual(customer=customer, from_tier=before["tier"], actor=actor, at=customer.tier_since)
     changes = {
         name: [_jsonable(before[name]), _jsonable(getattr(customer, name))]
         for name in fields

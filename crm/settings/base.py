@@ -123,6 +123,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 CRM_CURRENCY = env.str("CRM_CURRENCY", default="CNY")
+# Membership rules: earned points lapse after this many days; tiers are judged on spend in a rolling window.
+CRM_POINTS_EXPIRY_DAYS = env.int("CRM_POINTS_EXPIRY_DAYS", default=365)
+CRM_TIER_WINDOW_DAYS = env.int("CRM_TIER_WINDOW_DAYS", default=365)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,0 +1,22 @@
+"""Every periodic job, in one place. crm/celery.py hands this to beat.
+
+The beat scheduler is django_celery_beat's DatabaseScheduler: it copies these
+entries into its tables at start, where admins can see and pause them.
+Times are in CELERY_TIMEZONE. `expires` drops a run that waited past the
+next one, so a stopped worker does not come back to a pile of stale runs.
+"""
+
+from celery.schedules import crontab
+
+HOUR = 60 * 60
+
+BEAT_SCHEDULE = {
+    # Points that reach their expiry date lapse, and tiers move with the rolling
+    # spend window. Daily is what the rules are stated in; 02:30 is after the
+    # shops close and before the next day's imports. Idempotent, so a re-run is harmless.
+    "membership-daily": {
+        "task": "interactions.tasks.membership_daily_task",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * HOUR},
+    },
+}

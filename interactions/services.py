@@ -1,0 +1,268 @@
+"""Writes about purchases: record, refund, and the membership rules that follow from spend.
+
+Tier evaluation lives here, not in customers, because it needs spend, which is
+ours; the rule itself (up at once, down after a window) is customers.membership.tier_apply.
+"""
+
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, Q
+from django.db.transaction import atomic
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from customers import membership
+from customers.models import Customer, PointsEntry, PointsKind, Tier
+from interactions.models import (
+    Channel,
+    Product,
+    Transaction,
+    TransactionLine,
+    TransactionSource,
+    TransactionStatus,
+)
+from interactions.selectors import customers_with_window_spend
+
+# A purchase is flagged for a second look (not refused) when it is far above the
+# customer's usual order, or one of a burst: both are how card or points fraud shows.
+FLAG_AMOUNT_FACTOR = 5
+FLAG_MIN_PRIOR_ORDERS = 3
+FLAG_BURST_COUNT = 5
+FLAG_BURST_WINDOW = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product | None = None
+    quantity: int = 1
+    unit_price: Decimal | None = None
+    description: str = ""
+
+
+def transaction_reference(transaction: Transaction) -> str:
+    """How the points ledger names a purchase (PointsEntry.reference)."""
+    return f"transaction:{transaction.pk}"
+
+
+def _flag_reasons(*, customer: Customer, amount: Decimal, occurred_at: datetime.datetime) -> list[str]:
+    prior = Transaction.objects.filter(customer=customer).aggregate(
+        orders=Count("pk"),
+        average=Avg("amount"),
+        burst=Count("pk", filter=Q(occurred_at__gt=occurred_at - FLAG_BURST_WINDOW, occurred_at__lte=occurred_at)),
+    )
+    reasons = []
+    if prior["orders"] >= FLAG_MIN_PRIOR_ORDERS and amount > FLAG_AMOUNT_FACTOR * prior["average"]:
+        reasons.append(
+            gettext("Amount is over %(factor)s× the customer's average order of %(average)s")
+            % {"factor": FLAG_AMOUNT_FACTOR, "average": f"{prior['average']:,.2f}"}
+        )
+    if prior["burst"] + 1 > FLAG_BURST_COUNT:
+        reasons.append(
+            gettext("%(count)s purchases within %(minutes)s minutes")
+            % {"count": prior["burst"] + 1, "minutes": int(FLAG_BURST_WINDOW.total_seconds() // 60)}
+        )
+    return reasons
+
+
+@atomic
+def transaction_record(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    channel: Channel = Channel.STORE,
+    store: str = "",
+    occurred_at: datetime.datetime | None = None,
+    lines: list[LineInput] | tuple[LineInput, ...] = (),
+    currency: str | None = None,
+    source: TransactionSource = TransactionSource.STAFF,
+    external_ref: str = "",
+    coupon_code: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Transaction:
+    """Record a purchase, earn its points at the customer's tier multiplier, flag it if unusual, upgrade the tier."""
+    if amount is None or Decimal(amount) <= 0:
+        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    amount = Decimal(amount)
+    # Lock first: flags, points and tier for one customer are decided one purchase at a time.
+    locked = Customer.objects.select_for_update(of=("self",)).select_related("tier").get(pk=customer.pk)
+    occurred_at = occurred_at or timezone.now()
+    tx = Transaction(
+        customer=customer,
+        amount=amount,
+        channel=channel,
+        store=store,
+        occurred_at=occurred_at,
+        source=source,
+        external_ref=external_ref,
+        coupon_code=coupon_code,
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    if currency:
+        tx.currency = currency
+    reasons = _flag_reasons(customer=customer, amount=amount, occurred_at=occurred_at)
+    tx.flagged, tx.flag_reason = bool(reasons), "; ".join(reasons)[:255]
+    multiplier = locked.tier.points_multiplier if locked.tier else Decimal(1)
+    tx.points_earned = math.floor(amount * multiplier)
+    tx.full_clean()
+    tx.save()
+
+    line_rows = []
+    for line in lines:
+        unit_price = line.unit_price if line.unit_price is not None else (line.product.price if line.product else None)
+        row = TransactionLine(
+            transaction=tx,
+            product=line.product,
+            description=line.description or (line.product.name if line.product else ""),
+            quantity=line.quantity,
+            unit_price=unit_price,
+            line_total=(unit_price or 0) * line.quantity,
+        )
+        row.full_clean(exclude=["transaction"])
+        line_rows.append(row)
+    TransactionLine.objects.bulk_create(line_rows)
+
+    if tx.points_earned:
+        membership.points_earn(
+            customer=customer,
+            points=tx.points_earned,
+            reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
+            reference=transaction_reference(tx),
+            actor=actor,
+            earned_on=timezone.localdate(occurred_at),
+        )
+    tiers_evaluate(customer_ids=[customer.pk])
+    return tx
+
+
+@atomic
+def transaction_refund(
+    *,
+    transaction: Transaction,
+    amount: Decimal | None = None,
+    reason: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Transaction:
+    """Refund all or part of a purchase and take back the same share of its points, as far as they are left."""
+    customer = Customer.objects.select_for_update().only("pk").get(pk=transaction.customer_id)
+    tx = Transaction.objects.select_for_update().get(pk=transaction.pk)
+    refundable = tx.amount - tx.refunded_amount
+    if refundable <= 0:
+        raise ValidationError(_("This purchase has already been refunded in full."))
+    amount = refundable if amount is None else Decimal(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    if amount > refundable:
+        raise ValidationError(
+            {"amount": _("At most %(amount)s can still be refunded.") % {"amount": f"{refundable:,.2f}"}}
+        )
+    before, after = tx.refunded_amount, tx.refunded_amount + amount
+    share = math.floor(tx.points_earned * after / tx.amount) - math.floor(tx.points_earned * before / tx.amount)
+    tx.refunded_amount = after
+    tx.status = TransactionStatus.REFUNDED if after == tx.amount else TransactionStatus.PARTIALLY_REFUNDED
+    if share > 0:
+        text = gettext("Refund of %(amount)s on purchase #%(id)s") % {"amount": f"{amount:,.2f}", "id": tx.pk}
+        if reason:
+            text = f"{text}: {reason}"
+        entry = membership.points_reverse(
+            customer=customer, points=share, reason=text, reference=transaction_reference(tx), actor=actor
+        )
+        tx.points_reversed += -entry.points
+    tx.full_clean()
+    tx.save(update_fields=["refunded_amount", "status", "points_reversed"])
+    transaction.refunded_amount, transaction.status = tx.refunded_amount, tx.status
+    transaction.points_reversed = tx.points_reversed
+    return tx
+
+
+def tiers_evaluate(*, customer_ids: list[int] | None = None, now: datetime.datetime | None = None) -> int:
+    """Put every customer (or the ones named) in the tier their spend in the window earns; returns changes made.
+
+    Only customers whose tier would move are locked and written, each in its own
+    transaction; running it again at once changes nothing.
+    """
+    now = now or timezone.now()
+    tiers = list(Tier.objects.order_by("rank"))
+    if not tiers:
+        return 0
+    queryset = customers_with_window_spend(since=now - membership.tier_window(), until=now)
+    if customer_ids is not None:
+        queryset = queryset.filter(pk__in=customer_ids)
+    changed = 0
+    for customer in queryset.iterator(chunk_size=2000):
+        target = membership.tier_for_spend(tiers=tiers, spend=customer.window_spend)
+        if (target.pk if target else None) == customer.tier_id:
+            continue
+        if membership.tier_apply(customer=customer, window_spend=customer.window_spend, tiers=tiers, now=now):
+            changed += 1
+    return changed
+
+
+def membership_maintain(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The daily run: expire points that are due, then move tiers. Safe to run twice."""
+    now = now or timezone.now()
+    return {
+        "points_expired": membership.points_expire_due(today=timezone.localdate(now)),
+        "tier_changes": tiers_evaluate(now=now),
+    }
+
+
+def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[TransactionLine]]) -> int:
+    """Demo data and trusted back-fills only: insert many purchases fast, then bring points and tiers in line.
+
+    No per-row validation or flagging; amounts must be positive (the database still
+    checks). Each purchase earns points at the customer's current multiplier,
+    dated the purchase day, so lots older than the expiry period expire at once.
+    """
+    with atomic():
+        customer_ids = {t.customer_id for t in transactions}
+        customers = {
+            c.pk: c
+            for c in Customer.objects.filter(pk__in=customer_ids).select_related("tier").select_for_update(of=("self",))
+        }
+        for tx in transactions:
+            tier = customers[tx.customer_id].tier
+            tx.points_earned = math.floor(tx.amount * (tier.points_multiplier if tier else 1))
+        Transaction.objects.bulk_create(transactions)
+        for tx, tx_lines in zip(transactions, lines, strict=True):
+            for line in tx_lines:
+                line.transaction = tx
+        TransactionLine.objects.bulk_create([line for tx_lines in lines for line in tx_lines])
+
+        balances = {pk: c.points_balance for pk, c in customers.items()}
+        entries = []
+        by_customer = defaultdict(list)
+        for tx in transactions:
+            by_customer[tx.customer_id].append(tx)
+        for customer_id, txs in by_customer.items():
+            for tx in sorted(txs, key=lambda t: t.occurred_at):
+                if not tx.points_earned:
+                    continue
+                balances[customer_id] += tx.points_earned
+                entries.append(
+                    PointsEntry(
+                        customer_id=customer_id,
+                        kind=PointsKind.EARNED,
+                        points=tx.points_earned,
+                        balance_after=balances[customer_id],
+                        reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
+                        reference=transaction_reference(tx),
+                        expires_on=timezone.localdate(tx.occurred_at)
+                        + datetime.timedelta(days=membership.points_expiry_days()),
+                        remaining=tx.points_earned,
+                        at=tx.occurred_at,
+                    )
+                )
+        PointsEntry.objects.bulk_create(entries)
+        for customer_id, balance in balances.items():
+            if balance != customers[customer_id].points_balance:
+                Customer.objects.filter(pk=customer_id).update(points_balance=balance)
+    membership.points_expire_due()
+    tiers_evaluate(customer_ids=list(customer_ids))
+    return len(transactions)
