@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from customers import services
-from customers.models import AuditEvent, Category, ConsentEvent, Customer, Tag, Tier
+from customers.models import AuditEvent, Category, ConsentEvent, Customer, PointsEntry, Tag, Tier, TierChange
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -85,3 +85,47 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LedgerAdmin(admin.ModelAdmin):
+    """A ledger is appended to by services (customers.membership), never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(LedgerAdmin):
+    list_display = [
+        "at",
+        "customer",
+        "kind",
+        "points",
+        "balance_after",
+        "reason",
+        "reference",
+        "expires_on",
+        "remaining",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["=customer__crm_number", "=reference", "reason"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(LedgerAdmin):
+    list_display = ["at", "customer", "kind", "from_tier", "to_tier", "reason", "created_by"]
+    list_filter = ["kind", "to_tier"]
+    search_fields = ["=customer__crm_number"]
+    list_select_related = ["customer", "from_tier", "to_tier", "created_by"]
+    raw_id_fields = ["customer"]
+    date_hierarchy = "at"
