@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_all_customers",
         "customers.view_contact_details",
         "customers.export_customers",
+        "customers.merge_customers",
         "customers.add_tag",
         "customers.change_tag",
         "customers.adjust_points",

@@ -1,7 +1,17 @@
 from django.contrib import admin
 
 from customers import services
-from customers.models import AuditEvent, Category, ConsentEvent, Customer, PointsEntry, Tag, Tier, TierChange
+from customers.models import (
+    AuditEvent,
+    Category,
+    ConsentEvent,
+    Customer,
+    MergeRecord,
+    PointsEntry,
+    Tag,
+    Tier,
+    TierChange,
+)
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -129,3 +139,15 @@ class TierChangeAdmin(LedgerAdmin):
     list_select_related = ["customer", "from_tier", "to_tier", "created_by"]
     raw_id_fields = ["customer"]
     date_hierarchy = "at"
+
+
+@admin.register(MergeRecord)
+class MergeRecordAdmin(admin.ModelAdmin):
+    list_display = ["merged_crm_number", "merged_name", "survivor", "merged_by", "at"]
+    search_fields = ["=merged_crm_number", "merged_name"]
+    raw_id_fields = ["survivor"]
+    list_select_related = ["survivor", "merged_by"]
+    readonly_fields = ["survivor", "merged_crm_number", "merged_name", "snapshot", "merged_by", "at"]
+
+    def has_add_permission(self, request):
+        return False

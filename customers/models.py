@@ -137,6 +137,7 @@ class Customer(models.Model):
             ("view_all_customers", _("Can see customers of every owner")),
             ("view_contact_details", _("Can see unmasked phone numbers and e-mails")),
             ("export_customers", _("Can export customer lists")),
+            ("merge_customers", _("Can merge duplicate customers")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -368,3 +369,26 @@ class TierChange(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"
+
+
+class MergeRecord(models.Model):
+    """A customer merged into another: its CRM number keeps leading to the survivor."""
+
+    survivor = models.ForeignKey(
+        Customer, verbose_name=_("merged into"), on_delete=models.CASCADE, related_name="merge_records"
+    )
+    merged_crm_number = models.BigIntegerField(_("merged CRM number"), unique=True)
+    merged_name = models.CharField(_("merged customer's name"), max_length=100)
+    snapshot = models.JSONField(_("merged customer's details"), default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("merged by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("merge record")
+        verbose_name_plural = _("merge records")
+
+    def __str__(self):
+        return f"{self.merged_crm_number} -> {self.survivor_id}"

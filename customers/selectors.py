@@ -53,13 +53,18 @@ def customer_by_number(*, text: str, queryset: QuerySet[Customer]) -> Customer |
     except crm_number.InvalidCrmNumber as e:
         number, error = None, e
     if number is not None:
-        found = queryset.filter(crm_number=number).first()
+        found = queryset.filter(crm_number=number).first() or customer_merged_from(number=number, queryset=queryset)
         if found:
             return found
     found = queryset.filter(legacy_number=text).first() if text else None
     if found is None and error is not None:
         raise error
     return found
+
+
+def customer_merged_from(*, number: int, queryset: QuerySet[Customer]) -> Customer | None:
+    """The customer that the customer with this CRM number was merged into."""
+    return queryset.filter(merge_records__merged_crm_number=number).first()
 
 
 def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = None) -> Iterator[tuple[str, Customer]]:

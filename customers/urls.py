@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views, views_import
+from customers import views, views_import, views_merge
 
 app_name = "customers"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("export/", views.customer_export_view, name="export"),
     path("import/", views_import.customer_import_upload_view, name="import"),
     path("import/<str:token>/", views_import.customer_import_mapping_view, name="import_mapping"),
+    path("duplicates/", views_merge.duplicates_view, name="duplicates"),
+    path("merge/", views_merge.merge_view, name="merge"),
     path("lookup/", views.customer_lookup_view, name="lookup"),
     path("<int:number>/", views.customer_detail_view, name="detail"),
     path("<int:number>/edit/", views.customer_edit_view, name="edit"),

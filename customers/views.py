@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,7 +15,7 @@ from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, ExportForm
 from customers.models import AuditAction
-from customers.selectors import customer_by_number, customer_list, customers_visible_to
+from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
 from customers.tasks import customer_export_task
 
 PAGE_SIZE = 25
@@ -60,7 +60,14 @@ def customer_lookup_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, number)
+    try:
+        customer = get_customer_for_user(request.user, number)
+    except Http404:
+        # A merged-away number keeps working: it leads to the customer it was merged into.
+        survivor = customer_merged_from(number=number, queryset=customers_visible_to(request.user))
+        if survivor is None:
+            raise
+        return redirect(survivor)
     services.audit_record(actor=request.user, customer=customer, action=AuditAction.VIEW)
     context = {
         "customer": customer,

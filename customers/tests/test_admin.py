@@ -12,7 +12,7 @@ def admin_client(admin_user, login_as):
     return login_as(admin_user)
 
 
-@pytest.mark.parametrize("model", ["customer", "tier", "tag", "category", "consentevent", "auditevent"])
+@pytest.mark.parametrize("model", ["customer", "tier", "tag", "category", "consentevent", "auditevent", "mergerecord"])
 def test_admin_changelist_and_add_pages_open(admin_client, model):
     CustomerFactory()
     assert admin_client.get(reverse(f"admin:customers_{model}_changelist")).status_code == 200

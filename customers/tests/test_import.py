@@ -41,7 +41,11 @@ def test_good_rows_go_in_and_bad_rows_are_reported_with_line_numbers():
     assert "Unknown tier" in lines[6]
     zhang = Customer.objects.get(name="张三")
     assert (zhang.mobile, zhang.tier.name, zhang.legacy_number, zhang.source) == (
-        "+8613800000001", "金卡", "OLD-1", Source.IMPORT)
+        "+8613800000001",
+        "金卡",
+        "OLD-1",
+        Source.IMPORT,
+    )
     assert zhang.sms_opt_in and ConsentEvent.objects.filter(customer=zhang, channel="sms", granted=True).exists()
 
 
@@ -99,8 +103,10 @@ def test_upload_preview_mapping_and_job(manager_client, django_capture_on_commit
     preview = manager_client.get(response.url)
     body = preview.content.decode()
     assert "6 rows to import" in body and "张三" in body
-    columns = {f"col_{i}": field for i, field in enumerate(["name", "mobile", "email", "birthday", "tier",
-                                                              "legacy_number", "sms_opt_in"])}
+    columns = {
+        f"col_{i}": field
+        for i, field in enumerate(["name", "mobile", "email", "birthday", "tier", "legacy_number", "sms_opt_in"])
+    }
     TierFactory(name="金卡")
     with django_capture_on_commit_callbacks() as callbacks:
         done = manager_client.post(response.url, columns)

@@ -1,0 +1,110 @@
+"""Likely duplicates, and merging two customers into one.
+
+A merge moves everything that points at the other customer (transactions,
+points, consent history, audit trail and whatever later apps add) to the
+survivor by walking the model's reverse relations, so apps that read customers
+need no merge code of their own. The other CRM number keeps resolving to the
+survivor through its MergeRecord.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import AuditAction, ConsentEvent, Customer, MergeRecord
+from customers.services import CONSENT_FIELDS, audit_record
+
+# Profile fields the survivor takes from the other customer when its own is blank.
+FILL_BLANKS = [
+    "gender",
+    "birthday",
+    "mobile",
+    "email",
+    "occupation",
+    "company",
+    "province",
+    "city",
+    "address",
+    "legacy_number",
+]
+SNAPSHOT = ["name", *FILL_BLANKS, "points_balance", "registered_on", "source", "notes"]
+
+
+def customer_duplicate_candidates(
+    customer: Customer, *, queryset: QuerySet[Customer], limit: int = 10
+) -> list[Customer]:
+    """Others that are likely the same person: same name, or same birthday with a name sharing a part."""
+    name = customer.name.strip()
+    q = Q(name__iexact=name)
+    if customer.birthday:
+        q |= Q(birthday=customer.birthday) & (Q(name__icontains=name[:2]) | Q(name__icontains=name[-2:]))
+    return list(queryset.filter(q).exclude(pk=customer.pk).select_related("tier")[:limit])
+
+
+def duplicate_groups(*, queryset: QuerySet[Customer]) -> QuerySet:
+    """(name, birthday, count) for every name and birthday shared by more than one customer."""
+    return (
+        queryset.exclude(birthday=None)
+        .annotate(lname=Lower("name"))
+        .values("lname", "birthday")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("-n", "lname")
+    )
+
+
+@transaction.atomic
+def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUser | None) -> MergeRecord:
+    if survivor.pk == other.pk:
+        raise ValidationError(_("A customer cannot be merged with itself."))
+    # Lock both rows in a fixed order so two merges of the same pair cannot interleave.
+    locked = {
+        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk]).order_by("pk")
+    }
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    snapshot = {f: _jsonable(getattr(other, f)) for f in SNAPSHOT}
+
+    for relation in Customer._meta.related_objects:
+        if relation.one_to_many:
+            manager = relation.related_model._base_manager
+            manager.filter(**{relation.field.name: other}).update(**{relation.field.name: survivor})
+    survivor.tags.add(*other.tags.all())
+    survivor.preferred_categories.add(*other.preferred_categories.all())
+
+    updates = {f: getattr(other, f) for f in FILL_BLANKS if not getattr(survivor, f) and getattr(other, f)}
+    if other.tier and (survivor.tier is None or other.tier.rank > survivor.tier.rank):
+        updates["tier"] = other.tier
+    for channel, field in CONSENT_FIELDS.items():
+        latest = ConsentEvent.objects.filter(customer=survivor, channel=channel).order_by("-at", "-id").first()
+        if latest is not None:
+            updates[field] = latest.granted  # the person's latest decision, whichever record it was made on
+    if other.notes:
+        updates["notes"] = "\n".join(filter(None, [survivor.notes, other.notes]))
+    record = MergeRecord(
+        survivor=survivor,
+        merged_crm_number=other.crm_number,
+        merged_name=other.name,
+        snapshot=snapshot,
+        merged_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    other.delete()  # frees its phone, e-mail and legacy number for the survivor
+    Customer.objects.filter(pk=survivor.pk).update(points_balance=F("points_balance") + other.points_balance, **updates)
+    record.full_clean()
+    record.save()
+    audit_record(
+        actor=actor,
+        customer=survivor,
+        action=AuditAction.MERGE,
+        changes={"merged": other.crm_number, "took": sorted(updates)},
+    )
+    survivor.refresh_from_db()
+    return record
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
