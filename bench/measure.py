@@ -1,0 +1,145 @@
+"""Server time of the customer pages: Django's test client in-process, so no network and no browser.
+
+Each measurement requests a different customer or search text on every run, as a busy desk would.
+"""
+
+import itertools
+import random
+import statistics
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from crm.lib.crm_number import format_number
+from crm.roles import Role
+from customers.models import Customer, Tag, Tier
+
+OPEN, DETAIL, LIST, SEARCH = "Open a customer by CRM number", "Customer page", "List and filter", "Search"
+BUDGET_MS = {OPEN: 10, DETAIL: 100, LIST: 150, SEARCH: 150}
+LOOKUP = "/customers/lookup/"
+
+
+@dataclass
+class Scenario:
+    group: str
+    name: str
+    urls: list[str]
+    status: int = 200
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    median_ms: float
+    p95_ms: float
+    queries: tuple[int, int]  # fewest and most over different customers or search texts
+    slowest_sql_ms: float
+    slowest_sql: str
+
+    @property
+    def budget_ms(self) -> int:
+        return BUDGET_MS[self.scenario.group]
+
+    @property
+    def meets_budget(self) -> bool:
+        fixed = self.queries[0] == self.queries[1] or self.scenario.group != DETAIL
+        return self.p95_ms < self.budget_ms and fixed
+
+
+def bench_client() -> Client:
+    """A client logged in as a Manager: sees every customer, unmasked, like service and sales leads."""
+    user, created = get_user_model().objects.get_or_create(username="bench-manager")
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(Group.objects.get(name=Role.MANAGER))
+    client = Client(HTTP_HOST="localhost")  # settings' ALLOWED_HOSTS has no "testserver"
+    client.force_login(user)
+    return client
+
+
+def scenarios(*, count: int, seed: int) -> list[Scenario]:
+    """`count` URLs per measurement, built from randomly picked customers."""
+    rng = random.Random(seed)
+    top = Customer.objects.order_by("-id").values_list("id", flat=True).first()
+    rows = list(Customer.objects.filter(id__in=rng.sample(range(1, top + 1), min(top, count * 10))).values())
+    rng.shuffle(rows)
+    picked = rows[:count]
+    numbers = [r["crm_number"] for r in picked]
+    chinese = [r["name"][:2] for r in rows if not r["name"].isascii()]
+    english = [r["name"].split()[-1][:4].lower() for r in rows if r["name"].isascii()]
+    mobiles = [r["mobile"].removeprefix("+86") for r in picked if r["mobile"]]
+    tiers = itertools.cycle(Tier.objects.values_list("id", flat=True))
+    tags = Tag.objects.values_list("id", flat=True)
+
+    def urls(path: str, queries) -> list[str]:
+        queries = itertools.islice(itertools.cycle(queries), count)
+        return [f"{path}?{urlencode(q)}" if q else path for q in queries]
+
+    def listing(queries) -> list[str]:
+        return urls("/customers/", queries)
+
+    def search(texts) -> list[str]:
+        return listing({"q": t} for t in texts)
+
+    regions = [{"tier": next(tiers), "province": r["province"]} for r in picked]
+    months = [{"birthday_month": m, "sort": "name"} for m in range(1, 13)]
+    return [
+        Scenario(OPEN, "lookup box, number with a dash", urls(LOOKUP, ({"q": format_number(n)} for n in numbers)), 302),
+        Scenario(DETAIL, "customer page /customers/<number>/", [f"/customers/{n}/" for n in numbers]),
+        Scenario(LIST, "first page", listing([{}])),
+        Scenario(LIST, "filter tier + province", listing(regions)),
+        Scenario(LIST, "filter tag", listing({"tag": t} for t in tags)),
+        Scenario(LIST, "filter birthday month, sort by name", listing(months)),
+        Scenario(SEARCH, "two Chinese characters (张伟)", search(chinese)),
+        Scenario(SEARCH, "mobile, last 4 digits", search(m[-4:] for m in mobiles)),
+        Scenario(SEARCH, "mobile, all 11 digits", search(mobiles)),
+        Scenario(SEARCH, "English name fragment (smit)", search(english)),
+    ]  # fmt: skip
+
+
+def measure(client: Client, scenario: Scenario, *, runs: int, warmup: int) -> Result:
+    urls = itertools.cycle(scenario.urls)
+    for _ in range(warmup):
+        _get(client, next(urls), scenario.status)
+    times = []
+    for _ in range(runs):
+        url = next(urls)
+        started = time.perf_counter()
+        _get(client, url, scenario.status)
+        times.append((time.perf_counter() - started) * 1000)
+    counts, slowest = [], {"time": "0", "sql": ""}
+    for url in scenario.urls[:10]:
+        with CaptureQueriesContext(connection) as captured:
+            _get(client, url, scenario.status)
+        counts.append(len(captured))
+        slowest = max([slowest, *captured.captured_queries], key=lambda q: float(q["time"]))
+    return Result(
+        scenario=scenario,
+        median_ms=statistics.median(times),
+        p95_ms=statistics.quantiles(times, n=20, method="inclusive")[-1],
+        queries=(min(counts), max(counts)),
+        slowest_sql_ms=float(slowest["time"]) * 1000,
+        slowest_sql=slowest["sql"],
+    )
+
+
+def _get(client: Client, url: str, status: int) -> None:
+    response = client.get(url)
+    if response.status_code != status:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, expected {status}")
+
+
+def explain(sql: str) -> str:
+    """EXPLAIN ANALYZE of a captured read, to see why it is slow."""
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return ""
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cur.fetchall())
