@@ -8,6 +8,8 @@ from crm import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("customers/", include("customers.urls")),
+    path("customers/<int:number>/purchases/", include("interactions.urls")),
+    path("customers/<int:number>/points/", include("customers.urls_points")),
     path("jobs/<int:job_id>/", views.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download_view, name="job_download"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

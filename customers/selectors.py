@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from crm.lib import crm_number
-from customers.models import Customer
+from customers.models import Customer, PointsEntry
 
 
 def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
@@ -81,3 +81,8 @@ def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = Non
             yield "mobile", other
         if email and other.email == email.lower():
             yield "email", other
+
+
+def points_entries_for(*, customer: Customer) -> QuerySet[PointsEntry]:
+    """The customer's points ledger, newest first."""
+    return PointsEntry.objects.filter(customer=customer).select_related("created_by").order_by("-at", "-id")

@@ -15,6 +15,7 @@ from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, ExportForm
 from customers.models import AuditAction
+from customers.sections import sections_for, timeline_for
 from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
 from customers.tasks import customer_export_task
 
@@ -75,6 +76,9 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         "categories": list(customer.preferred_categories.all()),
         "consent_events": list(customer.consent_events.select_related("recorded_by")[:10]),
         "can_edit": request.user.has_perm("customers.change_customer"),
+        # Purchases, points and later apps' cards come through the registry (see customers/sections.py).
+        "sections": sections_for(request, customer),
+        "timeline": timeline_for(customer),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class InteractionsConfig(AppConfig):
     name = "interactions"
     verbose_name = _("Interactions")
+
+    def ready(self):
+        from interactions import sections
+
+        sections.register()

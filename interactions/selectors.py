@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DecimalField, F, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, DecimalField, F, Max, Min, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from customers.models import Category, Customer
@@ -35,15 +35,17 @@ def transactions_for_customer(*, customer: Customer) -> QuerySet[Transaction]:
     return (
         Transaction.objects.filter(customer=customer)
         .select_related("recorded_by")
-        .prefetch_related("lines__product")
+        .prefetch_related(Prefetch("lines", queryset=TransactionLine.objects.select_related("product")))
         .order_by("-occurred_at", "-id")
     )
 
 
 def purchase_summary(*, customer: Customer, window_since: datetime.datetime) -> dict:
-    """Lifetime spend, orders, average order, first and last purchase, and spend in the tier window, in one query."""
+    """Lifetime spend, orders (refunded ones left out), average order, first and last purchase,
+    spend in the tier window, and the number of transaction rows, in one query."""
     kept = ~Q(status=TransactionStatus.REFUNDED)
-    summary = Transaction.objects.filter(customer=customer).aggregate(
+    return Transaction.objects.filter(customer=customer).aggregate(
+        transactions=Count("pk"),
         lifetime_spend=Coalesce(Sum(NET), ZERO),
         orders=Count("pk", filter=kept),
         average_order=Avg(NET, filter=kept),
@@ -51,7 +53,6 @@ def purchase_summary(*, customer: Customer, window_since: datetime.datetime) -> 
         last_purchase=Max("occurred_at"),
         window_spend=Coalesce(Sum(NET, filter=Q(occurred_at__gt=window_since)), ZERO),
     )
-    return summary
 
 
 def preferred_categories_from_purchases(*, customer: Customer, limit: int = 3) -> list[Category]:

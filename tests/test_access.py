@@ -6,12 +6,13 @@ from django.urls import reverse
 
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
+from interactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = [Role.SERVICE, Role.SALES, Role.MARKETING, Role.MANAGER, Role.ADMIN, "outsider"]
 
-# (url name, needs a customer, {role: expected status}); 302 = to login for anonymous.
+# (url name, needs a customer (or "transaction": one of theirs), {role: expected status}); 302 = to login for anonymous.
 # The customer is owned by another sales user, so Sales get 404 on it.
 EXPECTED = [
     (
@@ -45,6 +46,21 @@ EXPECTED = [
         {Role.SERVICE: 403, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
+        "interactions:record",
+        True,
+        {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "interactions:refund",
+        "transaction",
+        {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "points:adjust",
+        True,
+        {Role.SERVICE: 403, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
         "admin:index",
         False,
         {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
@@ -63,6 +79,8 @@ def customer():
 
 
 def _url(name, needs_customer, customer):
+    if needs_customer == "transaction":
+        return reverse(name, args=[customer.crm_number, TransactionFactory(customer=customer).pk])
     return reverse(name, args=[customer.crm_number]) if needs_customer else reverse(name)
 
 

@@ -1,0 +1,33 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.lib.forms import add_service_errors
+from customers import membership
+from customers.access import get_customer_for_user
+from customers.forms_points import PointsAdjustForm
+
+
+@require_http_methods(["GET", "POST"])
+def points_adjust_view(request: HttpRequest, number: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, number)
+    if not request.user.has_perm("customers.adjust_points"):
+        raise PermissionDenied
+    form = PointsAdjustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = membership.points_adjust(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(
+                request,
+                _("Points adjusted by %(points)+d; the balance is now %(balance)s.")
+                % {"points": entry.points, "balance": entry.balance_after},
+            )
+            return redirect(customer.get_absolute_url() + "#points")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "customers/points_adjust.html", {"form": form, "customer": customer}, status=status)

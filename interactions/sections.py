@@ -1,0 +1,77 @@
+"""What purchases add to the customer's page (registered from InteractionsConfig.ready())."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.templatetags.crm_tags import money
+from customers import membership
+from customers.models import Customer, Tier
+from customers.sections import PAGE_SIZE, Section, TimelineItem, register_sections, register_timeline
+from interactions import selectors
+from interactions.forms import RecordPurchaseForm
+from interactions.models import TransactionStatus
+
+
+def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]:
+    """Tier progress, preferred categories and the paginated purchase history: six queries, whatever the history."""
+    summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - membership.tier_window())
+    paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
+    paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
+    page = paginator.get_page(request.GET.get("purchases_page"))
+    user = request.user
+    can_record = user.has_perm("interactions.add_transaction")
+    return [
+        Section(
+            key="tier-progress",
+            template="interactions/includes/tier_progress.html",
+            column="side",
+            order=10,
+            data=membership.tier_progress(
+                customer=customer, tiers=list(Tier.objects.order_by("rank")), window_spend=summary["window_spend"]
+            )
+            | {"window_days": membership.tier_window().days},
+        ),
+        Section(
+            key="purchase-categories",
+            template="interactions/includes/preferred_categories.html",
+            column="side",
+            order=20,
+            data={"categories": selectors.preferred_categories_from_purchases(customer=customer)},
+        ),
+        Section(
+            key="purchases",
+            template="interactions/includes/purchases_section.html",
+            column="main",
+            order=10,
+            data={
+                "summary": summary,
+                "page": page,
+                "form": RecordPurchaseForm(customer=customer) if can_record else None,
+                "can_refund": user.has_perm("interactions.refund_transaction"),
+            },
+        ),
+    ]
+
+
+def purchase_timeline(customer: Customer, limit: int) -> list[TimelineItem]:
+    items = []
+    for tx in selectors.transactions_for_customer(customer=customer).prefetch_related(None)[:limit]:
+        detail = " · ".join(filter(None, [tx.get_channel_display(), tx.store]))
+        if tx.status != TransactionStatus.COMPLETED:
+            detail += f" · {tx.get_status_display()}"
+        items.append(
+            TimelineItem(
+                at=tx.occurred_at,
+                icon="bag",
+                title=_("Purchase %(amount)s") % {"amount": money(tx.amount, tx.currency)},
+                detail=detail,
+            )
+        )
+    return items
+
+
+def register() -> None:
+    register_sections("purchases", purchase_sections)
+    register_timeline("purchases", purchase_timeline)

@@ -1,0 +1,61 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.lib.forms import add_service_errors
+from crm.templatetags.crm_tags import money
+from interactions import services
+from interactions.access import get_customer_for_purchase, get_transaction_for_refund
+from interactions.forms import RecordPurchaseForm, RefundForm
+
+
+@require_http_methods(["GET", "POST"])
+def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
+    """The customer page posts its short form here; GET is the same form on a page of its own (phones)."""
+    customer = get_customer_for_purchase(request.user, number)
+    form = RecordPurchaseForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tx = services.transaction_record(customer=customer, actor=request.user, **form.service_kwargs())
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(
+                request,
+                _("Purchase of %(amount)s recorded; %(points)s points earned.")
+                % {"amount": money(tx.amount, tx.currency), "points": tx.points_earned},
+            )
+            if tx.flagged:
+                messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason})
+            return redirect(customer.get_absolute_url() + "#purchases")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "interactions/transaction_form.html", {"form": form, "customer": customer}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def transaction_refund_view(request: HttpRequest, number: int, transaction_id: int) -> HttpResponse:
+    tx = get_transaction_for_refund(request.user, number, transaction_id)
+    customer = tx.customer
+    form = RefundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tx = services.transaction_refund(
+                transaction=tx,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(
+                request,
+                _("Refund recorded; %(points)s points taken back in total.") % {"points": tx.points_reversed},
+            )
+            return redirect(customer.get_absolute_url() + "#purchases")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "transaction": tx, "customer": customer}
+    return render(request, "interactions/refund_form.html", context, status=status)
