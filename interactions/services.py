@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers import membership
-from customers.models import Customer, PointsEntry, PointsKind, Tier
+from customers.models import Category, Customer, PointsEntry, PointsKind, Tier
 from interactions.models import (
     Channel,
     Product,
@@ -44,6 +44,18 @@ class LineInput:
     quantity: int = 1
     unit_price: Decimal | None = None
     description: str = ""
+
+
+@atomic
+def product_save(
+    *, sku: str, name: str, price: Decimal, category: Category | None = None, active: bool = True
+) -> Product:
+    """Create the product with this SKU, or update it: catalogue loads can run again."""
+    product = Product.objects.filter(sku=sku).first() or Product(sku=sku)
+    product.name, product.price, product.category, product.active = name, price, category, active
+    product.full_clean()
+    product.save()
+    return product
 
 
 def transaction_reference(transaction: Transaction) -> str:
@@ -218,8 +230,11 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
 
     No per-row validation or flagging; amounts must be positive (the database still
     checks). Each purchase earns points at the customer's current multiplier,
-    dated the purchase day, so lots older than the expiry period expire at once.
+    dated the purchase day; lots whose expiry date has already passed are written
+    as expired on that date, so the ledger reads as if the daily job had run all along.
     """
+    today = timezone.localdate()
+    expiry = datetime.timedelta(days=membership.points_expiry_days())
     with atomic():
         customer_ids = {t.customer_id for t in transactions}
         customers = {
@@ -229,40 +244,61 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
         for tx in transactions:
             tier = customers[tx.customer_id].tier
             tx.points_earned = math.floor(tx.amount * (tier.points_multiplier if tier else 1))
-        Transaction.objects.bulk_create(transactions)
+        Transaction.objects.bulk_create(transactions, batch_size=2000)
         for tx, tx_lines in zip(transactions, lines, strict=True):
             for line in tx_lines:
                 line.transaction = tx
-        TransactionLine.objects.bulk_create([line for tx_lines in lines for line in tx_lines])
+        TransactionLine.objects.bulk_create([line for tx_lines in lines for line in tx_lines], batch_size=2000)
 
-        balances = {pk: c.points_balance for pk, c in customers.items()}
-        entries = []
         by_customer = defaultdict(list)
         for tx in transactions:
-            by_customer[tx.customer_id].append(tx)
+            if tx.points_earned:
+                by_customer[tx.customer_id].append(tx)
+        entries = []
         for customer_id, txs in by_customer.items():
-            for tx in sorted(txs, key=lambda t: t.occurred_at):
-                if not tx.points_earned:
-                    continue
-                balances[customer_id] += tx.points_earned
-                entries.append(
-                    PointsEntry(
-                        customer_id=customer_id,
-                        kind=PointsKind.EARNED,
-                        points=tx.points_earned,
-                        balance_after=balances[customer_id],
-                        reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
-                        reference=transaction_reference(tx),
-                        expires_on=timezone.localdate(tx.occurred_at)
-                        + datetime.timedelta(days=membership.points_expiry_days()),
-                        remaining=tx.points_earned,
-                        at=tx.occurred_at,
+            balance = customers[customer_id].points_balance
+            events = []  # (when, order, entry): earnings before expiries at the same moment
+            for tx in txs:
+                expires_on = timezone.localdate(tx.occurred_at) + expiry
+                lapsed = expires_on <= today
+                events.append(
+                    (
+                        tx.occurred_at,
+                        0,
+                        PointsEntry(
+                            customer_id=customer_id,
+                            kind=PointsKind.EARNED,
+                            points=tx.points_earned,
+                            reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
+                            reference=transaction_reference(tx),
+                            expires_on=expires_on,
+                            remaining=0 if lapsed else tx.points_earned,
+                            at=tx.occurred_at,
+                        ),
                     )
                 )
-        PointsEntry.objects.bulk_create(entries)
-        for customer_id, balance in balances.items():
-            if balance != customers[customer_id].points_balance:
-                Customer.objects.filter(pk=customer_id).update(points_balance=balance)
-    membership.points_expire_due()
+                if lapsed:
+                    at = timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time.min))
+                    events.append(
+                        (
+                            at,
+                            1,
+                            PointsEntry(
+                                customer_id=customer_id,
+                                kind=PointsKind.EXPIRED,
+                                points=-tx.points_earned,
+                                reason=gettext("Points of purchase #%(id)s expired") % {"id": tx.pk},
+                                reference=transaction_reference(tx),
+                                at=at,
+                            ),
+                        )
+                    )
+            for _when, _order, entry in sorted(events, key=lambda e: (e[0], e[1])):
+                balance += entry.points
+                entry.balance_after = balance
+                entries.append(entry)
+            customers[customer_id].points_balance = balance
+        PointsEntry.objects.bulk_create(entries, batch_size=2000)
+        Customer.objects.bulk_update([customers[pk] for pk in by_customer], ["points_balance"], batch_size=1000)
     tiers_evaluate(customer_ids=list(customer_ids))
     return len(transactions)

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: roles' logins, tiers, tags and a few thousand customers.
+"""Demo data for `make run`: roles' logins, tiers, tags, a few thousand customers and their purchases.
 
 Safe to run again: users and reference data are matched by name, and customers
 are only added when there are fewer than asked for.
@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from faker import Faker
@@ -86,6 +87,9 @@ class Command(BaseCommand):
             )
             if (i + 1) % 500 == 0 or i + 1 == missing:
                 self.stdout.write(f"customers: {i + 1}/{missing}")
+
+        # By name, so customers does not import interactions (the dependency points the other way).
+        call_command("load_demo_purchases", seed=seed, stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password {DEMO_PASSWORD}):"))
         for username, role in DEMO_USERS:
