@@ -97,10 +97,10 @@ def scenarios(*, count: int, seed: int) -> list[Scenario]:
         Scenario(LIST, "filter tier + province", listing(regions)),
         Scenario(LIST, "filter tag", listing({"tag": t} for t in tags)),
         Scenario(LIST, "filter birthday month, sort by name", listing(months)),
-        Scenario(SEARCH, "two Chinese characters (张伟)", search(chinese)),
+        Scenario(SEARCH, "two Chinese characters, like 张伟", search(chinese)),
         Scenario(SEARCH, "mobile, last 4 digits", search(m[-4:] for m in mobiles)),
         Scenario(SEARCH, "mobile, all 11 digits", search(mobiles)),
-        Scenario(SEARCH, "English name fragment (smit)", search(english)),
+        Scenario(SEARCH, "English name fragment, like smit", search(english)),
     ]  # fmt: skip
 
 
