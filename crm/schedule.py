@@ -2,8 +2,10 @@
 
 The beat scheduler is django_celery_beat's DatabaseScheduler: it copies these
 entries into its tables at start, where admins can see and pause them.
-Times are in CELERY_TIMEZONE. `expires` drops a run that waited past the
-next one, so a stopped worker does not come back to a pile of stale runs.
+Times are in CELERY_TIMEZONE. An expiry drops a run that waited past the
+next one, so a stopped worker does not come back to a pile of stale runs:
+`expires` is Celery's option, `expire_seconds` the one django_celery_beat
+copies into its table (it ignores `expires` in this dict), so each entry has both.
 """
 
 from celery.schedules import crontab
@@ -17,6 +19,6 @@ BEAT_SCHEDULE = {
     "membership-daily": {
         "task": "interactions.tasks.membership_daily_task",
         "schedule": crontab(hour=2, minute=30),
-        "options": {"expires": 6 * HOUR},
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
 }

@@ -4,6 +4,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from celery.schedules import crontab
+from django_celery_beat.models import PeriodicTask
+from django_celery_beat.schedulers import ModelEntry
 
 from crm.celery import app
 from customers import membership
@@ -124,4 +126,8 @@ def test_the_daily_job_is_on_the_beat_schedule_with_an_expiry():
     entry = app.conf.beat_schedule["membership-daily"]
     assert entry["task"] == membership_daily_task.name
     assert isinstance(entry["schedule"], crontab)
-    assert entry["options"]["expires"] > 0
+    # What beat (django_celery_beat's DatabaseScheduler) stores from it at start-up:
+    ModelEntry.from_entry("membership-daily", app=app, **entry)
+    stored = PeriodicTask.objects.get(name="membership-daily")
+    assert (stored.crontab.hour, stored.crontab.minute) == ("2", "30")
+    assert stored.expire_seconds == entry["options"]["expires"] > 0
