@@ -5,8 +5,9 @@ scores, but customers may not import the apps that hold them (they depend on
 customers, never the reverse). So each app registers its sections and timeline
 entries here from its AppConfig.ready(), and the page renders what is
 registered. The dependency stays one-way, and a later app adds a section
-without touching the customers app. Each provider must run a fixed number of
-queries, whatever the customer's history, so the page's budget holds.
+without touching the customers app. Each provider shows only what the viewer's
+permissions allow, and must run a fixed number of queries whatever the
+customer's history, so the page's budget holds.
 """
 
 import datetime
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +46,8 @@ class TimelineItem:
 
 
 SectionProvider = Callable[[HttpRequest, Customer], list[Section]]
-TimelineSource = Callable[[Customer, int], list[TimelineItem]]
+# (viewer, customer, limit) -> the newest `limit` items the viewer may see, newest first
+TimelineSource = Callable[[AbstractBaseUser, Customer, int], list[TimelineItem]]
 
 _providers: dict[str, SectionProvider] = {}
 _timeline_sources: dict[str, TimelineSource] = {}
@@ -72,14 +75,16 @@ def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[
     return columns
 
 
-def timeline_for(customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
+def timeline_for(user: AbstractBaseUser, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
     """The newest `limit` events from every source, newest first (one query per source)."""
-    items = [item for source in _timeline_sources.values() for item in source(customer, limit)]
+    items = [item for source in _timeline_sources.values() for item in source(user, customer, limit)]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
 
 def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
+    if not request.user.has_perm("customers.view_pointsentry"):
+        return []
     page = Paginator(points_entries_for(customer=customer), PAGE_SIZE).get_page(request.GET.get("points_page"))
     return [
         Section(
@@ -101,7 +106,9 @@ POINTS_ICONS = {
 }
 
 
-def _points_timeline(customer: Customer, limit: int) -> list[TimelineItem]:
+def _points_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> list[TimelineItem]:
+    if not user.has_perm("customers.view_pointsentry"):
+        return []
     return [
         TimelineItem(
             at=entry.at,

@@ -78,7 +78,7 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         "can_edit": request.user.has_perm("customers.change_customer"),
         # Purchases, points and later apps' cards come through the registry (see customers/sections.py).
         "sections": sections_for(request, customer),
-        "timeline": timeline_for(customer),
+        "timeline": timeline_for(request.user, customer),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -1,5 +1,6 @@
 """What purchases add to the customer's page (registered from InteractionsConfig.ready())."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,7 +16,9 @@ from interactions.models import TransactionStatus
 
 
 def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]:
-    """Tier progress, preferred categories and the paginated purchase history: six queries, whatever the history."""
+    """Tier progress, preferred categories and the paginated purchase history: five queries, whatever the history."""
+    if not request.user.has_perm("interactions.view_transaction"):
+        return []
     summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - membership.tier_window())
     paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
     paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
@@ -55,7 +58,9 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
     ]
 
 
-def purchase_timeline(customer: Customer, limit: int) -> list[TimelineItem]:
+def purchase_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> list[TimelineItem]:
+    if not user.has_perm("interactions.view_transaction"):
+        return []
     items = []
     for tx in selectors.transactions_for_customer(customer=customer).prefetch_related(None)[:limit]:
         detail = " · ".join(filter(None, [tx.get_channel_display(), tx.store]))

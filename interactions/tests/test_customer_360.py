@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -102,3 +103,19 @@ def test_what_each_role_may_do_shows_on_the_page(login_as, sales_user, manager_u
     assert 'id="record-purchase"' in sales and "/refund/" not in sales and "Adjust points" not in sales
     assert 'id="record-purchase"' in manager and "/refund/" in manager and "Adjust points" in manager
     assert 'id="record-purchase"' not in marketing and "/refund/" not in marketing
+
+
+def test_staff_without_purchase_and_points_permissions_do_not_see_them(login_as, make_user):
+    viewer = make_user(None, username="reader")
+    viewer.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_customer", "view_all_customers"], content_type__app_label="customers"
+        )
+    )
+    customer = CustomerFactory()
+    services.transaction_record(customer=customer, amount=Decimal("120"))
+    response = login_as(viewer).get(customer.get_absolute_url())
+    assert response.status_code == 200
+    assert response.context["sections"] == {"main": [], "side": []}
+    assert response.context["timeline"] == []
+    assert "¥120.00" not in response.content.decode()
