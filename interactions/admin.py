@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from interactions import services
 from interactions.models import Product, Transaction, TransactionLine
 
 
@@ -9,6 +10,17 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["active", "category"]
     search_fields = ["=sku", "name"]
     list_select_related = ["category"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        services.product_save(
+            product=obj,
+            sku=data["sku"],
+            name=data["name"],
+            price=data["price"],
+            category=data.get("category"),
+            active=data.get("active", True),
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

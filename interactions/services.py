@@ -48,11 +48,17 @@ class LineInput:
 
 @atomic
 def product_save(
-    *, sku: str, name: str, price: Decimal, category: Category | None = None, active: bool = True
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    category: Category | None = None,
+    active: bool = True,
+    product: Product | None = None,
 ) -> Product:
-    """Create the product with this SKU, or update it: catalogue loads can run again."""
-    product = Product.objects.filter(sku=sku).first() or Product(sku=sku)
-    product.name, product.price, product.category, product.active = name, price, category, active
+    """Update `product`, or the one with this SKU, or create it: catalogue loads can run again."""
+    product = product or Product.objects.filter(sku=sku).first() or Product()
+    product.sku, product.name, product.price, product.category, product.active = sku, name, price, category, active
     product.full_clean()
     product.save()
     return product

@@ -6,6 +6,7 @@ from django.urls import reverse
 from customers import membership
 from customers.tests.factories import CustomerFactory
 from interactions import services
+from interactions.models import Product
 from interactions.services import LineInput
 from interactions.tests.factories import ProductFactory
 
@@ -58,3 +59,23 @@ def test_products_can_be_searched_by_sku(admin_client):
     ProductFactory(sku="MUG-7", name="马克杯")
     body = admin_client.get(reverse("admin:interactions_product_changelist"), {"q": "MUG-7"}).content.decode()
     assert "马克杯" in body
+
+
+def test_admin_adds_and_edits_products_through_the_service(admin_client):
+    response = admin_client.post(
+        reverse("admin:interactions_product_add"), {"sku": "CUP-1", "name": "茶杯", "price": "39.00", "active": "on"}
+    )
+    assert response.status_code == 302
+    product = Product.objects.get(sku="CUP-1")
+    admin_client.post(
+        reverse("admin:interactions_product_change", args=[product.pk]),
+        {"sku": "CUP-2", "name": "茶杯", "price": "-1", "active": "on"},
+    )
+    product.refresh_from_db()
+    assert (product.sku, product.price) == ("CUP-1", Decimal("39.00"))  # a negative price is refused
+    admin_client.post(
+        reverse("admin:interactions_product_change", args=[product.pk]),
+        {"sku": "CUP-2", "name": "茶杯", "price": "45", "active": "on"},
+    )
+    assert Product.objects.get(pk=product.pk).sku == "CUP-2"
+    assert Product.objects.count() == 1
