@@ -3,13 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from crm import views
+from crm import views, views_import
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("customers/", include("customers.urls")),
     path("customers/<int:number>/purchases/", include("interactions.urls")),
     path("customers/<int:number>/points/", include("customers.urls_points")),
+    path("import/", views_import.import_upload_view, name="import"),
+    path("import/<str:token>/", views_import.import_mapping_view, name="import_mapping"),
     path("jobs/<int:job_id>/", views.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download_view, name="job_download"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

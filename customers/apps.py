@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from crm.importers import register
+        from customers.imports import CUSTOMERS
+
+        register(CUSTOMERS)

@@ -102,39 +102,3 @@ class CustomerForm(forms.ModelForm):
 class ExportForm(forms.Form):
     query = forms.CharField(required=False, max_length=2000)
     format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (xlsx)")])
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or Excel file"),
-        help_text=_("UTF-8 or GBK CSV, or xlsx. The first row holds the column names."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
-    )
-
-
-class ImportMappingForm(forms.Form):
-    """One select per column of the uploaded file: which customer field it fills."""
-
-    def __init__(self, *args, headers: list[str], initial_mapping: dict[int, str], **kwargs):
-        from customers.imports import FIELDS
-
-        super().__init__(*args, **kwargs)
-        choices = [("", _("(ignore)"))] + [(name, label) for name, (label, _aliases) in FIELDS.items()]
-        for index, header in enumerate(headers):
-            self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=header or f"#{index + 1}", choices=choices, required=False, initial=initial_mapping.get(index, "")
-            )
-
-    def clean(self):
-        from customers.imports import mapping_errors
-
-        mapping = self.mapping()
-        used = list(mapping.values())
-        if len(used) != len(set(used)):
-            raise forms.ValidationError(_("Each field can be filled from one column only."))
-        if errors := mapping_errors(mapping):
-            raise forms.ValidationError(errors)
-        return self.cleaned_data
-
-    def mapping(self) -> dict[int, str]:
-        return {int(k[4:]): v for k, v in self.cleaned_data.items() if k.startswith("col_") and v}

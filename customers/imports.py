@@ -1,34 +1,22 @@
-"""Importing customers from CSV or xlsx (data migration from an old system).
+"""Importing customers (data migration from an old system); registered in crm.importers.
 
-Rows are validated like the form, a chunk at a time: bad rows are reported with
-their line number and reason (and kept in a downloadable file), good rows go in
-with one bulk insert per chunk, and rows already present (same legacy number,
-phone or e-mail) are skipped, so importing the same file twice adds nothing.
+Rows are validated like the form, a chunk at a time: good rows go in with one bulk
+insert per chunk, and rows already present (same legacy number, phone or e-mail)
+are skipped.
 """
 
-import csv
-import datetime
-import io
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import PurePath
-
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import load_workbook
 
-from crm.jobs import job_finish, job_progress
-from crm.lib import tabular
-from crm.models import Job
+from crm.importers import Importer, ImportReport
+from crm.lib.tables import Rows, parse_bool, parse_date
 from customers.models import AuditAction, ConsentChannel, ConsentEvent, ConsentMethod, Customer, Gender, Source, Tier
 
 CHUNK = 2000
 
-# Target field -> header names recognised automatically (lower-case).
 FIELDS = {
     "name": (gettext_lazy("Name"), ["name", "full name", "姓名", "客户姓名", "会员姓名", "名字"]),
     "mobile": (gettext_lazy("Mobile phone"), ["mobile", "phone", "mobile phone", "手机", "手机号", "手机号码", "电话"]),
@@ -53,7 +41,6 @@ FIELDS = {
     "sms_opt_in": (gettext_lazy("SMS consent"), ["sms consent", "sms opt-in", "短信授权", "接收短信"]),
     "notes": (gettext_lazy("Notes"), ["notes", "note", "remark", "备注"]),
 }
-REQUIRED = {"name"}
 GENDERS = {
     "男": Gender.MALE,
     "m": Gender.MALE,
@@ -62,102 +49,6 @@ GENDERS = {
     "f": Gender.FEMALE,
     "female": Gender.FEMALE,
 }
-TRUE = {"1", "y", "yes", "true", "是", "同意", "✓"}
-FALSE = {"", "0", "n", "no", "false", "否", "不同意"}
-DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d/%m/%Y", "%Y年%m月%d日"]
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (encoding, format, no header)."""
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    skipped: int = 0
-    errors: list[tuple[int, list[str], str]] = field(default_factory=list)  # (line, row, reason)
-
-    def summary(self) -> str:
-        return _("%(created)d created, %(skipped)d already present, %(failed)d with errors.") % {
-            "created": self.created,
-            "skipped": self.skipped,
-            "failed": len(self.errors),
-        }
-
-
-def read_table(content: bytes, filename: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Headers and (line number, cells) rows of a CSV (UTF-8 or GBK) or xlsx file."""
-    if PurePath(filename).suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ImportFileError(_("This is not a readable Excel (xlsx) file.")) from e
-        rows = ((n, [_cell(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
-    else:
-        rows = enumerate(csv.reader(io.StringIO(_decode(content))), start=1)
-    try:
-        _line, headers = next(rows)
-    except (StopIteration, csv.Error) as e:
-        raise ImportFileError(_("The file is empty or has no header row.")) from e
-    headers = [h.strip() for h in headers]
-    return headers, ((n, cells) for n, cells in rows if any(c.strip() for c in cells))
-
-
-def _decode(content: bytes) -> str:
-    if b"\x00" in content[:4096]:
-        raise ImportFileError(_("This does not look like a CSV file (it contains binary data)."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("The file's text encoding is not UTF-8 or GBK; save it as UTF-8 CSV and try again."))
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def guess_mapping(headers: list[str]) -> dict[int, str]:
-    """Column index -> field, for the headers we recognise."""
-    mapping = {}
-    for index, header in enumerate(headers):
-        for name, (label, aliases) in FIELDS.items():
-            if header.lower() in aliases or header == str(label):
-                mapping.setdefault(index, name)
-    return mapping
-
-
-def mapping_errors(mapping: dict[int, str]) -> list[str]:
-    missing = REQUIRED - set(mapping.values())
-    return [_("No column is mapped to %(field)s.") % {"field": FIELDS[f][0]} for f in sorted(missing)]
-
-
-def _parse_date(text: str) -> datetime.date | None:
-    text = text.strip()
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(_("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": text})
-
-
-def _parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ValidationError(_("“%(value)s” is not yes or no.") % {"value": text})
 
 
 def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier]) -> Customer:
@@ -167,10 +58,10 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
     for name, text in values.items():
         try:
             if name in ("birthday", "registered_on"):
-                if (parsed := _parse_date(text)) is not None:
+                if (parsed := parse_date(text)) is not None:
                     fields[name] = parsed
             elif name in ("email_opt_in", "sms_opt_in"):
-                fields[name] = _parse_bool(text)
+                fields[name] = parse_bool(text)
             elif name == "gender":
                 fields[name] = GENDERS.get(text.lower(), Gender.UNKNOWN)
             elif name == "tier":
@@ -192,30 +83,25 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
     return customer
 
 
-def _reason(error: ValidationError) -> str:
-    labels = {name: str(label) for name, (label, _aliases) in FIELDS.items()}
-    return "; ".join(f"{labels.get(f, f)}: {' '.join(m)}" for f, m in error.message_dict.items())
-
-
-def import_rows(rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
+def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
     report = ImportReport()
     tiers = {t.name: t for t in Tier.objects.all()}
-    seen: dict[str, int] = {}  # key value -> line, to catch duplicates inside the file
-    chunk: list[tuple[int, list[str], Customer]] = []
+    seen: dict[str, int] = {}  # key value -> line, to catch the same member twice in one file
+    chunk: list[Customer] = []
     done = 0
     for line, cells in rows:
         done += 1
         try:
             customer = _row_to_customer(cells, mapping, tiers)
         except ValidationError as e:
-            report.errors.append((line, cells, _reason(e)))
+            report.errors.append((line, cells, CUSTOMERS.reason(e.message_dict)))
             continue
         keys = [k for k in (customer.legacy_number, customer.mobile, customer.email) if k]
         if dup := next((seen[k] for k in keys if k in seen), None):
             report.errors.append((line, cells, _("Same member as line %(line)d.") % {"line": dup}))
             continue
         seen.update((k, line) for k in keys)
-        chunk.append((line, cells, customer))
+        chunk.append(customer)
         if len(chunk) >= CHUNK:
             _insert_chunk(chunk, report, actor)
             chunk = []
@@ -228,12 +114,11 @@ def import_rows(rows, *, mapping: dict[int, str], actor, on_progress=None) -> Im
 
 
 @transaction.atomic
-def _insert_chunk(chunk, report: ImportReport, actor) -> None:
-    if not chunk:
+def _insert_chunk(customers: list[Customer], report: ImportReport, actor) -> None:
+    if not customers:
         return
     from customers.services import audit_record
 
-    customers = [c for _, _, c in chunk]
     q = Q(legacy_number__in=[c.legacy_number for c in customers if c.legacy_number])
     q |= Q(mobile__in=[c.mobile for c in customers if c.mobile])
     q |= Q(email__in=[c.email for c in customers if c.email])
@@ -255,18 +140,11 @@ def _insert_chunk(chunk, report: ImportReport, actor) -> None:
         audit_record(actor=actor, customer=None, action=AuditAction.CREATE, changes={"imported": len(created)})
 
 
-def customer_import(*, job: Job) -> ImportReport:
-    """The background job: read the stored upload, import it, keep the bad rows as a file."""
-    with default_storage.open(job.params["path"], "rb") as f:
-        content = f.read()
-    headers, rows = read_table(content, job.params["filename"])
-    mapping = {int(k): v for k, v in job.params["mapping"].items()}
-    job_progress(job, done=0, total=job.params.get("rows", 0))
-    report = import_rows(rows, mapping=mapping, actor=job.created_by, on_progress=lambda n: job_progress(job, done=n))
-    writer = tabular.CsvWriter()
-    writer.write_row([_("Line"), _("Error"), *headers])
-    for line, cells, reason in report.errors:
-        writer.write_row([line, reason, *cells])
-    job_finish(job, filename="import-errors.csv", content=writer.close(), message=report.summary())
-    default_storage.delete(job.params["path"])
-    return report
+CUSTOMERS = Importer(
+    kind="customers",
+    label=gettext_lazy("Customers"),
+    fields=FIELDS,
+    required=frozenset({"name"}),
+    permissions=("customers.add_customer", "customers.view_all_customers"),
+    run=customers_import,
+)

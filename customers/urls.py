@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views, views_import, views_merge
+from customers import views, views_merge
 
 app_name = "customers"
 
@@ -8,8 +8,6 @@ urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/", views.customer_create_view, name="create"),
     path("export/", views.customer_export_view, name="export"),
-    path("import/", views_import.customer_import_upload_view, name="import"),
-    path("import/<str:token>/", views_import.customer_import_mapping_view, name="import_mapping"),
     path("duplicates/", views_merge.duplicates_view, name="duplicates"),
     path("merge/", views_merge.merge_view, name="merge"),
     path("lookup/", views.customer_lookup_view, name="lookup"),

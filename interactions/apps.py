@@ -7,6 +7,9 @@ class InteractionsConfig(AppConfig):
     verbose_name = _("Interactions")
 
     def ready(self):
+        from crm.importers import register
         from interactions import sections
+        from interactions.imports import TRANSACTIONS
 
         sections.register()
+        register(TRANSACTIONS)

@@ -36,7 +36,7 @@ EXPECTED = [
         {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "customers:import",
+        "import",
         False,
         {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),

@@ -2,13 +2,11 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 from openpyxl import Workbook
 
-from crm.models import Job, JobStatus
-from customers.imports import ImportFileError, guess_mapping, import_rows, read_table
+from crm.lib.tables import ImportFileError, read_table
+from customers.imports import CUSTOMERS
 from customers.models import ConsentEvent, Customer, Source
-from customers.tasks import customer_import_task
 from customers.tests.factories import CustomerFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +25,7 @@ GOOD_AND_BAD = (
 def run(text: str, encoding="utf-8", filename="members.csv"):
     TierFactory(name="金卡")
     headers, rows = read_table(text.encode(encoding), filename)
-    return import_rows(rows, mapping=guess_mapping(headers), actor=None)
+    return CUSTOMERS.run(rows, mapping=CUSTOMERS.guess_mapping(headers), actor=None)
 
 
 def test_good_rows_go_in_and_bad_rows_are_reported_with_line_numbers():
@@ -90,63 +88,15 @@ def test_xlsx_is_read():
     out = io.BytesIO()
     book.save(out)
     headers, rows = read_table(out.getvalue(), "members.xlsx")
-    report = import_rows(rows, mapping=guess_mapping(headers), actor=None)
+    report = CUSTOMERS.run(rows, mapping=CUSTOMERS.guess_mapping(headers), actor=None)
     assert report.created == 1 and Customer.objects.get().birthday.isoformat() == "1992-03-04"
-
-
-def test_upload_preview_mapping_and_job(manager_client, django_capture_on_commit_callbacks, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    upload = io.BytesIO(GOOD_AND_BAD.encode())
-    upload.name = "members.csv"
-    response = manager_client.post(reverse("customers:import"), {"file": upload})
-    assert response.status_code == 302
-    preview = manager_client.get(response.url)
-    body = preview.content.decode()
-    assert "6 rows to import" in body and "张三" in body
-    columns = {
-        f"col_{i}": field
-        for i, field in enumerate(["name", "mobile", "email", "birthday", "tier", "legacy_number", "sms_opt_in"])
-    }
-    TierFactory(name="金卡")
-    with django_capture_on_commit_callbacks() as callbacks:
-        done = manager_client.post(response.url, columns)
-    job = Job.objects.get(kind="customer_import")
-    assert done.url == job.get_absolute_url() and len(callbacks) == 1
-    customer_import_task(job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE and "2 created" in job.message and "4 with errors" in job.message
-    errors = b"".join(manager_client.get(reverse("job_download", args=[job.pk])).streaming_content)
-    assert errors.decode("utf-8-sig").splitlines()[1].startswith("3,")
-    assert "Download the rows with errors" in manager_client.get(job.get_absolute_url()).content.decode()
-
-
-def test_mapping_without_a_name_column_is_refused_and_keeps_the_choices(manager_client, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    upload = io.BytesIO(b"a,b\n1,2\n")
-    upload.name = "x.csv"
-    url = manager_client.post(reverse("customers:import"), {"file": upload}).url
-    response = manager_client.post(url, {"col_0": "mobile", "col_1": ""})
-    assert "No column is mapped to Name" in response.content.decode()
-    assert not Job.objects.exists()
-
-
-def test_upload_of_a_binary_file_says_why(manager_client):
-    upload = io.BytesIO(b"\x00\x01\x02")
-    upload.name = "x.csv"
-    response = manager_client.post(reverse("customers:import"), {"file": upload})
-    assert response.status_code == 200 and "binary data" in response.content.decode()
-
-
-def test_sales_and_marketing_may_not_import(sales_client, marketing_client):
-    assert sales_client.get(reverse("customers:import")).status_code == 403
-    assert marketing_client.get(reverse("customers:import")).status_code == 403
 
 
 def test_management_command_reports_progress_and_writes_error_rows(tmp_path, capsys):
     TierFactory(name="金卡")
     path = tmp_path / "members.csv"
     path.write_text(GOOD_AND_BAD, encoding="gbk")
-    call_command("import_customers", str(path))
+    call_command("import_file", "customers", str(path))
     out, err = capsys.readouterr()
     assert "rows read: 6" in out and "2 created" in out
     assert "line 3:" in err

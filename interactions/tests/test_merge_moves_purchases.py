@@ -24,5 +24,7 @@ def test_purchases_and_their_points_move_to_the_survivor(service_user):
 
     survivor.refresh_from_db()
     assert sorted(Transaction.objects.filter(customer=survivor).values_list("amount", flat=True)) == [
-        Decimal("100.00"), Decimal("300.00")]
+        Decimal("100.00"),
+        Decimal("300.00"),
+    ]
     assert survivor.points_balance == expected_points > 0

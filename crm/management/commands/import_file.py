@@ -1,7 +1,7 @@
-"""Import customers from a CSV (UTF-8 or GBK) or xlsx file, with a progress line.
+"""Import customers or transactions from a CSV (UTF-8 or GBK) or xlsx file, with a progress line.
 
-Columns are matched by their header (English or Chinese names, see customers/imports.py);
-rows with errors are written next to the file as <file>.errors.csv with their line numbers.
+Columns are matched by their header (English or Chinese names); rows with errors are
+written next to the file as <file>.errors.csv with their line numbers.
 """
 
 import csv
@@ -9,31 +9,34 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.imports import FIELDS, ImportFileError, guess_mapping, import_rows, mapping_errors, read_table
+from crm.importers import IMPORTERS
+from crm.lib.tables import ImportFileError, read_table
 
 
 class Command(BaseCommand):
-    help = "Import customers from CSV or xlsx; bad rows are reported with their line number."
+    help = "Import a CSV or xlsx file; bad rows are reported with their line number."
 
     def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(IMPORTERS))
         parser.add_argument("path", type=Path)
 
-    def handle(self, *args, path: Path, **options):
+    def handle(self, *args, kind: str, path: Path, **options):
+        importer = IMPORTERS[kind]
         try:
             headers, rows = read_table(path.read_bytes(), path.name)
         except (OSError, ImportFileError) as e:
             raise CommandError(str(e)) from e
-        mapping = guess_mapping(headers)
-        if problems := mapping_errors(mapping):
+        mapping = importer.guess_mapping(headers)
+        if problems := importer.mapping_errors(mapping):
             raise CommandError(" ".join(problems) + f" Headers: {headers}")
         for index, field in mapping.items():
-            self.stdout.write(f"  {headers[index]!r} -> {FIELDS[field][0]}")
+            self.stdout.write(f"  {headers[index]!r} -> {importer.fields[field][0]}")
 
         def progress(done: int) -> None:
             self.stdout.write(f"\rrows read: {done}", ending="")
             self.stdout.flush()
 
-        report = import_rows(rows, mapping=mapping, actor=None, on_progress=progress)
+        report = importer.run(rows, mapping=mapping, actor=None, on_progress=progress)
         self.stdout.write("")
         self.stdout.write(report.summary())
         if report.errors:

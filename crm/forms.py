@@ -1,0 +1,45 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.importers import Importer
+
+
+class ImportUploadForm(forms.Form):
+    importer = forms.ChoiceField(label=_("What to import"), widget=forms.RadioSelect)
+    file = forms.FileField(
+        label=_("CSV or Excel file"),
+        help_text=_("UTF-8 or GBK CSV, or xlsx. The first row holds the column names."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+    def __init__(self, *args, importers: list[Importer], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["importer"].choices = [(i.kind, i.label) for i in importers]
+        if len(importers) == 1:
+            self.fields["importer"].initial = importers[0].kind
+
+
+class ImportMappingForm(forms.Form):
+    """One select per column of the uploaded file: which field it fills."""
+
+    def __init__(self, *args, importer: Importer, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.importer = importer
+        choices = [("", _("(ignore)"))] + [(name, label) for name, (label, _aliases) in importer.fields.items()]
+        initial = importer.guess_mapping(headers)
+        for index, header in enumerate(headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or f"#{index + 1}", choices=choices, required=False, initial=initial.get(index, "")
+            )
+
+    def clean(self):
+        mapping = self.mapping()
+        used = list(mapping.values())
+        if len(used) != len(set(used)):
+            raise forms.ValidationError(_("Each field can be filled from one column only."))
+        if errors := self.importer.mapping_errors(mapping):
+            raise forms.ValidationError(errors)
+        return self.cleaned_data
+
+    def mapping(self) -> dict[int, str]:
+        return {int(k[4:]): v for k, v in self.cleaned_data.items() if k.startswith("col_") and v}

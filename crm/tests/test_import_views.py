@@ -1,0 +1,65 @@
+import io
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Job, JobStatus
+from crm.tasks import import_task
+from customers.tests.factories import TierFactory
+from customers.tests.test_import import GOOD_AND_BAD
+
+pytestmark = pytest.mark.django_db
+UPLOAD = reverse("import")
+
+
+def upload(client, content: bytes, name="members.csv", importer="customers"):
+    file = io.BytesIO(content)
+    file.name = name
+    return client.post(UPLOAD, {"file": file, "importer": importer})
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_upload_preview_mapping_and_job(manager_client, django_capture_on_commit_callbacks):
+    response = upload(manager_client, GOOD_AND_BAD.encode())
+    assert response.status_code == 302
+    preview = manager_client.get(response.url)
+    body = preview.content.decode()
+    assert "6 rows to import" in body and "张三" in body
+    columns = {
+        f"col_{i}": field
+        for i, field in enumerate(["name", "mobile", "email", "birthday", "tier", "legacy_number", "sms_opt_in"])
+    }
+    TierFactory(name="金卡")
+    with django_capture_on_commit_callbacks() as callbacks:
+        done = manager_client.post(response.url, columns)
+    job = Job.objects.get(kind="customers_import")
+    assert done.url == job.get_absolute_url() and len(callbacks) == 1
+    import_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and "2 created" in job.message and "4 with errors" in job.message
+    errors = b"".join(manager_client.get(reverse("job_download", args=[job.pk])).streaming_content)
+    assert errors.decode("utf-8-sig").splitlines()[1].startswith("3,")
+    assert "Download the rows with errors" in manager_client.get(job.get_absolute_url()).content.decode()
+
+
+def test_mapping_without_a_name_column_is_refused_and_keeps_the_choices(manager_client):
+    url = upload(manager_client, b"a,b\n1,2\n").url
+    response = manager_client.post(url, {"col_0": "mobile", "col_1": ""})
+    body = response.content.decode()
+    assert "No column is mapped to Name" in body
+    assert '<option value="mobile" selected>' in body
+    assert not Job.objects.exists()
+
+
+def test_upload_of_a_binary_file_says_why(manager_client):
+    response = upload(manager_client, b"\x00\x01\x02")
+    assert response.status_code == 200 and "binary data" in response.content.decode()
+
+
+def test_sales_and_marketing_may_not_import_customers(sales_client, marketing_client):
+    assert sales_client.get(UPLOAD).status_code == 403
+    assert marketing_client.get(UPLOAD).status_code == 403

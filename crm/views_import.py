@@ -1,0 +1,82 @@
+"""Import a table: upload a file, check the column mapping on a preview, run it as a job."""
+
+import uuid
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.forms import ImportMappingForm, ImportUploadForm
+from crm.importers import IMPORTERS, importers_for
+from crm.jobs import job_create
+from crm.lib.tables import ImportFileError, read_table
+from crm.tasks import import_task
+
+PREVIEW_ROWS = 5
+MAX_UPLOAD = 200 * 1024 * 1024
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload_view(request: HttpRequest) -> HttpResponse:
+    importers = importers_for(request.user)
+    if not importers:
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None, importers=importers)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = PurePath(upload.name).suffix.lower()
+        if suffix not in SUFFIXES or upload.size > MAX_UPLOAD:
+            form.add_error("file", _("Upload a .csv or .xlsx file of at most 200 MB."))
+        else:
+            content = upload.read()
+            try:
+                read_table(content, upload.name)
+            except ImportFileError as e:
+                form.add_error("file", str(e))
+            else:
+                token = uuid.uuid4().hex
+                path = default_storage.save(f"imports/{token}{suffix}", ContentFile(content))
+                request.session[f"import-{token}"] = {
+                    "path": path,
+                    "filename": upload.name,
+                    "importer": form.cleaned_data["importer"],
+                }
+                return redirect("import_mapping", token=token)
+    return render(request, "crm/import_upload.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
+    upload = request.session.get(f"import-{token}")
+    if upload is None:
+        raise Http404
+    importer = IMPORTERS[upload["importer"]]
+    if not importer.allowed(request.user):
+        raise PermissionDenied
+    with default_storage.open(upload["path"], "rb") as f:
+        headers, rows = read_table(f.read(), upload["filename"])
+    rows = list(rows)
+    form = ImportMappingForm(request.POST or None, importer=importer, headers=headers)
+    if request.method == "POST" and form.is_valid():
+        del request.session[f"import-{token}"]
+        job = job_create(
+            kind=f"{importer.kind}_import",
+            params={**upload, "mapping": form.mapping(), "rows": len(rows)},
+            created_by=request.user,
+            queue=import_task.delay,
+        )
+        return redirect(job)
+    context = {
+        "form": form,
+        "importer": importer,
+        "preview": [cells for _line, cells in rows[:PREVIEW_ROWS]],
+        "rows": len(rows),
+        "filename": upload["filename"],
+    }
+    return render(request, "crm/import_mapping.html", context)

@@ -1,0 +1,222 @@
+"""Importing purchase history (orders from an old till, shop or ERP); registered in crm.importers.
+
+A row is one order: the customer (CRM number, legacy member number or phone), when,
+amount, and optionally the order number, channel, store and one product line. The
+order number makes a re-import skip what is already stored; rows without one get a
+fingerprint of customer, time and amount instead, so importing the same file twice
+adds nothing. Good rows go in through transactions_bulk_load (points and tiers follow).
+"""
+
+import hashlib
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.importers import Importer, ImportReport
+from crm.lib import crm_number
+from crm.lib.phone import normalize_phone
+from crm.lib.tables import Rows, parse_datetime, parse_decimal
+from customers.models import Customer
+from interactions.models import Channel, Product, Transaction, TransactionLine, TransactionSource
+from interactions.services import transactions_bulk_load
+
+CHUNK = 2000
+
+FIELDS = {
+    "customer": (
+        gettext_lazy("Customer (CRM number, member number or phone)"),
+        ["customer", "crm number", "member", "会员", "客户", "crm 编号", "会员号", "会员编号", "手机号", "手机"],
+    ),
+    "occurred_at": (
+        gettext_lazy("Date and time"),
+        ["date", "time", "order date", "日期", "时间", "下单时间", "交易时间"],
+    ),
+    "amount": (gettext_lazy("Amount"), ["amount", "total", "金额", "实付金额", "订单金额"]),
+    "external_ref": (gettext_lazy("Order number"), ["order", "order number", "order no", "订单号", "单号"]),
+    "channel": (gettext_lazy("Channel"), ["channel", "渠道"]),
+    "store": (gettext_lazy("Store"), ["store", "shop", "门店", "店铺"]),
+    "currency": (gettext_lazy("Currency"), ["currency", "币种"]),
+    "sku": (gettext_lazy("Product SKU"), ["sku", "product", "商品编码", "货号"]),
+    "quantity": (gettext_lazy("Quantity"), ["quantity", "qty", "数量"]),
+}
+CHANNELS = {
+    **{c.value: c for c in Channel},
+    **{str(c.label).lower(): c for c in Channel},
+    "门店": Channel.STORE,
+    "线下": Channel.STORE,
+    "网店": Channel.ONLINE,
+    "线上": Channel.ONLINE,
+    "电商": Channel.ONLINE,
+    "小程序": Channel.APP,
+    "电话": Channel.PHONE,
+}
+
+
+def _customer_key(text: str) -> tuple[str, str | int]:
+    """How a customer cell names the customer: ("crm", number), ("phone", e164) or ("legacy", text)."""
+    try:
+        number = crm_number.parse(text)
+    except crm_number.InvalidCrmNumber:
+        number = None
+    if number is not None:
+        return "crm", number
+    try:
+        phone = normalize_phone(text)
+    except ValidationError:
+        phone = ""
+    return ("phone", phone) if phone else ("legacy", text)
+
+
+def _parse_row(cells: list[str], mapping: dict[int, str]) -> dict:
+    values = {name: cells[i].strip() if i < len(cells) else "" for i, name in mapping.items()}
+    errors: dict[str, list[str]] = {}
+    row = {"store": values.get("store", "")[:100], "sku": values.get("sku", "")}
+
+    def check(name, parse):
+        try:
+            row[name] = parse(values.get(name, ""))
+        except ValidationError as e:
+            errors[name] = e.messages
+
+    check("occurred_at", parse_datetime)
+    check("amount", parse_decimal)
+    check("quantity", lambda t: int(parse_decimal(t) or 1))
+    if not values.get("customer"):
+        errors["customer"] = [_("Which customer bought this?")]
+    if "occurred_at" not in errors and row["occurred_at"] is None:
+        errors["occurred_at"] = [_("When was this bought?")]
+    if "amount" not in errors and (row["amount"] is None or row["amount"] <= 0):
+        errors["amount"] = [_("The amount must be more than 0.")]
+    if "quantity" not in errors and row["quantity"] < 1:
+        errors["quantity"] = [_("The quantity must be at least 1.")]
+    channel = values.get("channel", "").lower()
+    if channel and channel not in CHANNELS:
+        errors["channel"] = [_("Unknown channel “%(value)s”.") % {"value": values["channel"]}]
+    currency = values.get("currency", "").upper()
+    if currency and len(currency) != 3:
+        errors["currency"] = [_("Use a three-letter currency code such as CNY.")]
+    if errors:
+        raise ValidationError(errors)
+    row["channel"] = CHANNELS.get(channel, Channel.STORE)
+    row["currency"] = currency or None
+    row["customer"] = _customer_key(values["customer"])
+    occurred = row["occurred_at"]
+    row["occurred_at"] = timezone.make_aware(occurred) if timezone.is_naive(occurred) else occurred
+    row["external_ref"] = values.get("external_ref", "")[:64] or _fingerprint(values)
+    return row
+
+
+def _fingerprint(values: dict) -> str:
+    raw = "|".join(values.get(k, "") for k in ("customer", "occurred_at", "amount", "store", "sku"))
+    return "row-" + hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def transactions_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    chunk: list[tuple[int, list[str], dict]] = []
+    done = 0
+    for line, cells in rows:
+        done += 1
+        try:
+            row = _parse_row(cells, mapping)
+        except ValidationError as e:
+            report.errors.append((line, cells, TRANSACTIONS.reason(e.message_dict)))
+            continue
+        if (first := seen.get(row["external_ref"])) is not None:
+            report.errors.append((line, cells, _("Same order as line %(line)d.") % {"line": first}))
+            continue
+        seen[row["external_ref"]] = line
+        chunk.append((line, cells, row))
+        if len(chunk) >= CHUNK:
+            _insert_chunk(chunk, report, actor)
+            chunk = []
+            if on_progress:
+                on_progress(done)
+    _insert_chunk(chunk, report, actor)
+    if on_progress:
+        on_progress(done)
+    return report
+
+
+def _insert_chunk(chunk, report: ImportReport, actor) -> None:
+    if not chunk:
+        return
+    customers = _customers_for([row["customer"] for _l, _c, row in chunk])
+    products = {p.sku: p for p in Product.objects.filter(sku__in={row["sku"] for _l, _c, row in chunk if row["sku"]})}
+    stored = set(
+        Transaction.objects.filter(
+            source=TransactionSource.IMPORT, external_ref__in=[row["external_ref"] for _l, _c, row in chunk]
+        ).values_list("external_ref", flat=True)
+    )
+    transactions, lines = [], []
+    for line, cells, row in chunk:
+        customer = customers.get(row["customer"])
+        if customer is None:
+            report.errors.append((line, cells, TRANSACTIONS.reason({"customer": [_("No such customer.")]})))
+            continue
+        if row["sku"] and row["sku"] not in products:
+            report.errors.append((line, cells, TRANSACTIONS.reason({"sku": [_("No product with this SKU.")]})))
+            continue
+        if row["external_ref"] in stored:
+            report.skipped += 1
+            continue
+        transactions.append(
+            Transaction(
+                customer=customer,
+                occurred_at=row["occurred_at"],
+                amount=row["amount"],
+                channel=row["channel"],
+                store=row["store"],
+                source=TransactionSource.IMPORT,
+                external_ref=row["external_ref"],
+                recorded_by=actor,
+                **({"currency": row["currency"]} if row["currency"] else {}),
+            )
+        )
+        product = products.get(row["sku"])
+        unit_price = (row["amount"] / row["quantity"]).quantize(Decimal("0.01"))
+        lines.append(
+            [
+                TransactionLine(
+                    product=product,
+                    description=product.name if product else "",
+                    quantity=row["quantity"],
+                    unit_price=unit_price,
+                    line_total=row["amount"],
+                )
+            ]
+            if product
+            else []
+        )
+    if transactions:
+        report.created += transactions_bulk_load(transactions=transactions, lines=lines)
+
+
+def _customers_for(keys: list[tuple[str, str | int]]) -> dict[tuple[str, str | int], Customer]:
+    by_kind: dict[str, set] = {"crm": set(), "phone": set(), "legacy": set()}
+    for kind, value in keys:
+        by_kind[kind].add(value)
+    q = Q(crm_number__in=by_kind["crm"]) | Q(mobile__in=by_kind["phone"]) | Q(legacy_number__in=by_kind["legacy"])
+    found = {}
+    for customer in Customer.objects.filter(q).select_related("tier"):
+        found[("crm", customer.crm_number)] = customer
+        if customer.mobile:
+            found[("phone", customer.mobile)] = customer
+        if customer.legacy_number:
+            found[("legacy", customer.legacy_number)] = customer
+    return found
+
+
+TRANSACTIONS = Importer(
+    kind="transactions",
+    label=gettext_lazy("Purchases"),
+    fields=FIELDS,
+    required=frozenset({"customer", "occurred_at", "amount"}),
+    permissions=("interactions.add_transaction", "customers.view_all_customers"),
+    run=transactions_import,
+)
