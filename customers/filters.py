@@ -5,7 +5,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Source, Tag, Tier
-from customers.selectors import customer_search_q
+from customers.selectors import customer_search
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -54,4 +54,4 @@ class CustomerFilter(django_filters.FilterSet):
                 f.widget.attrs["class"] = "form-control form-control-sm"
 
     def search(self, queryset, name, value):
-        return queryset.filter(customer_search_q(value)) if value.strip() else queryset
+        return customer_search(queryset, value) if value.strip() else queryset

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import ExtractMonth, Upper
+from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +115,7 @@ class Customer(models.Model):
         null=True,
         blank=True,
         related_name="owned_customers",
+        db_index=False,  # customer_owner_idx (owner, -crm_number) serves lookups by owner
     )
     tier = models.ForeignKey(Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True)
     tier_since = models.DateTimeField(_("tier held since"), null=True, blank=True, editable=False)
@@ -156,13 +157,11 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-crm_number"], name="customer_owner_idx"),
-            models.Index(fields=["tier"], name="customer_tier_idx"),
             models.Index(fields=["province", "city"], name="customer_region_idx"),
             models.Index(fields=["source"], name="customer_source_idx"),
             models.Index(fields=["name"], name="customer_name_idx"),
             models.Index(fields=["registered_on"], name="customer_registered_idx"),
             models.Index(ExtractMonth("birthday"), name="customer_birth_month_idx"),
-            models.Index(Upper("email"), name="customer_email_upper_idx"),
         ]
 
     def __str__(self):

@@ -4,9 +4,14 @@ import re
 from collections.abc import Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Func, Q, QuerySet
+from django.db.models.functions import Upper
 
 from crm.lib import crm_number
+from crm.lib.phone import normalize_phone
 from customers.models import Customer, PointsEntry
 
 
@@ -22,21 +27,47 @@ def customer_list(*, user: AbstractBaseUser) -> QuerySet[Customer]:
     return customers_visible_to(user).select_related("tier", "owner").prefetch_related("tags")
 
 
-def customer_search_q(text: str) -> Q:
+def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Match a CRM number, legacy number, phone, e-mail or part of the name."""
     text = text.strip()
-    q = Q(name__icontains=text) | Q(legacy_number=text)
+    q = Q(legacy_number=text)
     try:
         number = crm_number.parse(text)
     except crm_number.InvalidCrmNumber:
         number = None
     if number is not None:
         q |= Q(crm_number=number)
+    try:
+        phone = normalize_phone(text)
+    except ValidationError:
+        phone = ""
     digits = re.sub(r"[\s\-+()]", "", text)
-    if digits.isdigit() and len(digits) >= 4:
-        q |= Q(mobile__contains=digits)
-    if "@" in text or (len(text) >= 3 and text.isascii()):
+    if phone:
+        q |= Q(mobile=phone)  # a whole number: the unique index answers at once
+    elif digits.isdigit():
+        if len(digits) >= 4:
+            q |= Q(mobile__contains=digits)
+    else:
+        q |= _name_contains(text)
+    if "@" in text or (len(text) >= 3 and text.isascii() and not digits.isdigit()):
         q |= Q(email__icontains=text)
+    return queryset.alias(name_bigrams=NAME_BIGRAMS).filter(q)
+
+
+# Two-character pieces of the upper-cased name, GIN-indexed (migration 0006): most Chinese
+# names are two or three characters, too short for trigrams, so this is what finds 张伟 fast.
+NAME_BIGRAMS = Func(Upper("name"), function="crm_bigrams", output_field=ArrayField(models.TextField()))
+
+
+def bigrams(text: str) -> list[str]:
+    text = text.upper()
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+def _name_contains(text: str) -> Q:
+    q = Q(name__icontains=text)
+    if len(text) >= 2:
+        q &= Q(name_bigrams__contains=bigrams(text))
     return q
 
 

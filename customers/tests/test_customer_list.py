@@ -95,3 +95,28 @@ def test_query_count_does_not_grow_with_customers_shown(service_client):
     assert len(response.context["page"]) == 23
     assert len(many) == len(few)
     assert len(many) <= 10
+
+
+def test_two_character_chinese_name_finds_only_names_containing_both_characters(service_client):
+    CustomerFactory(name="董志强")
+    CustomerFactory(name="志董")
+    CustomerFactory(name="董明")
+    assert names(service_client.get(URL, {"q": "董志"})) == ["董志强"]
+
+
+def test_whole_mobile_number_in_any_shape_finds_the_customer(service_client):
+    CustomerFactory(name="整号", mobile="+8613755556666")
+    CustomerFactory(name="别人", mobile="+8613755556667")
+    assert names(service_client.get(URL, {"q": "+86 137-5555-6666"})) == ["整号"]
+
+
+def test_a_long_list_says_more_than_the_cap_instead_of_counting_everything(service_client):
+    from crm.lib.pagination import CappedPaginator
+    from customers.models import Customer
+
+    CustomerFactory.create_batch(7)
+    paginator = CappedPaginator(Customer.objects.order_by("pk"), 2, cap=5)
+    assert paginator.capped and paginator.count == 6
+    assert len(paginator.page(1)) == 2
+    exact = CappedPaginator(Customer.objects.order_by("pk"), 5, cap=50)
+    assert not exact.capped and exact.count == 7 and len(exact.page(2)) == 2
