@@ -88,7 +88,7 @@ def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
     page = Paginator(points_entries_for(customer=customer), PAGE_SIZE).get_page(request.GET.get("points_page"))
     return [
         Section(
-            key="points",
+            key="points-ledger",
             template="customers/includes/points_section.html",
             column="main",
             order=20,

@@ -28,6 +28,6 @@ def points_adjust_view(request: HttpRequest, number: int) -> HttpResponse:
                 _("Points adjusted by %(points)+d; the balance is now %(balance)s.")
                 % {"points": entry.points, "balance": entry.balance_after},
             )
-            return redirect(customer.get_absolute_url() + "#points")
+            return redirect(customer.get_absolute_url() + "#points-ledger")
     status = 400 if request.method == "POST" else 200
     return render(request, "customers/points_adjust.html", {"form": form, "customer": customer}, status=status)
