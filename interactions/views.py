@@ -1,14 +1,18 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.lib.forms import add_service_errors
 from crm.templatetags.crm_tags import money
+from customers.access import get_customer_for_user
+from customers.models import AuditAction
+from customers.services import audit_record
 from interactions import services
 from interactions.access import get_customer_for_purchase, get_transaction_for_refund
+from interactions.exports import transactions_export
 from interactions.forms import RecordPurchaseForm, RefundForm
 
 
@@ -59,3 +63,16 @@ def transaction_refund_view(request: HttpRequest, number: int, transaction_id: i
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "transaction": tx, "customer": customer}
     return render(request, "interactions/refund_form.html", context, status=status)
+
+
+@require_GET
+def transaction_export_view(request: HttpRequest, number: int) -> FileResponse:
+    customer = get_customer_for_user(request.user, number)
+    if not request.user.has_perm("customers.export_customers"):
+        raise PermissionDenied
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponseBadRequest(_("Choose CSV or Excel."))
+    content, extension = transactions_export(customer=customer, fmt=fmt)
+    audit_record(actor=request.user, customer=customer, action=AuditAction.EXPORT, changes={"purchases": fmt})
+    return FileResponse(content, as_attachment=True, filename=f"purchases-{customer.crm_number}.{extension}")
