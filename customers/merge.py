@@ -12,9 +12,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import AuditAction, ConsentEvent, Customer, MergeRecord
+from customers.models import (
+    AuditAction,
+    ConsentEvent,
+    Customer,
+    MergeRecord,
+    PointsEntry,
+    PointsKind,
+    TierChange,
+    TierChangeKind,
+)
 from customers.services import CONSENT_FIELDS, audit_record
 
 # Profile fields the survivor takes from the other customer when its own is blank.
@@ -75,8 +85,9 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
     survivor.preferred_categories.add(*other.preferred_categories.all())
 
     updates = {f: getattr(other, f) for f in FILL_BLANKS if not getattr(survivor, f) and getattr(other, f)}
-    if other.tier and (survivor.tier is None or other.tier.rank > survivor.tier.rank):
-        updates["tier"] = other.tier
+    took_tier = other.tier and (survivor.tier is None or other.tier.rank > survivor.tier.rank)
+    if took_tier:
+        updates["tier"], updates["tier_since"] = other.tier, other.tier_since
     for channel, field in CONSENT_FIELDS.items():
         latest = ConsentEvent.objects.filter(customer=survivor, channel=channel).order_by("-at", "-id").first()
         if latest is not None:
@@ -94,6 +105,27 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
     Customer.objects.filter(pk=survivor.pk).update(points_balance=F("points_balance") + other.points_balance, **updates)
     record.full_clean()
     record.save()
+    reason = gettext("Merged with %(number)s") % {"number": other.crm_number_display}
+    user = record.merged_by
+    if other.points_balance:
+        # The moved ledger rows keep their old running balances; this row states the new one.
+        PointsEntry.objects.create(
+            customer=survivor,
+            kind=PointsKind.ADJUSTED,
+            points=0,
+            created_by=user,
+            balance_after=survivor.points_balance + other.points_balance,
+            reason=reason + " " + gettext("(+%(points)s points)") % {"points": other.points_balance},
+        )
+    if took_tier:
+        TierChange.objects.create(
+            customer=survivor,
+            kind=TierChangeKind.MANUAL,
+            from_tier=survivor.tier,
+            to_tier=other.tier,
+            reason=reason,
+            created_by=user,
+        )
     audit_record(
         actor=actor,
         customer=survivor,

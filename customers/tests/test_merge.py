@@ -41,7 +41,10 @@ def test_merge_moves_points_tags_consent_and_fills_blanks(pair, service_user):
     survivor.refresh_from_db()
     assert not Customer.objects.filter(crm_number=other_number).exists()
     assert survivor.points_balance == 150
-    assert survivor.points_entries.count() == 2
+    assert survivor.points_entries.count() == 3
+    assert survivor.points_entries.first().balance_after == 150  # the merge's own row states the new balance
+    change = survivor.tier_changes.get()
+    assert (change.from_tier, change.to_tier.name) == (None, "金卡")
     assert sorted(t.name for t in survivor.tags.all()) == ["VIP", "母婴"]
     assert survivor.email == "xm@example.com" and survivor.tier.name == "金卡"
     assert survivor.mobile != "+8613700000001"  # the survivor's own phone is kept
