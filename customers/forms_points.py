@@ -16,3 +16,15 @@ class PointsAdjustForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("adjust", _("Adjust points")))
+
+
+class PointsRedeemForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points to redeem"), min_value=1, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    reason = forms.CharField(label=_("For"), max_length=255, help_text=_("The gift, voucher or discount given."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("redeem", _("Redeem points")))

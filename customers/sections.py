@@ -92,7 +92,11 @@ def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
             template="customers/includes/points_section.html",
             column="main",
             order=20,
-            data={"page": page, "can_adjust": request.user.has_perm("customers.adjust_points")},
+            data={
+                "page": page,
+                "can_adjust": request.user.has_perm("customers.adjust_points"),
+                "can_redeem": request.user.has_perm("customers.change_customer"),
+            },
         )
     ]
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from crm.lib.forms import add_service_errors
 from customers import membership
 from customers.access import get_customer_for_user
-from customers.forms_points import PointsAdjustForm
+from customers.forms_points import PointsAdjustForm, PointsRedeemForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,4 +30,27 @@ def points_adjust_view(request: HttpRequest, number: int) -> HttpResponse:
             )
             return redirect(customer.get_absolute_url() + "#points-ledger")
     status = 400 if request.method == "POST" else 200
-    return render(request, "customers/points_adjust.html", {"form": form, "customer": customer}, status=status)
+    context = {"form": form, "customer": customer, "title": _("Adjust points")}
+    return render(request, "customers/points_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def points_redeem_view(request: HttpRequest, number: int) -> HttpResponse:
+    """At the desk: the member spends points on a gift or discount."""
+    customer = get_customer_for_user(request.user, number, write=True)
+    form = PointsRedeemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = membership.points_redeem(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(
+                request,
+                _("%(points)s points redeemed; the balance is now %(balance)s.")
+                % {"points": -entry.points, "balance": entry.balance_after},
+            )
+            return redirect(customer.get_absolute_url() + "#points-ledger")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "customer": customer, "title": _("Redeem points")}
+    return render(request, "customers/points_form.html", context, status=status)
