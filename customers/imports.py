@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from crm.importers import Importer, ImportReport
 from crm.lib.tables import Rows, parse_bool, parse_date
-from customers.models import AuditAction, ConsentChannel, ConsentEvent, ConsentMethod, Customer, Gender, Source, Tier
+from customers.models import ConsentMethod, Customer, Gender, Source, Tier
+from customers.services import customers_bulk_create
 
 CHUNK = 2000
 
@@ -117,8 +118,6 @@ def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=
 def _insert_chunk(customers: list[Customer], report: ImportReport, actor) -> None:
     if not customers:
         return
-    from customers.services import audit_record
-
     q = Q(legacy_number__in=[c.legacy_number for c in customers if c.legacy_number])
     q |= Q(mobile__in=[c.mobile for c in customers if c.mobile])
     q |= Q(email__in=[c.email for c in customers if c.email])
@@ -127,17 +126,8 @@ def _insert_chunk(customers: list[Customer], report: ImportReport, actor) -> Non
         present.update(v for v in (legacy, mobile, email) if v)
     new = [c for c in customers if not {c.legacy_number, c.mobile, c.email} & present]
     report.skipped += len(customers) - len(new)
-    created = Customer.objects.bulk_create(new)
-    consents = [
-        ConsentEvent(customer=c, channel=channel, granted=True, method=ConsentMethod.IMPORT, recorded_by=actor)
-        for c in created
-        for channel, flag in ((ConsentChannel.EMAIL, c.email_opt_in), (ConsentChannel.SMS, c.sms_opt_in))
-        if flag
-    ]
-    ConsentEvent.objects.bulk_create(consents)
+    created = customers_bulk_create(customers=new, actor=actor, consent_method=ConsentMethod.IMPORT)
     report.created += len(created)
-    if created:
-        audit_record(actor=actor, customer=None, action=AuditAction.CREATE, changes={"imported": len(created)})
 
 
 CUSTOMERS = Importer(

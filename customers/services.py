@@ -98,6 +98,38 @@ def customer_create(
 
 
 @transaction.atomic
+def customers_bulk_create(
+    *,
+    customers: list[Customer],
+    actor: AbstractBaseUser | None,
+    consent_method: ConsentMethod,
+    tags: dict[int, list[Tag]] | None = None,
+) -> list[Customer]:
+    """Insert many customers at once (imports, demo data): one INSERT, consent history, one audit row.
+
+    The caller has validated each one (clean_fields() and normalize()) and checked duplicates
+    against the database a batch at a time; the unique constraints still refuse a race.
+    `tags` maps an index in `customers` to its tags.
+    """
+    created = Customer.objects.bulk_create(customers)
+    ConsentEvent.objects.bulk_create(
+        ConsentEvent(customer=c, channel=channel, granted=True, method=consent_method, recorded_by=_user(actor))
+        for c in created
+        for channel, field in CONSENT_FIELDS.items()
+        if getattr(c, field)
+    )
+    Through = Customer.tags.through
+    Through.objects.bulk_create(
+        Through(customer_id=created[i].pk, tag_id=tag.pk)
+        for i, customer_tags in (tags or {}).items()
+        for tag in customer_tags
+    )
+    if created:
+        audit_record(actor=actor, customer=None, action=AuditAction.CREATE, changes={"bulk": len(created)})
+    return created
+
+
+@transaction.atomic
 def customer_update(
     *,
     customer: Customer,
