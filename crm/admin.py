@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Job
+from crm.models import Job, Notification
 
 admin.site.site_header = _("Member CRM administration")
 admin.site.site_title = _("Member CRM")
@@ -13,6 +13,18 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
     readonly_fields = [f.name for f in Job._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "text", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["user__username", "text"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):
         return False

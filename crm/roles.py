@@ -27,6 +27,9 @@ MEMBERSHIP_READ = [
     "customers.view_tierchange",
 ]
 RECORD_PURCHASE = ["interactions.add_transaction"]
+# Log calls, chats and visits, see them on the timeline, and work one's own reminders ("My day").
+LOG_INTERACTIONS = ["interactions.view_interaction", "interactions.add_interaction", "interactions.view_reminder"]
+INTERACTION_REPORTS = ["interactions.view_interaction_reports"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
@@ -34,15 +37,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CUSTOMER_WRITE
     + MEMBERSHIP_READ
     + RECORD_PURCHASE
+    + LOG_INTERACTIONS
+    + INTERACTION_REPORTS
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
-    Role.SALES: CUSTOMER_READ + CUSTOMER_WRITE + MEMBERSHIP_READ + RECORD_PURCHASE + ["customers.view_contact_details"],
+    Role.SALES: CUSTOMER_READ
+    + CUSTOMER_WRITE
+    + MEMBERSHIP_READ
+    + RECORD_PURCHASE
+    + LOG_INTERACTIONS
+    + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
     Role.MARKETING: CUSTOMER_READ + MEMBERSHIP_READ + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
     + MEMBERSHIP_READ
     + RECORD_PURCHASE
+    + LOG_INTERACTIONS
+    + INTERACTION_REPORTS
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from interactions import services
-from interactions.models import Product, Transaction, TransactionLine
+from interactions.models import Interaction, Product, Reminder, ReminderRule, Transaction, TransactionLine
 
 
 @admin.register(Product)
@@ -73,3 +75,48 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
     inlines = [TransactionLineInline]
     show_full_result_count = False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "customer", "channel", "direction", "subject", "outcome", "satisfaction", "staff"]
+    list_filter = ["channel", "direction", "outcome", "source", "satisfaction"]
+    search_fields = ["=customer__crm_number", "subject", "=external_ref", "external_handle"]
+    list_select_related = ["customer", "staff"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    """Configuration, like tiers: the form's full_clean() checks each kind has the parameters it needs."""
+
+    list_display = ["name", "kind", "days", "min_tier", "max_score", "assignee_policy", "assignee", "active"]
+    list_filter = ["kind", "active"]
+    raw_id_fields = ["assignee"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "text", "active"]}),
+        (_("Parameters"), {"fields": ["days", "min_tier", "max_score"]}),
+        (_("Who gets the reminders"), {"fields": ["assignee_policy", "assignee"]}),
+    ]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["due_at", "text", "customer", "assignee", "status", "source", "notified_at"]
+    list_filter = ["status", "source", "rule"]
+    search_fields = ["=customer__crm_number", "text", "assignee__username"]
+    list_select_related = ["customer", "assignee"]
+    date_hierarchy = "due_at"
+    actions = ["cancel"]
+    show_full_result_count = False
+
+    @admin.action(description=_("Cancel the selected reminders"), permissions=["cancel"])
+    def cancel(self, request, queryset):
+        for reminder in queryset:
+            services.reminder_cancel(reminder=reminder, actor=request.user)
+        count = len(queryset)
+        self.message_user(request, ngettext("%d reminder cancelled.", "%d reminders cancelled.", count) % count)
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("interactions.change_reminder")

@@ -1,9 +1,21 @@
 from celery import shared_task
 
-from interactions import services
+from interactions import followups, services
 
 
 @shared_task(ignore_result=True)
 def membership_daily_task() -> dict[str, int]:
     """Expire due points and move tiers (scheduled in crm/schedule.py)."""
     return services.membership_maintain()
+
+
+@shared_task(ignore_result=True)
+def reminders_notify_task() -> int:
+    """Notify assignees of reminders that fell due (scheduled in crm/schedule.py)."""
+    return followups.reminders_notify_due()
+
+
+@shared_task(ignore_result=True)
+def reminder_rules_task() -> dict[str, int]:
+    """Turn the active reminder rules into reminders (scheduled in crm/schedule.py)."""
+    return followups.reminder_rules_apply()

@@ -3,8 +3,20 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from customers.tests.factories import CategoryFactory, CustomerFactory
-from interactions.models import Channel, Product, Transaction, TransactionLine
+from customers.tests.factories import CategoryFactory, CustomerFactory, UserFactory
+from interactions.models import (
+    Channel,
+    Direction,
+    Interaction,
+    InteractionChannel,
+    Outcome,
+    Product,
+    Reminder,
+    ReminderRule,
+    ReminderRuleKind,
+    Transaction,
+    TransactionLine,
+)
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -41,3 +53,37 @@ class TransactionLineFactory(factory.django.DjangoModelFactory):
     quantity = 1
     unit_price = factory.LazyAttribute(lambda line: line.product.price)
     line_total = factory.LazyAttribute(lambda line: line.unit_price * line.quantity)
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    """Straight to the table: no follow-up reminder. Use services.interaction_log for that."""
+
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = InteractionChannel.PHONE
+    direction = Direction.INBOUND
+    subject = factory.Sequence(lambda n: f"Call {n}")
+    outcome = Outcome.RESOLVED
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reminder
+
+    customer = factory.SubFactory(CustomerFactory)
+    assignee = factory.SubFactory(UserFactory)
+    due_at = factory.LazyFunction(timezone.now)
+    text = factory.Sequence(lambda n: f"Call back {n}")
+
+
+class ReminderRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReminderRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = ReminderRuleKind.NO_CONTACT
+    days = 30
+    text = "Check in with this customer"
