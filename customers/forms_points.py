@@ -22,7 +22,9 @@ class PointsRedeemForm(forms.Form):
     points = forms.IntegerField(
         label=_("Points to redeem"), min_value=1, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
     )
-    reason = forms.CharField(label=_("For"), max_length=255, help_text=_("The gift, voucher or discount given."))
+    reason = forms.CharField(
+        label=_("Redeemed for"), max_length=255, help_text=_("The gift, voucher or discount given.")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -115,7 +115,8 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
             points=0,
             created_by=user,
             balance_after=survivor.points_balance + other.points_balance,
-            reason=reason + " " + gettext("(+%(points)s points)") % {"points": other.points_balance},
+            reason=gettext("Merged with %(number)s (+%(points)s points)")
+            % {"number": other.crm_number_display, "points": other.points_balance},
         )
     if took_tier:
         TierChange.objects.create(

@@ -61,7 +61,7 @@ def merge_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(other)s was merged into %(survivor)s; the number %(number)s now leads here.")
+                    _("%(other)s was merged into %(survivor)s; CRM number %(number)s now opens this customer.")
                     % {"other": other.name, "survivor": survivor.name, "number": other.crm_number_display},
                 )
                 return redirect(survivor)

@@ -19,7 +19,7 @@ def transactions_export(*, customer: Customer, fmt: str) -> tuple[File, str]:
             _("Store"),
             _("Items"),
             _("Amount"),
-            _("Refunded"),
+            _("Refunded amount"),
             _("Currency"),
             _("Status"),
             _("Points earned"),

@@ -9,10 +9,12 @@ adds nothing. Good rows go in through transactions_bulk_load (points and tiers f
 
 import hashlib
 from decimal import Decimal
+from functools import cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +30,7 @@ CHUNK = 2000
 
 FIELDS = {
     "customer": (
-        gettext_lazy("Customer (CRM number, member number or phone)"),
+        gettext_lazy("Customer (CRM number, legacy member number or phone)"),
         ["customer", "crm number", "member", "会员", "客户", "crm 编号", "会员号", "会员编号", "手机号", "手机"],
     ),
     "occurred_at": (
@@ -43,9 +45,7 @@ FIELDS = {
     "sku": (gettext_lazy("Product SKU"), ["sku", "product", "商品编码", "货号"]),
     "quantity": (gettext_lazy("Quantity"), ["quantity", "qty", "数量"]),
 }
-CHANNELS = {
-    **{c.value: c for c in Channel},
-    **{str(c.label).lower(): c for c in Channel},
+EXTRA_CHANNELS = {
     "门店": Channel.STORE,
     "线下": Channel.STORE,
     "网店": Channel.ONLINE,
@@ -54,6 +54,16 @@ CHANNELS = {
     "小程序": Channel.APP,
     "电话": Channel.PHONE,
 }
+
+
+@cache
+def channels() -> dict[str, Channel]:
+    """Channel names accepted in a file: codes, and the labels in every UI language (so exports re-import)."""
+    names = {c.value: c for c in Channel} | EXTRA_CHANNELS
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names |= {str(c.label).lower(): c for c in Channel}
+    return names
 
 
 def _customer_key(text: str) -> tuple[str, str | int]:
@@ -94,14 +104,14 @@ def _parse_row(cells: list[str], mapping: dict[int, str]) -> dict:
     if "quantity" not in errors and row["quantity"] < 1:
         errors["quantity"] = [_("The quantity must be at least 1.")]
     channel = values.get("channel", "").lower()
-    if channel and channel not in CHANNELS:
+    if channel and channel not in channels():
         errors["channel"] = [_("Unknown channel “%(value)s”.") % {"value": values["channel"]}]
     currency = values.get("currency", "").upper()
     if currency and len(currency) != 3:
         errors["currency"] = [_("Use a three-letter currency code such as CNY.")]
     if errors:
         raise ValidationError(errors)
-    row["channel"] = CHANNELS.get(channel, Channel.STORE)
+    row["channel"] = channels().get(channel, Channel.STORE)
     row["currency"] = currency or None
     row["customer"] = _customer_key(values["customer"])
     occurred = row["occurred_at"]

@@ -107,3 +107,13 @@ def test_import_command_for_transactions(members, tmp_path, capsys):
 
 def test_marketing_cannot_import_purchases(marketing_client):
     assert marketing_client.get(reverse("import")).status_code == 403
+
+
+def test_channel_names_in_either_language_are_accepted(members):
+    text = (
+        "会员,日期,金额,渠道\n"
+        f"{members['crm'].crm_number},2026-01-01,10,电话订购\n"
+        f"{members['crm'].crm_number},2026-01-02,10,Online shop\n"
+    )
+    assert run(text).created == 2
+    assert sorted(Transaction.objects.values_list("channel", flat=True)) == ["online", "phone"]
