@@ -80,6 +80,7 @@ def import_job_run(job: Job) -> ImportReport:
     """The background job: read the stored upload, import it, keep the bad rows as a file."""
     importer = IMPORTERS[job.params["importer"]]
     with default_storage.open(job.params["path"], "rb") as f:
+        # The upload page read the whole file once, so it is known to parse.
         headers, rows = read_table(f.read(), job.params["filename"])
     mapping = {int(k): v for k, v in job.params["mapping"].items()}
     job_progress(job, done=0, total=job.params.get("rows", 0))

@@ -1,6 +1,7 @@
 """Import a table: upload a file, check the column mapping on a preview, run it as a job."""
 
 import uuid
+from itertools import islice
 from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied
@@ -36,7 +37,8 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
         else:
             content = upload.read()
             try:
-                read_table(content, upload.name)
+                _headers, rows = read_table(content, upload.name)
+                count = sum(1 for _row in rows)  # reads the whole file once, so a broken line shows now
             except ImportFileError as e:
                 form.add_error("file", str(e))
             else:
@@ -46,6 +48,7 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
                     "path": path,
                     "filename": upload.name,
                     "importer": form.cleaned_data["importer"],
+                    "rows": count,
                 }
                 return redirect("import_mapping", token=token)
     return render(request, "crm/import_upload.html", {"form": form})
@@ -61,13 +64,12 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
         raise PermissionDenied
     with default_storage.open(upload["path"], "rb") as f:
         headers, rows = read_table(f.read(), upload["filename"])
-    rows = list(rows)
     form = ImportMappingForm(request.POST or None, importer=importer, headers=headers)
     if request.method == "POST" and form.is_valid():
         del request.session[f"import-{token}"]
         job = job_create(
             kind=f"{importer.kind}_import",
-            params={**upload, "mapping": form.mapping(), "rows": len(rows)},
+            params={**upload, "mapping": form.mapping()},
             created_by=request.user,
             queue=import_task.delay,
         )
@@ -75,8 +77,8 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "form": form,
         "importer": importer,
-        "preview": [cells for _line, cells in rows[:PREVIEW_ROWS]],
-        "rows": len(rows),
+        "preview": [cells for _line, cells in islice(rows, PREVIEW_ROWS)],
+        "rows": upload["rows"],
         "filename": upload["filename"],
     }
     return render(request, "crm/import_mapping.html", context)

@@ -35,13 +35,31 @@ def read_table(content: bytes, filename: str) -> tuple[list[str], Rows]:
             raise ImportFileError(_("This is not a readable Excel (xlsx) file.")) from e
         rows = ((n, [_cell(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
     else:
-        rows = enumerate(csv.reader(io.StringIO(_decode(content))), start=1)
+        rows = _csv_rows(_decode(content))
     try:
         _line, headers = next(rows)
     except (StopIteration, csv.Error) as e:
         raise ImportFileError(_("The file is empty or has no header row.")) from e
     headers = [h.strip() for h in headers]
     return headers, ((n, cells) for n, cells in rows if any(c.strip() for c in cells))
+
+
+def _csv_rows(text: str) -> Rows:
+    """(first line number, cells): a quoted cell may span lines, so count lines, not rows."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise ImportFileError(
+                _("Line %(line)d: a quote is not closed (or a cell is malformed), so the file cannot be read past it.")
+                % {"line": start}
+            ) from e
+        yield start, cells
+        start = reader.line_num + 1
 
 
 def _decode(content: bytes) -> str:

@@ -63,3 +63,8 @@ def test_upload_of_a_binary_file_says_why(manager_client):
 def test_sales_and_marketing_may_not_import_customers(sales_client, marketing_client):
     assert sales_client.get(UPLOAD).status_code == 403
     assert marketing_client.get(UPLOAD).status_code == 403
+
+
+def test_upload_of_a_file_with_an_unclosed_quote_says_which_line(manager_client):
+    response = upload(manager_client, '姓名,手机号\n好,13800000015\n"坏,1380000\n'.encode())
+    assert response.status_code == 200 and "Line 3: a quote is not closed" in response.content.decode()

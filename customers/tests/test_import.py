@@ -101,3 +101,24 @@ def test_management_command_reports_progress_and_writes_error_rows(tmp_path, cap
     assert "rows read: 6" in out and "2 created" in out
     assert "line 3:" in err
     assert (tmp_path / "members.csv.errors.csv").read_text(encoding="utf-8-sig").count("\n") == 5
+
+
+def test_a_short_row_just_lacks_the_optional_columns():
+    report = run("姓名,手机号,邮箱\n短行\n完整,13800000013,ok@example.com\n")
+    assert report.created == 2 and not report.errors
+
+
+def test_an_unclosed_quote_names_its_line():
+    headers, rows = read_table('姓名,手机号\n好,13800000015\n"未闭合,13800000012\n后面,13800000016\n'.encode(), "m.csv")
+    with pytest.raises(ImportFileError, match="Line 3: a quote is not closed"):
+        list(rows)
+
+
+def test_line_numbers_count_lines_when_a_cell_spans_two():
+    report = run('姓名,手机号,备注\n甲,13800000017,"第一行\n第二行"\n乙,12345,\n')
+    assert [line for line, _cells, _reason in report.errors] == [4]
+
+
+def test_a_file_without_a_name_column_cannot_be_mapped():
+    headers, _rows = read_table("手机号,邮箱\n13800000014,a@example.com\n".encode(), "members.csv")
+    assert CUSTOMERS.mapping_errors(CUSTOMERS.guess_mapping(headers)) == ["No column is mapped to Name."]

@@ -1,0 +1,154 @@
+"""Members: sign-up from the website or app, profile updates, look-up by CRM number or phone."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.errors import Conflict
+from crm.api.fields import PhoneField, member_by_number
+from crm.api.models import ApiClient, Scope
+from crm.api.selectors import customer_by_contact
+from customers import services
+from customers.models import ConsentChannel, ConsentMethod, Customer, Gender, Source
+from customers.selectors import customer_duplicates
+
+CONSENT = {"email_opt_in": ConsentChannel.EMAIL, "sms_opt_in": ConsentChannel.SMS}
+API_SOURCES = [Source.API, Source.WEBSITE, Source.APP, Source.WECHAT, Source.OTHER]
+
+
+class MemberSerializer(serializers.Serializer):
+    crm_number = serializers.SerializerMethodField(help_text="The CRM number, digits only.")
+    crm_number_display = serializers.CharField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    mobile = PhoneField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False)
+    source = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in API_SOURCES], required=False, help_text="Where the member signed up."
+    )
+    email_opt_in = serializers.BooleanField(required=False, help_text="E-mail consent; recorded with method api.")
+    sms_opt_in = serializers.BooleanField(required=False, help_text="SMS consent; recorded with method api.")
+    tier = serializers.CharField(source="tier.name", read_only=True, allow_null=True, default=None)
+    points_balance = serializers.IntegerField(read_only=True)
+    registered_on = serializers.DateField(read_only=True)
+
+    def get_crm_number(self, customer: Customer) -> str:
+        return str(customer.crm_number)
+
+    def validate(self, attrs):
+        if self.instance is None and not (attrs.get("mobile") or attrs.get("email")):
+            raise serializers.ValidationError(
+                {"mobile": [_("Give a mobile number or an e-mail, so the member can be found again.")]}
+            )
+        return attrs
+
+
+def _refuse_duplicates(*, mobile: str, email: str, exclude: Customer | None = None) -> None:
+    """409 naming the member who already has this phone or e-mail, so the caller can update it instead."""
+    errors, existing = {}, None
+    for field, other in customer_duplicates(mobile=mobile, email=email, exclude_pk=exclude.pk if exclude else None):
+        existing = existing or other
+        errors[field] = [
+            _("A member with this %(field)s already exists: CRM number %(number)s.")
+            % {"field": Customer._meta.get_field(field).verbose_name, "number": other.crm_number_display}
+        ]
+    if errors:
+        raise Conflict(errors, {"existing_crm_number": str(existing.crm_number)})
+
+
+def _set_consent(*, customer: Customer, flags: dict[str, bool], client: ApiClient) -> None:
+    for field, granted in flags.items():
+        services.consent_set(
+            customer=customer,
+            channel=CONSENT[field],
+            granted=granted,
+            method=ConsentMethod.API,
+            note=_("Through the API (%(client)s)") % {"client": client.name},
+        )
+
+
+class MembersView(APIView):
+    required_scopes = {"POST": Scope.MEMBERS_WRITE}
+
+    @extend_schema(
+        operation_id="members_create",
+        request=MemberSerializer,
+        responses={201: MemberSerializer},
+        summary="Sign up a member",
+        description="Duplicate mobile or e-mail: 409 with the existing CRM number (`existing_crm_number`).",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = MemberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        flags = {f: data.pop(f) for f in CONSENT if f in data}
+        _refuse_duplicates(mobile=data.get("mobile", ""), email=data.get("email", ""))
+        data.setdefault("source", Source.API)
+        with transaction.atomic():
+            customer = services.customer_create(actor=None, consent_method=ConsentMethod.API, **data)
+            _set_consent(customer=customer, flags={f: v for f, v in flags.items() if v}, client=request.auth)
+        return Response(MemberSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    required_scopes = {"GET": Scope.LOOKUP, "PATCH": Scope.MEMBERS_WRITE}
+
+    def _member(self, number: str) -> Customer:
+        try:
+            return member_by_number(number)
+        except serializers.ValidationError as e:
+            if e.detail[0].code == "not_found":
+                raise NotFound(e.detail[0]) from e
+            raise serializers.ValidationError({"crm_number": e.detail}) from e
+
+    @extend_schema(operation_id="members_retrieve", responses={200: MemberSerializer}, summary="Look up by CRM number")
+    def get(self, request: Request, number: str) -> Response:
+        return Response(MemberSerializer(self._member(number)).data)
+
+    @extend_schema(
+        operation_id="members_update",
+        request=MemberSerializer(partial=True),
+        responses={200: MemberSerializer},
+        summary="Update a member",
+        description="Send only the fields to change. Consent changes are recorded with method api.",
+    )
+    def patch(self, request: Request, number: str) -> Response:
+        customer = self._member(number)
+        serializer = MemberSerializer(customer, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        flags = {f: data.pop(f) for f in CONSENT if f in data}
+        data.pop("source", None)  # where a member came from does not change
+        _refuse_duplicates(mobile=data.get("mobile", ""), email=data.get("email", ""), exclude=customer)
+        with transaction.atomic():
+            if data:
+                services.customer_update(customer=customer, actor=None, consent_method=ConsentMethod.API, **data)
+            _set_consent(customer=customer, flags=flags, client=request.auth)
+        return Response(MemberSerializer(customer).data)
+
+
+class MemberByPhoneView(APIView):
+    required_scopes = {"GET": Scope.LOOKUP}
+
+    @extend_schema(
+        operation_id="members_by_phone",
+        parameters=[OpenApiParameter("phone", str, required=True, description="Any usual form; normalised.")],
+        responses={200: MemberSerializer},
+        summary="Look up by mobile number",
+    )
+    def get(self, request: Request) -> Response:
+        field = PhoneField()
+        try:
+            phone = field.run_validation(request.query_params.get("phone", ""))
+        except serializers.ValidationError as e:
+            raise serializers.ValidationError({"phone": e.detail}) from e
+        customer = customer_by_contact(phone=phone)
+        if customer is None:
+            raise NotFound(_("No member has this mobile number."))
+        return Response(MemberSerializer(customer).data)

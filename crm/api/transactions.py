@@ -1,0 +1,116 @@
+"""Purchases from the shop or ERP, idempotent on the order number (external_ref).
+
+The same order posted again (a retry after a timeout) answers 200 with the
+purchase already stored, never a second one; the unique constraint on
+(source, external_ref) is the referee when two copies race.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.errors import Conflict
+from crm.api.fields import MemberField
+from crm.api.models import Scope
+from interactions import services
+from interactions.models import Channel, Product, Transaction, TransactionSource
+
+MAX_LINES = 200
+
+
+class LineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+
+    def validate(self, attrs):
+        sku = attrs.get("sku")
+        if sku:
+            attrs["product"] = Product.objects.filter(sku=sku).first()
+            if attrs["product"] is None:
+                raise serializers.ValidationError({"sku": [_("No product has the SKU %(sku)s.") % {"sku": sku}]})
+        elif not attrs.get("description") or attrs.get("unit_price") is None:
+            raise serializers.ValidationError({"sku": [_("Give a product SKU, or a description and a unit price.")]})
+        return attrs
+
+
+class TransactionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    member = MemberField(source="customer")
+    external_ref = serializers.CharField(max_length=64, help_text="The order number in your system; unique per order.")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217, e.g. CNY.")
+    occurred_at = serializers.DateTimeField(required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
+    store = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    lines = LineSerializer(many=True, required=False, max_length=MAX_LINES, write_only=True)
+    points_earned = serializers.IntegerField(read_only=True)
+    flagged = serializers.BooleanField(read_only=True)
+    status = serializers.CharField(read_only=True)
+
+
+def _existing(external_ref: str) -> Transaction | None:
+    return (
+        Transaction.objects.select_related("customer")
+        .filter(source=TransactionSource.API, external_ref=external_ref)
+        .first()
+    )
+
+
+def _same_order(existing: Transaction, data: dict) -> Transaction:
+    """The stored order if the repeat describes it; a 409 if the reference is reused for another order."""
+    errors = {}
+    if existing.customer_id != data["customer"].pk:
+        errors["member"] = [_("This order was recorded for another member.")]
+    if existing.amount != data["amount"]:
+        errors["amount"] = [_("This order was recorded with the amount %(amount)s.") % {"amount": existing.amount}]
+    if errors:
+        raise Conflict(errors, {"existing_id": existing.pk})
+    return existing
+
+
+class TransactionsView(APIView):
+    required_scopes = {"POST": Scope.TRANSACTIONS_WRITE}
+
+    @extend_schema(
+        operation_id="transactions_create",
+        request=TransactionSerializer,
+        responses={201: TransactionSerializer, 200: TransactionSerializer},
+        summary="Record a purchase",
+        description=(
+            "201 when recorded; 200 with the stored purchase when this external_ref was recorded before "
+            "(a retry); 409 when the external_ref was used for a different member or amount."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TransactionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if existing := _existing(data["external_ref"]):
+            return Response(TransactionSerializer(_same_order(existing, data)).data, status=status.HTTP_200_OK)
+        lines = [
+            services.LineInput(
+                product=line.get("product"),
+                quantity=line["quantity"],
+                unit_price=line.get("unit_price"),
+                description=line.get("description", ""),
+            )
+            for line in data.pop("lines", [])
+        ]
+        try:
+            tx = services.transaction_record(source=TransactionSource.API, actor=None, lines=lines, **data)
+        except (IntegrityError, DjangoValidationError):
+            # A copy of the same order committed meanwhile: answer as for any repeat.
+            if existing := _existing(data["external_ref"]):
+                return Response(TransactionSerializer(_same_order(existing, data)).data, status=status.HTTP_200_OK)
+            raise
+        return Response(TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)

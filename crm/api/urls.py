@@ -1,0 +1,23 @@
+"""/api/: version 1 of the integration API, and its OpenAPI schema."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authentication import SessionAuthentication
+
+from crm.api import members, transactions
+from crm.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
+
+app_name = "api"
+
+schema_view = SpectacularAPIView.as_view(
+    authentication_classes=[ApiTokenAuthentication, SessionAuthentication],
+    permission_classes=[IntegrationOrSignedIn],
+)
+
+urlpatterns = [
+    path("v1/members/", members.MembersView.as_view(), name="members"),
+    path("v1/members/by-phone/", members.MemberByPhoneView.as_view(), name="member_by_phone"),
+    path("v1/members/<str:number>/", members.MemberDetailView.as_view(), name="member"),
+    path("v1/transactions/", transactions.TransactionsView.as_view(), name="transactions"),
+    path("schema/", schema_view, name="schema"),
+]
