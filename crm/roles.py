@@ -30,6 +30,8 @@ RECORD_PURCHASE = ["interactions.add_transaction"]
 # Log calls, chats and visits, see them on the timeline, and work one's own reminders ("My day").
 LOG_INTERACTIONS = ["interactions.view_interaction", "interactions.add_interaction", "interactions.view_reminder"]
 INTERACTION_REPORTS = ["interactions.view_interaction_reports"]
+# Work the queue of social mentions no customer matched (crm/api): assign each to a customer.
+SOCIAL_QUEUE = ["api.view_unmatchedmention", "api.change_unmatchedmention"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
@@ -39,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + RECORD_PURCHASE
     + LOG_INTERACTIONS
     + INTERACTION_REPORTS
+    + SOCIAL_QUEUE
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
     Role.SALES: CUSTOMER_READ
@@ -55,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + RECORD_PURCHASE
     + LOG_INTERACTIONS
     + INTERACTION_REPORTS
+    + SOCIAL_QUEUE
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",
@@ -67,7 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
-ADMIN_APPS = {"auth", "customers", "interactions", "marketing", "analytics", "django_celery_beat", "crm"}
+ADMIN_APPS = {"auth", "customers", "interactions", "marketing", "analytics", "django_celery_beat", "crm", "api"}
 
 
 def sync_roles(*, using: str = "default", apps=global_apps, **kwargs) -> None:

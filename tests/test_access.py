@@ -61,6 +61,11 @@ EXPECTED = [
         {Role.SERVICE: 403, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
+        "mentions:queue",
+        False,
+        {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
         "admin:index",
         False,
         {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication
 
-from crm.api import members, transactions
+from crm.api import interactions, members, transactions, webhooks
 from crm.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 
 app_name = "api"
@@ -19,5 +19,7 @@ urlpatterns = [
     path("v1/members/by-phone/", members.MemberByPhoneView.as_view(), name="member_by_phone"),
     path("v1/members/<str:number>/", members.MemberDetailView.as_view(), name="member"),
     path("v1/transactions/", transactions.TransactionsView.as_view(), name="transactions"),
+    path("v1/interactions/", interactions.InteractionsView.as_view(), name="interactions"),
+    path("v1/webhooks/social-mention/", webhooks.SocialMentionWebhook.as_view(), name="social_mention"),
     path("schema/", schema_view, name="schema"),
 ]

@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Who is reminded to answer a social mention on a customer with no owner (a username; empty: no one).
+CRM_MENTION_ASSIGNEE = env.str("CRM_MENTION_ASSIGNEE", default="")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
