@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from crm.api.fields import MemberField
 from crm.api.models import Scope
+from crm.api.schema import error_responses
 from interactions import services
 from interactions.models import (
     SATISFACTION_RANGE,
@@ -62,7 +63,7 @@ class InteractionsView(APIView):
     @extend_schema(
         operation_id="interactions_create",
         request=InteractionSerializer,
-        responses={201: InteractionSerializer, 200: InteractionSerializer},
+        responses={201: InteractionSerializer, 200: InteractionSerializer, **error_responses(400, 413)},
         summary="Log an interaction",
         description="201 when logged; 200 with the stored one when this external_ref was posted before.",
     )

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from crm.api.errors import Conflict
 from crm.api.fields import PhoneField, member_by_number
 from crm.api.models import ApiClient, Scope
+from crm.api.schema import error_responses
 from crm.api.selectors import customer_by_contact
 from customers import services
 from customers.models import ConsentChannel, ConsentMethod, Customer, Gender, Source
@@ -79,7 +80,7 @@ class MembersView(APIView):
     @extend_schema(
         operation_id="members_create",
         request=MemberSerializer,
-        responses={201: MemberSerializer},
+        responses={201: MemberSerializer, **error_responses(400, 409, 413)},
         summary="Sign up a member",
         description="Duplicate mobile or e-mail: 409 with the existing CRM number (`existing_crm_number`).",
     )
@@ -107,14 +108,18 @@ class MemberDetailView(APIView):
                 raise NotFound(e.detail[0]) from e
             raise serializers.ValidationError({"crm_number": e.detail}) from e
 
-    @extend_schema(operation_id="members_retrieve", responses={200: MemberSerializer}, summary="Look up by CRM number")
+    @extend_schema(
+        operation_id="members_retrieve",
+        responses={200: MemberSerializer, **error_responses(400, 404)},
+        summary="Look up by CRM number",
+    )
     def get(self, request: Request, number: str) -> Response:
         return Response(MemberSerializer(self._member(number)).data)
 
     @extend_schema(
         operation_id="members_update",
         request=MemberSerializer(partial=True),
-        responses={200: MemberSerializer},
+        responses={200: MemberSerializer, **error_responses(400, 404, 409, 413)},
         summary="Update a member",
         description="Send only the fields to change. Consent changes are recorded with method api.",
     )
@@ -139,7 +144,7 @@ class MemberByPhoneView(APIView):
     @extend_schema(
         operation_id="members_by_phone",
         parameters=[OpenApiParameter("phone", str, required=True, description="Any usual form; normalised.")],
-        responses={200: MemberSerializer},
+        responses={200: MemberSerializer, **error_responses(400, 404)},
         summary="Look up by mobile number",
     )
     def get(self, request: Request) -> Response:

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from crm.api.errors import Conflict
 from crm.api.fields import MemberField
 from crm.api.models import Scope
+from crm.api.schema import error_responses
 from interactions import services
 from interactions.models import Channel, Product, Transaction, TransactionSource
 
@@ -84,7 +85,7 @@ class TransactionsView(APIView):
     @extend_schema(
         operation_id="transactions_create",
         request=TransactionSerializer,
-        responses={201: TransactionSerializer, 200: TransactionSerializer},
+        responses={201: TransactionSerializer, 200: TransactionSerializer, **error_responses(400, 409, 413)},
         summary="Record a purchase",
         description=(
             "201 when recorded; 200 with the stored purchase when this external_ref was recorded before "

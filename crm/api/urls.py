@@ -1,7 +1,8 @@
 """/api/: version 1 of the integration API, and its OpenAPI schema."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
 from crm.api import interactions, members, transactions, webhooks
@@ -14,6 +15,11 @@ schema_view = SpectacularAPIView.as_view(
     permission_classes=[IntegrationOrSignedIn],
 )
 
+# Browsable documentation for people signed in to the CRM; assets from drf-spectacular-sidecar.
+docs = {"url_name": "api:schema", "authentication_classes": [SessionAuthentication]}
+swagger_view = login_required(SpectacularSwaggerView.as_view(**docs))
+redoc_view = login_required(SpectacularRedocView.as_view(**docs))
+
 urlpatterns = [
     path("v1/members/", members.MembersView.as_view(), name="members"),
     path("v1/members/by-phone/", members.MemberByPhoneView.as_view(), name="member_by_phone"),
@@ -22,4 +28,6 @@ urlpatterns = [
     path("v1/interactions/", interactions.InteractionsView.as_view(), name="interactions"),
     path("v1/webhooks/social-mention/", webhooks.SocialMentionWebhook.as_view(), name="social_mention"),
     path("schema/", schema_view, name="schema"),
+    path("docs/", swagger_view, name="docs"),
+    path("redoc/", redoc_view, name="redoc"),
 ]

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from crm.api import services
 from crm.api.fields import PhoneField
 from crm.api.models import Scope
+from crm.api.schema import error_responses
 
 
 class MentionSerializer(serializers.Serializer):
@@ -50,7 +51,12 @@ class SocialMentionWebhook(APIView):
     @extend_schema(
         operation_id="webhooks_social_mention",
         request=MentionSerializer,
-        responses={201: MentionResultSerializer, 202: MentionResultSerializer, 200: MentionResultSerializer},
+        responses={
+            201: MentionResultSerializer,
+            202: MentionResultSerializer,
+            200: MentionResultSerializer,
+            **error_responses(400, 413),
+        },
         summary="Report a social-media mention",
         description=(
             "Matched to a member by phone, e-mail or a handle seen before: recorded on their timeline with a "
