@@ -10,7 +10,8 @@ copies into its table (it ignores `expires` in this dict), so each entry has bot
 
 from celery.schedules import crontab
 
-HOUR = 60 * 60
+MINUTE = 60
+HOUR = 60 * MINUTE
 
 BEAT_SCHEDULE = {
     # Points that reach their expiry date lapse, and tiers move with the rolling
@@ -19,6 +20,21 @@ BEAT_SCHEDULE = {
     "membership-daily": {
         "task": "interactions.tasks.membership_daily_task",
         "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
+    # Staff hear about a follow-up within minutes of it falling due. Each reminder is
+    # claimed before it is notified, so overlapping or repeated runs notify it once;
+    # a run that waited past the next one is dropped, the next picks its reminders up.
+    "reminders-notify": {
+        "task": "interactions.tasks.reminders_notify_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
+    # Reminder rules ("no contact for 90 days", "unhappy customer") are stated in days;
+    # 06:00 puts the day's reminders on "My day" before the shops open. Re-runs create none.
+    "reminder-rules-daily": {
+        "task": "interactions.tasks.reminder_rules_task",
+        "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
 }

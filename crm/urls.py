@@ -3,13 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from crm import views, views_import
+from crm import views, views_import, views_notifications
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("customers/", include("customers.urls")),
     path("customers/<int:number>/purchases/", include("interactions.urls")),
     path("customers/<int:number>/points/", include("customers.urls_points")),
+    path("customers/<int:number>/interactions/", include("interactions.urls_contact")),
+    path("", include("interactions.urls_followups")),
+    path("notifications/", views_notifications.notifications_view, name="notifications"),
+    path("notifications/read/", views_notifications.notifications_read_view, name="notifications_read"),
     path("import/", views_import.import_upload_view, name="import"),
     path("import/<str:token>/", views_import.import_mapping_view, name="import_mapping"),
     path("jobs/<int:job_id>/", views.job_detail_view, name="job_detail"),

@@ -46,13 +46,52 @@ class TimelineItem:
 
 
 SectionProvider = Callable[[HttpRequest, Customer], list[Section]]
-# (viewer, customer, limit) -> the newest `limit` items the viewer may see, newest first
+# (viewer, customer, limit) -> the newest `limit` items the viewer may see, newest first, in one query
 TimelineSource = Callable[[AbstractBaseUser, Customer, int], list[TimelineItem]]
 
+
+@dataclass(frozen=True)
+class _TimelineSource:
+    label: str
+    source: TimelineSource
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the merged timeline, and the kinds it can be filtered by (key -> label)."""
+
+    items: list[TimelineItem]
+    number: int
+    has_next: bool
+    kind: str
+    kinds: dict[str, str]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
 _providers: dict[str, SectionProvider] = {}
-_timeline_sources: dict[str, TimelineSource] = {}
+_timeline_sources: dict[str, _TimelineSource] = {}
 
 TIMELINE_LENGTH = 20
+# Page n merges the newest n × TIMELINE_LENGTH items of each source (one query each), so the
+# query count stays fixed; the cap keeps the rows read bounded too. Older history has its own cards.
+TIMELINE_MAX_PAGES = 25
 PAGE_SIZE = 10
 
 
@@ -61,8 +100,9 @@ def register_sections(key: str, provider: SectionProvider) -> None:
     _providers[key] = provider
 
 
-def register_timeline(key: str, source: TimelineSource) -> None:
-    _timeline_sources[key] = source
+def register_timeline(key: str, source: TimelineSource, *, label: str) -> None:
+    """`key` is also what the timeline's kind filter names (?timeline=key); `label` is shown on the filter."""
+    _timeline_sources[key] = _TimelineSource(label=label, source=source)
 
 
 def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[Section]]:
@@ -77,9 +117,30 @@ def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[
 
 def timeline_for(user: AbstractBaseUser, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
     """The newest `limit` events from every source, newest first (one query per source)."""
-    items = [item for source in _timeline_sources.values() for item in source(user, customer, limit)]
+    items = [item for entry in _timeline_sources.values() for item in entry.source(user, customer, limit)]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+def timeline_page(
+    user: AbstractBaseUser, customer: Customer, *, kind: str = "", page: int | str | None = 1
+) -> TimelinePage:
+    """Page `page` of the events of one kind (a registered key) or of all, newest first: one query per source."""
+    try:
+        number = min(max(int(page or 1), 1), TIMELINE_MAX_PAGES)
+    except (TypeError, ValueError):
+        number = 1
+    sources = _timeline_sources if kind not in _timeline_sources else {kind: _timeline_sources[kind]}
+    wanted = number * TIMELINE_LENGTH
+    items = [item for entry in sources.values() for item in entry.source(user, customer, wanted + 1)]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return TimelinePage(
+        items=items[wanted - TIMELINE_LENGTH : wanted],
+        number=number,
+        has_next=len(items) > wanted and number < TIMELINE_MAX_PAGES,
+        kind=kind if kind in _timeline_sources else "",
+        kinds={key: entry.label for key, entry in _timeline_sources.items()},
+    )
 
 
 def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
@@ -125,4 +186,4 @@ def _points_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> 
 
 
 register_sections("points", _points_sections)
-register_timeline("points", _points_timeline)
+register_timeline("points", _points_timeline, label=_("Points"))

@@ -15,7 +15,7 @@ from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, ExportForm
 from customers.models import AuditAction
-from customers.sections import sections_for, timeline_for
+from customers.sections import sections_for, timeline_page
 from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
 from customers.tasks import customer_export_task
 
@@ -78,7 +78,9 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         "can_edit": request.user.has_perm("customers.change_customer"),
         # Purchases, points and later apps' cards come through the registry (see customers/sections.py).
         "sections": sections_for(request, customer),
-        "timeline": timeline_for(request.user, customer),
+        "timeline": timeline_page(
+            request.user, customer, kind=request.GET.get("timeline", ""), page=request.GET.get("timeline_page")
+        ),
     }
     return render(request, "customers/customer_detail.html", context)
 

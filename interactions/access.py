@@ -1,4 +1,4 @@
-"""The one way views load purchases: 404 if the customer or purchase is not visible, 403 if not allowed."""
+"""The one way views load purchases, interactions and reminders: 404 if not visible, 403 if not allowed."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -6,7 +6,7 @@ from django.http import Http404
 
 from customers.access import get_customer_for_user
 from customers.models import Customer
-from interactions.models import Transaction
+from interactions.models import Reminder, Transaction
 
 
 def get_customer_for_purchase(user: AbstractBaseUser, crm_number: int) -> Customer:
@@ -25,3 +25,20 @@ def get_transaction_for_refund(user: AbstractBaseUser, crm_number: int, transact
         raise Http404
     transaction.customer = customer
     return transaction
+
+
+def get_customer_for_interaction(user: AbstractBaseUser, crm_number: int) -> Customer:
+    customer = get_customer_for_user(user, crm_number)
+    if not user.has_perm("interactions.add_interaction"):
+        raise PermissionDenied
+    return customer
+
+
+def get_reminder_for_user(user: AbstractBaseUser, reminder_id: int) -> Reminder:
+    """Staff act on their own reminders only: anyone else's is 404, as if it did not exist."""
+    if not user.has_perm("interactions.view_reminder"):
+        raise PermissionDenied
+    reminder = Reminder.objects.select_related("customer").filter(pk=reminder_id, assignee=user).first()
+    if reminder is None:
+        raise Http404
+    return reminder

@@ -8,8 +8,9 @@ class InteractionsConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
-        from interactions import sections
+        from interactions import sections, sections_contact
         from interactions.imports import TRANSACTIONS
 
         sections.register()
+        sections_contact.register()
         register(TRANSACTIONS)

@@ -14,7 +14,6 @@ A send that fails is logged and the run carries on with the next reminder.
 
 import datetime
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -72,7 +71,8 @@ def reminder_notify(*, reminder: Reminder, now: datetime.datetime) -> bool:
             }
         notification_create(user=reminder.assignee, text=text, link=reminder.customer.get_absolute_url())
         if reminder.assignee.email:
-            transaction.on_commit(partial(_send_reminder_email, reminder.pk), robust=True)
+            # A lambda, not functools.partial: a robust hook's failure is logged under its __qualname__.
+            transaction.on_commit(lambda: _send_reminder_email(reminder.pk), robust=True)
     return True
 
 

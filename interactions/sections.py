@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.templatetags.crm_tags import money
 from customers import membership
@@ -79,4 +80,4 @@ def purchase_timeline(user: AbstractBaseUser, customer: Customer, limit: int) ->
 
 def register() -> None:
     register_sections("purchases", purchase_sections)
-    register_timeline("purchases", purchase_timeline)
+    register_timeline("purchases", purchase_timeline, label=gettext_lazy("Purchases"))

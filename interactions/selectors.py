@@ -1,13 +1,39 @@
-"""Reads of purchases shared by the customer page, jobs and (later) analytics."""
+"""Reads of purchases, interactions and reminders shared by the customer page, jobs, reports and (later) analytics."""
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DecimalField, F, Max, Min, Prefetch, Q, QuerySet, Sum, Value
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Category, Customer
-from interactions.models import Transaction, TransactionLine, TransactionStatus
+from interactions.models import (
+    ACTIVE_REMINDER,
+    Interaction,
+    InteractionChannel,
+    Outcome,
+    Reminder,
+    Transaction,
+    TransactionLine,
+    TransactionStatus,
+)
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 NET = F("amount") - F("refunded_amount")
@@ -70,3 +96,57 @@ def preferred_categories_from_purchases(*, customer: Customer, limit: int = 3) -
         category.spent, category.items = row["spent"], row["items"]
         categories.append(category)
     return categories
+
+
+def interactions_for_customer(*, customer: Customer) -> QuerySet[Interaction]:
+    """A customer's interactions newest first, with the staff member who logged each."""
+    return Interaction.objects.filter(customer=customer).select_related("staff").order_by("-occurred_at", "-id")
+
+
+def reminders_for_customer(*, customer: Customer) -> QuerySet[Reminder]:
+    """Reminders still waiting about this customer, soonest first."""
+    return Reminder.objects.filter(ACTIVE_REMINDER, customer=customer).select_related("assignee").order_by("due_at")
+
+
+def reminders_due_for(*, user: AbstractBaseUser, until: datetime.datetime) -> QuerySet[Reminder]:
+    """The user's waiting reminders due by `until` (overdue ones first), with their customers."""
+    return (
+        Reminder.objects.filter(ACTIVE_REMINDER, assignee=user, due_at__lte=until)
+        .select_related("customer", "interaction")
+        .order_by("due_at", "pk")
+    )
+
+
+def interaction_report(*, since: datetime.datetime, until: datetime.datetime) -> dict:
+    """Interactions in [since, until): the total and average satisfaction, and counts by channel, staff
+    member and outcome (biggest first). Four queries, whatever the period."""
+    period = Interaction.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+    totals = period.aggregate(total=Count("pk"), scored=Count("satisfaction"), satisfaction=Avg("satisfaction"))
+    by_channel = list(period.values("channel").annotate(n=Count("pk")).order_by("-n", "channel"))
+    by_outcome = list(period.values("outcome").annotate(n=Count("pk")).order_by("-n", "outcome"))
+    by_staff = list(
+        period.values("staff", "staff__username")
+        .annotate(n=Count("pk"), satisfaction=Avg("satisfaction"))
+        .order_by("-n", "staff__username")
+    )
+    channels, outcomes = dict(InteractionChannel.choices), dict(Outcome.choices)
+    for row in by_channel:
+        row["label"] = channels.get(row["channel"], row["channel"])
+    for row in by_outcome:
+        row["label"] = outcomes.get(row["outcome"], row["outcome"]) or "—"
+    return totals | {"by_channel": by_channel, "by_outcome": by_outcome, "by_staff": by_staff}
+
+
+def customers_not_contacted(*, queryset: QuerySet[Customer], days: int, now: datetime.datetime) -> QuerySet[Customer]:
+    """Customers registered at least `days` ago with no interaction in the last `days` days, each with
+    `last_contact` (None if never), newest customers first. The subquery runs only for the rows fetched."""
+    cutoff = now - datetime.timedelta(days=days)
+    recent = Interaction.objects.filter(customer=OuterRef("pk"), occurred_at__gt=cutoff)
+    last = Interaction.objects.filter(customer=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    return (
+        queryset.filter(registered_on__lte=timezone.localdate(cutoff))
+        .exclude(Exists(recent))
+        .select_related("tier", "owner")
+        .annotate(last_contact=Subquery(last))
+        .order_by("-crm_number")
+    )

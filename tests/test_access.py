@@ -6,13 +6,14 @@ from django.urls import reverse
 
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
-from interactions.tests.factories import TransactionFactory
+from interactions.tests.factories import ReminderFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = [Role.SERVICE, Role.SALES, Role.MARKETING, Role.MANAGER, Role.ADMIN, "outsider"]
 
-# (url name, needs a customer (or "transaction": one of theirs), {role: expected status}); 302 = to login for anonymous.
+# (url name, needs a customer (or "transaction"/"reminder": one of theirs), {role: expected status});
+# 302 = to login for anonymous.
 # The customer is owned by another sales user, so Sales get 404 on it.
 EXPECTED = [
     (
@@ -66,12 +67,36 @@ EXPECTED = [
         {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
+        "contact:log",
+        True,
+        {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "followups:my_day",
+        False,
+        {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    (
+        "followups:reports",
+        False,
+        {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
+    ),
+    # Done and snooze are POST-only (their owner/role checks are in interactions/tests/test_my_day.py).
+    ("followups:done", "reminder", dict.fromkeys(ROLES, 405)),
+    ("followups:snooze", "reminder", dict.fromkeys(ROLES, 405)),
+    ("notifications", False, dict.fromkeys(ROLES, 200)),
+    (
         "admin:index",
         False,
         {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
     ),
     (
         "admin:customers_customer_changelist",
+        False,
+        {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
+    ),
+    (
+        "admin:interactions_reminderrule_changelist",
         False,
         {Role.SERVICE: 302, Role.SALES: 302, Role.MARKETING: 302, Role.MANAGER: 302, Role.ADMIN: 200, "outsider": 302},
     ),
@@ -86,6 +111,8 @@ def customer():
 def _url(name, needs_customer, customer):
     if needs_customer == "transaction":
         return reverse(name, args=[customer.crm_number, TransactionFactory(customer=customer).pk])
+    if needs_customer == "reminder":
+        return reverse(name, args=[ReminderFactory(customer=customer).pk])
     return reverse(name, args=[customer.crm_number]) if needs_customer else reverse(name)
 
 

@@ -1,0 +1,95 @@
+import datetime
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from interactions.models import Direction, InteractionChannel, Outcome
+
+SATISFACTION_CHOICES = [("", "—"), *[(str(n), "★" * n) for n in range(1, 6)]]
+
+
+class InteractionForm(forms.Form):
+    """Short enough to fill in on a phone in a few seconds: the first three fields have sensible defaults."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=InteractionChannel.choices, initial=InteractionChannel.PHONE
+    )
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices, initial=Direction.INBOUND)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices, initial=Outcome.RESOLVED)
+    subject = forms.CharField(label=_("Subject"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    satisfaction = forms.TypedChoiceField(
+        label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int, empty_value=None, required=False
+    )
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("You get a reminder that morning."),
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("contact:log", args=[customer.crm_number])
+        self.helper.form_id = "log-interaction-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Row(
+                Column("channel", css_class="col-6 col-md-4"),
+                Column("direction", css_class="col-6 col-md-4"),
+                Column("outcome", css_class="col-12 col-md-4"),
+            ),
+            "subject",
+            "notes",
+            Row(
+                Column("satisfaction", css_class="col-6 col-md-4"),
+                Column("follow_up_on", css_class="col-6 col-md-4"),
+            ),
+            Submit("log", _("Log interaction"), css_class="w-100 w-md-auto"),
+        )
+
+    def clean_follow_up_on(self) -> datetime.date | None:
+        day = self.cleaned_data["follow_up_on"]
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("The follow-up date cannot be in the past."))
+        return day
+
+
+SNOOZE_CHOICES = [("hour", _("In an hour")), ("tomorrow", _("Tomorrow morning")), ("week", _("In a week"))]
+
+
+class SnoozeForm(forms.Form):
+    until = forms.ChoiceField(choices=SNOOZE_CHOICES)
+
+    def until_time(self, now: datetime.datetime, hour: int) -> datetime.datetime:
+        choice = self.cleaned_data["until"]
+        if choice == "hour":
+            return now + datetime.timedelta(hours=1)
+        days = 1 if choice == "tomorrow" else 7
+        day = timezone.localdate(now) + datetime.timedelta(days=days)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+class ReportForm(forms.Form):
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    days = forms.IntegerField(
+        label=_("Not contacted for (days)"), min_value=1, max_value=3650, initial=90, required=False
+    )
+
+    def period(self) -> tuple[datetime.date, datetime.date]:
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        until = data.get("until") or today
+        since = data.get("since") or until - datetime.timedelta(days=29)
+        return min(since, until), max(since, until)
+
+    def not_contacted_days(self) -> int:
+        return (self.cleaned_data.get("days") if self.is_valid() else None) or 90
