@@ -5,6 +5,8 @@ mentions:write), not by an HMAC signature: one mechanism to issue, rotate and
 revoke, and listening tools can all send a fixed Authorization header.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -67,9 +69,12 @@ class SocialMentionWebhook(APIView):
     def post(self, request: Request) -> Response:
         serializer = MentionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        outcome = services.mention_receive(
-            mention=services.MentionInput(**serializer.validated_data), client=request.auth
-        )
+        mention = services.MentionInput(**serializer.validated_data)
+        try:
+            outcome = services.mention_receive(mention=mention, client=request.auth)
+        except (IntegrityError, DjangoValidationError):
+            # Two deliveries of one post at once: the loser finds the winner's record on a second look.
+            outcome = services.mention_receive(mention=mention, client=request.auth)
         interaction = outcome.interaction
         body = {
             "matched": interaction is not None,

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from crm.api.models import Scope
+from crm.lib import crm_number
 from customers.models import ConsentChannel, ConsentEvent, ConsentMethod, Customer, Source
 from customers.tests.factories import CustomerFactory
 
@@ -79,10 +80,11 @@ def test_look_up_with_a_wrong_check_digit_is_400_with_the_reason(integration):
 
 
 def test_look_up_of_an_unknown_number_is_404(integration):
-    response = integration(Scope.LOOKUP).get(reverse("api:member", args=["99999999999"]))
-    assert response.status_code in (400, 404)
-    response = integration(Scope.LOOKUP, name="b").get(reverse("api:member", args=["nobody"]))
+    api = integration(Scope.LOOKUP)
+    response = api.get(reverse("api:member", args=[crm_number.with_check_digit(99999999)]))
     assert response.status_code == 404
+    assert "No member" in response.json()["detail"]
+    assert api.get(reverse("api:member", args=["nobody"])).status_code == 404
 
 
 def test_look_up_by_phone_in_any_usual_form(integration):

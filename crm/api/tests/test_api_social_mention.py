@@ -108,3 +108,25 @@ def test_a_token_without_the_scope_is_403_and_none_is_401(integration, anonymous
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_wrong_methods_are_405(listener, method):
     assert getattr(listener, method)(reverse(URL)).status_code == 405
+
+
+def test_a_delivery_that_loses_a_race_answers_with_the_winners_record(listener, owner, monkeypatch):
+    from django.db import IntegrityError
+
+    from crm.api import services
+
+    customer = CustomerFactory(mobile="+8613811112222", owner=owner)
+    real, calls = services.mention_receive, []
+
+    def racing(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            real(**kwargs)  # the other delivery commits first...
+            raise IntegrityError("duplicate key")  # ...and this one hits the unique index
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "mention_receive", racing)
+    response = listener.post(reverse(URL), mention(phone="13811112222"))
+    assert response.status_code == 200
+    assert response.json()["member"] == str(customer.crm_number)
+    assert Interaction.objects.count() == 1
