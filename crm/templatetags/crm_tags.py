@@ -46,3 +46,11 @@ def money(value, currency: str = "") -> str:
     symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
     amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
     return f"{symbol}{amount}"
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, param: str, number: int) -> str:
+    """The current query string with `param` set to `number` (for one of several pagers on a page)."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()
