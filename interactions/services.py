@@ -454,3 +454,33 @@ def reminder_cancel(*, reminder: Reminder, actor: AbstractBaseUser | None = None
         locked.save(update_fields=["status"])
     reminder.status = locked.status
     return locked
+
+
+def interactions_bulk_load(*, interactions: list[Interaction], now: datetime.datetime | None = None) -> int:
+    """Demo data and trusted back-fills only: insert many interactions fast, with the reminders their
+    follow-up dates leave (for the staff member who logged each). No per-row validation: the database
+    still checks the satisfaction range. Follow-ups already past are stored done, as if handled in time."""
+    now = now or timezone.now()
+    with atomic():
+        Interaction.objects.bulk_create(interactions, batch_size=2000)
+        reminders = []
+        for interaction in interactions:
+            if interaction.follow_up_on is None or interaction.staff_id is None:
+                continue
+            due_at = follow_up_due_at(interaction.follow_up_on)
+            handled = due_at < now - datetime.timedelta(days=3)
+            reminders.append(
+                Reminder(
+                    customer_id=interaction.customer_id,
+                    assignee_id=interaction.staff_id,
+                    due_at=due_at,
+                    text=gettext("Follow up: %(subject)s") % {"subject": interaction.subject},
+                    source=ReminderSource.FOLLOW_UP,
+                    interaction=interaction,
+                    status=ReminderStatus.DONE if handled else ReminderStatus.OPEN,
+                    done_at=due_at if handled else None,
+                    notified_at=due_at if handled else None,
+                )
+            )
+        Reminder.objects.bulk_create(reminders, batch_size=2000)
+    return len(interactions)

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: roles' logins, tiers, tags, a few thousand customers and their purchases.
+"""Demo data for `make run`: roles' logins, tiers, tags, a few thousand customers, their purchases and interactions.
 
 Safe to run again: users and reference data are matched by name, and customers
 are only added when there are fewer than asked for.
@@ -104,6 +104,7 @@ class Command(BaseCommand):
 
         # By name, so customers does not import interactions (the dependency points the other way).
         call_command("load_demo_purchases", seed=seed, stdout=self.stdout)
+        call_command("load_demo_interactions", seed=seed, stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password {DEMO_PASSWORD}):"))
         for username, role in DEMO_USERS:

@@ -1,0 +1,113 @@
+"""Demo interactions, follow-up reminders and two reminder rules (load_demo calls this).
+
+Most customers get a few calls, chats and visits over the last year, logged by their
+owner or the service desk; recent ones with a follow-up leave open reminders, so
+"My day" has something on it. Safe to run again: only customers without any
+interaction get some, and the rules are matched by name.
+"""
+
+import datetime
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from crm.roles import Role
+from customers.models import Customer, Tier
+from interactions import services
+from interactions.models import (
+    AssigneePolicy,
+    Direction,
+    Interaction,
+    InteractionChannel,
+    InteractionSource,
+    Outcome,
+    ReminderRule,
+    ReminderRuleKind,
+)
+
+# (channel, direction, subject, outcome) -- what a member's contacts with a shop look like
+SCRIPTS = [
+    (InteractionChannel.PHONE, Direction.INBOUND, "咨询会员积分", Outcome.INFO),
+    (InteractionChannel.PHONE, Direction.OUTBOUND, "新品到店通知", Outcome.SALE),
+    (InteractionChannel.PHONE, Direction.OUTBOUND, "回访购物体验", Outcome.RESOLVED),
+    (InteractionChannel.PHONE, Direction.INBOUND, "尺码不合适，想换货", Outcome.FOLLOW_UP),
+    (InteractionChannel.PHONE, Direction.OUTBOUND, "生日祝福", Outcome.NO_ANSWER),
+    (InteractionChannel.CHAT, Direction.INBOUND, "查询快递进度", Outcome.RESOLVED),
+    (InteractionChannel.CHAT, Direction.INBOUND, "商品质量投诉", Outcome.COMPLAINT),
+    (InteractionChannel.EMAIL, Direction.OUTBOUND, "发送电子发票", Outcome.RESOLVED),
+    (InteractionChannel.VISIT, Direction.INBOUND, "到店试穿", Outcome.SALE),
+    (InteractionChannel.VISIT, Direction.INBOUND, "到店咨询护肤方案", Outcome.FOLLOW_UP),
+    (InteractionChannel.EVENT, Direction.INBOUND, "参加会员沙龙", Outcome.INFO),
+    (InteractionChannel.SMS, Direction.OUTBOUND, "积分即将过期提醒", Outcome.INFO),
+    (InteractionChannel.SOCIAL, Direction.INBOUND, "微博晒单好评", Outcome.RESOLVED),
+]
+RULES = [
+    ("金卡以上会员90天未联系", ReminderRuleKind.NO_CONTACT, {"days": 90}, "联系一下这位会员，了解近况", "金卡"),
+    ("满意度低于等于2分", ReminderRuleKind.LOW_SATISFACTION, {"days": 7, "max_score": 2}, "回访不满意的客户", None),
+]
+BATCH = 2000
+
+
+class Command(BaseCommand):
+    help = "Load demo interactions, follow-up reminders and reminder rules for customers that have none."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, seed: int, **options):
+        staff = list(get_user_model().objects.filter(groups__name__in=[Role.SERVICE, Role.SALES]).order_by("pk"))
+        if not staff:
+            self.stdout.write("interactions: no service or sales users to log them")
+            return
+        desk = [u for u in staff if u.groups.filter(name=Role.SERVICE).exists()] or staff
+        self.load_rules(fallback=desk[0])
+        now = timezone.now()
+        customers = Customer.objects.filter(interactions__isnull=True).only("pk", "owner_id").order_by("pk")
+        batch: list[Interaction] = []
+        done = 0
+        for customer in customers.iterator(chunk_size=BATCH):
+            rng = random.Random(f"{seed}-interactions-{customer.pk}")
+            for _ in range(rng.choice([0, 1, 1, 2, 3, 4])):
+                channel, direction, subject, outcome = rng.choice(SCRIPTS)
+                days_ago = rng.uniform(0, 365) if rng.random() < 0.9 else rng.uniform(0, 3)
+                occurred_at = now - datetime.timedelta(days=days_ago)
+                logged_by = customer.owner_id if customer.owner_id and rng.random() < 0.5 else rng.choice(desk).pk
+                follow_up = None
+                if outcome == Outcome.FOLLOW_UP:
+                    follow_up = timezone.localdate(occurred_at) + datetime.timedelta(days=rng.randint(1, 5))
+                batch.append(
+                    Interaction(
+                        customer_id=customer.pk,
+                        channel=channel,
+                        direction=direction,
+                        subject=subject,
+                        outcome=outcome,
+                        staff_id=logged_by,
+                        occurred_at=occurred_at,
+                        satisfaction=rng.choice([None, None, 3, 4, 4, 5, 5, 2, 1]),
+                        follow_up_on=follow_up,
+                        source=InteractionSource.DEMO,
+                    )
+                )
+            if len(batch) >= BATCH:
+                done += services.interactions_bulk_load(interactions=batch, now=now)
+                batch = []
+        done += services.interactions_bulk_load(interactions=batch, now=now)
+        self.stdout.write(f"interactions: {done}")
+
+    def load_rules(self, *, fallback) -> None:
+        for name, kind, params, text, tier_name in RULES:
+            tier = Tier.objects.filter(name=tier_name).first() if tier_name else None
+            ReminderRule.objects.get_or_create(
+                name=name,
+                defaults={
+                    "kind": kind,
+                    "text": text,
+                    "min_tier": tier,
+                    "assignee_policy": AssigneePolicy.OWNER,
+                    "assignee": fallback,
+                    **params,
+                },
+            )
