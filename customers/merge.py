@@ -3,8 +3,9 @@
 A merge moves everything that points at the other customer (transactions,
 points, consent history, audit trail and whatever later apps add) to the
 survivor by walking the model's reverse relations, so apps that read customers
-need no merge code of their own. The other CRM number keeps resolving to the
-survivor through its MergeRecord.
+need no merge code of their own; only rows that cannot simply move need a
+`customer_merging` receiver (customers/signals.py). The other CRM number keeps
+resolving to the survivor through its MergeRecord.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,6 +27,7 @@ from customers.models import (
     TierChangeKind,
 )
 from customers.services import CONSENT_FIELDS, audit_record
+from customers.signals import customer_merging
 
 # Profile fields the survivor takes from the other customer when its own is blank.
 FILL_BLANKS = [
@@ -77,6 +79,7 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
     survivor, other = locked[survivor.pk], locked[other.pk]
     snapshot = {f: _jsonable(getattr(other, f)) for f in SNAPSHOT}
 
+    customer_merging.send(sender=Customer, survivor=survivor, other=other)
     for relation in Customer._meta.related_objects:
         if relation.one_to_many:
             manager = relation.related_model._base_manager

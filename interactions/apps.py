@@ -8,9 +8,11 @@ class InteractionsConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
-        from interactions import sections, sections_contact
+        from customers.signals import customer_merging
+        from interactions import sections, sections_contact, services
         from interactions.imports import TRANSACTIONS
 
         sections.register()
         sections_contact.register()
         register(TRANSACTIONS)
+        customer_merging.connect(services.reminders_settle_merge, dispatch_uid="interactions.reminders_settle_merge")

@@ -1,0 +1,53 @@
+"""Writes about what happens with a customer, one module per subject; import them from here.
+
+purchases: products, purchases and refunds, and the membership rules that follow from spend.
+contact: interactions and reminders.
+"""
+
+from interactions.services.contact import (
+    follow_up_due_at,
+    interaction_log,
+    interactions_bulk_load,
+    reminder_cancel,
+    reminder_complete,
+    reminder_create,
+    reminder_snooze,
+    reminders_settle_merge,
+)
+from interactions.services.purchases import (
+    FLAG_AMOUNT_FACTOR,
+    FLAG_BURST_COUNT,
+    FLAG_BURST_WINDOW,
+    FLAG_MIN_PRIOR_ORDERS,
+    LineInput,
+    membership_maintain,
+    product_save,
+    tiers_evaluate,
+    transaction_record,
+    transaction_reference,
+    transaction_refund,
+    transactions_bulk_load,
+)
+
+__all__ = [
+    "FLAG_AMOUNT_FACTOR",
+    "FLAG_BURST_COUNT",
+    "FLAG_BURST_WINDOW",
+    "FLAG_MIN_PRIOR_ORDERS",
+    "LineInput",
+    "follow_up_due_at",
+    "interaction_log",
+    "interactions_bulk_load",
+    "membership_maintain",
+    "product_save",
+    "reminder_cancel",
+    "reminder_complete",
+    "reminder_create",
+    "reminder_snooze",
+    "reminders_settle_merge",
+    "tiers_evaluate",
+    "transaction_record",
+    "transaction_reference",
+    "transaction_refund",
+    "transactions_bulk_load",
+]

@@ -1,0 +1,202 @@
+"""Writes about contact with a customer: interactions, and the reminders they and staff leave.
+
+The jobs that notify due reminders and apply reminder rules are in interactions.followups.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.transaction import atomic
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from interactions.models import (
+    ACTIVE_REMINDER,
+    Direction,
+    Interaction,
+    InteractionChannel,
+    InteractionSource,
+    Outcome,
+    Reminder,
+    ReminderRule,
+    ReminderSource,
+    ReminderStatus,
+)
+
+
+def follow_up_due_at(day: datetime.date) -> datetime.datetime:
+    """A follow-up date becomes a reminder due at the start of the working day (CRM_FOLLOW_UP_HOUR)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(settings.CRM_FOLLOW_UP_HOUR)))
+
+
+@atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    channel: InteractionChannel,
+    subject: str,
+    direction: Direction = Direction.INBOUND,
+    notes: str = "",
+    outcome: Outcome | str = "",
+    staff: AbstractBaseUser | None = None,
+    occurred_at: datetime.datetime | None = None,
+    satisfaction: int | None = None,
+    follow_up_on: datetime.date | None = None,
+    source: InteractionSource = InteractionSource.STAFF,
+    external_ref: str = "",
+    external_handle: str = "",
+    external_url: str = "",
+) -> Interaction:
+    """Record a contact with the customer; a follow-up date leaves a reminder for the staff member
+    (or, when none is named, for the customer's owner).
+
+    A repeated (source, external_ref) is refused with a ValidationError, so a retried delivery is stored once.
+    """
+    staff = staff if staff is not None and staff.is_authenticated else None
+    interaction = Interaction(
+        customer=customer,
+        channel=channel,
+        direction=direction,
+        subject=subject,
+        notes=notes,
+        outcome=outcome,
+        staff=staff,
+        occurred_at=occurred_at or timezone.now(),
+        satisfaction=satisfaction,
+        follow_up_on=follow_up_on,
+        source=source,
+        external_ref=external_ref,
+        external_handle=external_handle,
+        external_url=external_url,
+    )
+    interaction.full_clean()
+    if follow_up_on is not None:
+        if follow_up_on < timezone.localdate():
+            raise ValidationError({"follow_up_on": _("The follow-up date cannot be in the past.")})
+        assignee = staff or customer.owner
+        if assignee is None:
+            raise ValidationError(
+                {"follow_up_on": _("No one to remind: name a staff member, or give the customer an owner first.")}
+            )
+    interaction.save()
+    if follow_up_on is not None:
+        reminder_create(
+            customer=customer,
+            assignee=assignee,
+            due_at=follow_up_due_at(follow_up_on),
+            text=gettext("Follow up: %(subject)s") % {"subject": subject},
+            source=ReminderSource.FOLLOW_UP,
+            interaction=interaction,
+            created_by=staff,
+        )
+    return interaction
+
+
+@atomic
+def reminder_create(
+    *,
+    customer: Customer,
+    assignee: AbstractBaseUser,
+    due_at: datetime.datetime,
+    text: str,
+    source: ReminderSource = ReminderSource.STAFF,
+    interaction: Interaction | None = None,
+    rule: ReminderRule | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> Reminder:
+    """A reminder for `assignee` about `customer`; the notification job tells them when it falls due."""
+    if not assignee.is_active:
+        raise ValidationError({"assignee": _("Reminders can only be given to active users.")})
+    reminder = Reminder(
+        customer=customer,
+        assignee=assignee,
+        due_at=due_at,
+        text=text[:255],
+        source=source,
+        interaction=interaction,
+        rule=rule,
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+    )
+    reminder.full_clean()
+    reminder.save()
+    return reminder
+
+
+@atomic
+def reminder_complete(*, reminder: Reminder, actor: AbstractBaseUser | None = None) -> Reminder:
+    """Mark the reminder done; doing it twice changes nothing, a cancelled one cannot be done."""
+    locked = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if locked.status == ReminderStatus.CANCELLED:
+        raise ValidationError(_("This reminder was cancelled."))
+    if locked.status != ReminderStatus.DONE:
+        locked.status, locked.done_at = ReminderStatus.DONE, timezone.now()
+        locked.save(update_fields=["status", "done_at"])
+    reminder.status, reminder.done_at = locked.status, locked.done_at
+    return locked
+
+
+@atomic
+def reminder_snooze(*, reminder: Reminder, until: datetime.datetime, actor: AbstractBaseUser | None = None) -> Reminder:
+    """Put the reminder off to `until`; it is notified again then (notified_at is cleared)."""
+    if until <= timezone.now():
+        raise ValidationError(_("Snooze to a time in the future."))
+    locked = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if not locked.is_active:
+        raise ValidationError(_("Only open reminders can be snoozed."))
+    locked.status, locked.due_at, locked.notified_at = ReminderStatus.SNOOZED, until, None
+    locked.save(update_fields=["status", "due_at", "notified_at"])
+    reminder.status, reminder.due_at, reminder.notified_at = locked.status, locked.due_at, None
+    return locked
+
+
+@atomic
+def reminder_cancel(*, reminder: Reminder, actor: AbstractBaseUser | None = None) -> Reminder:
+    locked = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if locked.is_active:
+        locked.status = ReminderStatus.CANCELLED
+        locked.save(update_fields=["status"])
+    reminder.status = locked.status
+    return locked
+
+
+def interactions_bulk_load(*, interactions: list[Interaction], now: datetime.datetime | None = None) -> int:
+    """Demo data and trusted back-fills only: insert many interactions fast, with the reminders their
+    follow-up dates leave (for the staff member who logged each). No per-row validation: the database
+    still checks the satisfaction range. Follow-ups already past are stored done, as if handled in time."""
+    now = now or timezone.now()
+    with atomic():
+        Interaction.objects.bulk_create(interactions, batch_size=2000)
+        reminders = []
+        for interaction in interactions:
+            if interaction.follow_up_on is None or interaction.staff_id is None:
+                continue
+            due_at = follow_up_due_at(interaction.follow_up_on)
+            handled = due_at < now - datetime.timedelta(days=3)
+            reminders.append(
+                Reminder(
+                    customer_id=interaction.customer_id,
+                    assignee_id=interaction.staff_id,
+                    due_at=due_at,
+                    text=gettext("Follow up: %(subject)s") % {"subject": interaction.subject},
+                    source=ReminderSource.FOLLOW_UP,
+                    interaction=interaction,
+                    status=ReminderStatus.DONE if handled else ReminderStatus.OPEN,
+                    done_at=due_at if handled else None,
+                    notified_at=due_at if handled else None,
+                )
+            )
+        Reminder.objects.bulk_create(reminders, batch_size=2000)
+    return len(interactions)
+
+
+def reminders_settle_merge(*, survivor: Customer, other: Customer, **kwargs) -> int:
+    """Before a merge moves `other`'s reminders: a rule keeps one waiting reminder per customer, so the
+    other's that duplicate one of the survivor's are cancelled. Runs in the merge's transaction."""
+    survivor_rules = Reminder.objects.filter(ACTIVE_REMINDER, customer=survivor, rule__isnull=False).values("rule")
+    return Reminder.objects.filter(ACTIVE_REMINDER, customer=other, rule__in=survivor_rules).update(
+        status=ReminderStatus.CANCELLED
+    )
