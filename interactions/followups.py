@@ -41,19 +41,24 @@ RULE_CHUNK = 2000
 NO_INTERACTION = Value(None, output_field=BigIntegerField())
 
 
-def reminders_notify_due(*, now: datetime.datetime | None = None, limit: int = NOTIFY_BATCH) -> int:
-    """Notify the assignees of up to `limit` reminders that are due; returns how many this run notified."""
+def reminders_notify_due(*, now: datetime.datetime | None = None, batch: int = NOTIFY_BATCH) -> int:
+    """Notify the assignees of every reminder due by `now`, `batch` rows read at a time (a backlog after
+    downtime does not load at once); returns how many this run notified."""
     now = now or timezone.now()
     due = (
         Reminder.objects.filter(ACTIVE_REMINDER, notified_at__isnull=True, due_at__lte=now)
         .select_related("customer", "assignee")
-        .order_by("due_at", "pk")[:limit]
+        .order_by("due_at", "pk")
     )
     notified = 0
-    for reminder in due:
-        if reminder_notify(reminder=reminder, now=now):
-            notified += 1
-    return notified
+    while True:
+        rows = list(due[:batch])
+        for reminder in rows:
+            # A row another run holds blocks the claim until that run commits; then it matches nothing.
+            if reminder_notify(reminder=reminder, now=now):
+                notified += 1
+        if len(rows) < batch:
+            return notified
 
 
 def reminder_notify(*, reminder: Reminder, now: datetime.datetime) -> bool:

@@ -310,3 +310,11 @@ def test_a_follow_up_logged_today_is_notified_at_nine(service_user, django_captu
     assert _run_notify(django_capture_on_commit_callbacks) == 1
     assert "Size exchange" in Notification.objects.get(user=service_user).text
     assert timezone.localtime(Reminder.objects.get().due_at).hour == 9
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_backlog_bigger_than_one_batch_is_notified_in_one_run(service_user, django_capture_on_commit_callbacks):
+    ReminderFactory.create_batch(5, assignee=service_user, due_at=NOW - DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert followups.reminders_notify_due(batch=2) == 5
+    assert Notification.objects.count() == 5 and len(mail.outbox) == 5
