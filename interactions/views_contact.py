@@ -20,6 +20,7 @@ from interactions.access import get_customer_for_interaction, get_reminder_for_u
 from interactions.forms_contact import SNOOZE_CHOICES, InteractionForm, ReportForm, SnoozeForm
 
 NOT_CONTACTED_PAGE_SIZE = 25
+MY_DAY_PAGE_SIZE = 50
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,11 +52,12 @@ def _end_of_today() -> datetime.datetime:
 
 @require_GET
 def my_day_view(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's reminders due today and overdue: one query for the list."""
+    """The signed-in user's reminders due today and overdue, oldest first: a page of them and a capped count."""
     if not request.user.has_perm("interactions.view_reminder"):
         raise PermissionDenied
-    reminders = list(selectors.reminders_due_for(user=request.user, until=_end_of_today()))
-    context = {"reminders": reminders, "now": timezone.now(), "snooze_choices": SNOOZE_CHOICES}
+    due = selectors.reminders_due_for(user=request.user, until=_end_of_today())
+    page = CappedPaginator(due, MY_DAY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "now": timezone.now(), "snooze_choices": SNOOZE_CHOICES}
     return render(request, "interactions/my_day.html", context)
 
 
