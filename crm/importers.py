@@ -9,13 +9,14 @@ the same file twice adds nothing.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from crm.jobs import job_finish, job_progress
 from crm.lib import tabular
-from crm.lib.tables import read_table
+from crm.lib.tables import Rows, read_table
 from crm.models import Job
 
 
@@ -63,6 +64,55 @@ class Importer:
 
     def allowed(self, user) -> bool:
         return user.has_perms(self.permissions)
+
+
+type Row[T] = tuple[int, list[str], T]  # (line, cells, parsed)
+
+
+def import_in_chunks[T](
+    rows: Rows,
+    *,
+    parse: Callable[[list[str]], T],
+    keys: Callable[[T], list[str]],
+    insert: Callable[[list[Row[T]], ImportReport], None],
+    reason: Callable[[dict[str, list[str]]], str],
+    duplicate: str,
+    on_progress: Callable[[int], None] | None = None,
+    chunk_size: int = 2000,
+) -> ImportReport:
+    """The loop every importer shares.
+
+    `parse` turns cells into a record or raises ValidationError (the line is reported with
+    `reason`); a row whose `keys` an earlier line already had is reported with `duplicate`
+    (% {"line": n}); good rows go to `insert` a chunk at a time, which counts them.
+    """
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    chunk: list[Row[T]] = []
+    done = 0
+    for line, cells in rows:
+        done += 1
+        try:
+            parsed = parse(cells)
+        except ValidationError as e:
+            report.errors.append((line, cells, reason(e.message_dict)))
+            continue
+        row_keys = keys(parsed)
+        if (first := next((seen[k] for k in row_keys if k in seen), None)) is not None:
+            report.errors.append((line, cells, duplicate % {"line": first}))
+            continue
+        seen.update((k, line) for k in row_keys)
+        chunk.append((line, cells, parsed))
+        if len(chunk) >= chunk_size:
+            insert(chunk, report)
+            chunk = []
+            if on_progress:
+                on_progress(done)
+    if chunk:
+        insert(chunk, report)
+    if on_progress:
+        on_progress(done)
+    return report
 
 
 IMPORTERS: dict[str, Importer] = {}

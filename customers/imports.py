@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.importers import Importer, ImportReport
+from crm.importers import Importer, ImportReport, import_in_chunks
 from crm.lib.tables import Rows, parse_bool, parse_date
 from customers.models import ConsentMethod, Customer, Gender, Source, Tier
 from customers.services import customers_bulk_create
@@ -85,39 +85,21 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
 
 
 def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
-    report = ImportReport()
     tiers = {t.name: t for t in Tier.objects.all()}
-    seen: dict[str, int] = {}  # key value -> line, to catch the same member twice in one file
-    chunk: list[Customer] = []
-    done = 0
-    for line, cells in rows:
-        done += 1
-        try:
-            customer = _row_to_customer(cells, mapping, tiers)
-        except ValidationError as e:
-            report.errors.append((line, cells, CUSTOMERS.reason(e.message_dict)))
-            continue
-        keys = [k for k in (customer.legacy_number, customer.mobile, customer.email) if k]
-        if dup := next((seen[k] for k in keys if k in seen), None):
-            report.errors.append((line, cells, _("Same member as line %(line)d.") % {"line": dup}))
-            continue
-        seen.update((k, line) for k in keys)
-        chunk.append(customer)
-        if len(chunk) >= CHUNK:
-            _insert_chunk(chunk, report, actor)
-            chunk = []
-            if on_progress:
-                on_progress(done)
-    _insert_chunk(chunk, report, actor)
-    if on_progress:
-        on_progress(done)
-    return report
+    return import_in_chunks(
+        rows,
+        parse=lambda cells: _row_to_customer(cells, mapping, tiers),
+        keys=lambda c: [k for k in (c.legacy_number, c.mobile, c.email) if k],
+        insert=lambda chunk, report: _insert_chunk([c for _line, _cells, c in chunk], report, actor),
+        reason=CUSTOMERS.reason,
+        duplicate=_("Same member as line %(line)d."),
+        on_progress=on_progress,
+        chunk_size=CHUNK,
+    )
 
 
 @transaction.atomic
 def _insert_chunk(customers: list[Customer], report: ImportReport, actor) -> None:
-    if not customers:
-        return
     q = Q(legacy_number__in=[c.legacy_number for c in customers if c.legacy_number])
     q |= Q(mobile__in=[c.mobile for c in customers if c.mobile])
     q |= Q(email__in=[c.email for c in customers if c.email])

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.importers import Importer, ImportReport
+from crm.importers import Importer, ImportReport, import_in_chunks
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.tables import Rows, parse_datetime, parse_decimal
@@ -126,36 +126,19 @@ def _fingerprint(values: dict) -> str:
 
 
 def transactions_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
-    report = ImportReport()
-    seen: dict[str, int] = {}
-    chunk: list[tuple[int, list[str], dict]] = []
-    done = 0
-    for line, cells in rows:
-        done += 1
-        try:
-            row = _parse_row(cells, mapping)
-        except ValidationError as e:
-            report.errors.append((line, cells, TRANSACTIONS.reason(e.message_dict)))
-            continue
-        if (first := seen.get(row["external_ref"])) is not None:
-            report.errors.append((line, cells, _("Same order as line %(line)d.") % {"line": first}))
-            continue
-        seen[row["external_ref"]] = line
-        chunk.append((line, cells, row))
-        if len(chunk) >= CHUNK:
-            _insert_chunk(chunk, report, actor)
-            chunk = []
-            if on_progress:
-                on_progress(done)
-    _insert_chunk(chunk, report, actor)
-    if on_progress:
-        on_progress(done)
-    return report
+    return import_in_chunks(
+        rows,
+        parse=lambda cells: _parse_row(cells, mapping),
+        keys=lambda row: [row["external_ref"]],
+        insert=lambda chunk, report: _insert_chunk(chunk, report, actor),
+        reason=TRANSACTIONS.reason,
+        duplicate=_("Same order as line %(line)d."),
+        on_progress=on_progress,
+        chunk_size=CHUNK,
+    )
 
 
 def _insert_chunk(chunk, report: ImportReport, actor) -> None:
-    if not chunk:
-        return
     customers = _customers_for([row["customer"] for _l, _c, row in chunk])
     products = {p.sku: p for p in Product.objects.filter(sku__in={row["sku"] for _l, _c, row in chunk if row["sku"]})}
     stored = set(
