@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class InteractionsConfig(AppConfig):
     name = "interactions"
-    verbose_name = _("Interactions")
+    verbose_name = _("Purchases and contacts")
 
     def ready(self):
         from crm.importers import register

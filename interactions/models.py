@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Category, Customer, Tier
 
@@ -147,7 +148,7 @@ class TransactionLine(models.Model):
 
 class InteractionChannel(models.TextChoices):
     PHONE = "phone", _("Phone call")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("channel", "E-mail")
     CHAT = "chat", _("Online chat")
     VISIT = "visit", _("Store visit")
     EVENT = "event", _("Event")
@@ -209,7 +210,7 @@ class Interaction(models.Model):
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=InteractionSource, default=InteractionSource.STAFF)
     external_ref = models.CharField(
-        _("external reference"),
+        _("message id"),
         max_length=100,
         blank=True,
         help_text=_("The message or post id in the source system, so a repeated delivery is stored once."),
@@ -362,7 +363,7 @@ class Reminder(models.Model):
     )
     # Set by the claim that notifies the assignee; cleared when the reminder is snoozed to a new time.
     notified_at = models.DateTimeField(_("notified"), null=True, blank=True, editable=False)
-    done_at = models.DateTimeField(_("done"), null=True, blank=True, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

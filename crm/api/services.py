@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -184,12 +184,16 @@ def mention_assign(*, mention: UnmatchedMention, customer: Customer, actor: Abst
 def _mention_record(
     *, customer: Customer, mention: MentionInput, actor: AbstractBaseUser | None
 ) -> tuple[Interaction, Reminder | None]:
-    who = f"@{mention.handle}" if mention.handle else (mention.author_name or gettext("someone"))
+    # Stored text: written in the site's language, not whatever the webhook request carried.
+    with translation.override(settings.LANGUAGE_CODE):
+        who = f"@{mention.handle}" if mention.handle else (mention.author_name or gettext("someone"))
+        subject = gettext("Mention on %(platform)s by %(who)s") % {"platform": mention.platform, "who": who}
+        task = gettext("Respond to the %(platform)s mention by %(who)s") % {"platform": mention.platform, "who": who}
     interaction = interaction_log(
         customer=customer,
         channel=InteractionChannel.SOCIAL,
         direction=Direction.INBOUND,
-        subject=(gettext("Mention on %(platform)s by %(who)s") % {"platform": mention.platform, "who": who})[:200],
+        subject=subject[:200],
         notes=mention.text,
         occurred_at=mention.posted_at,
         source=InteractionSource.SOCIAL,
@@ -204,7 +208,7 @@ def _mention_record(
         customer=customer,
         assignee=assignee,
         due_at=timezone.now() + MENTION_RESPOND_WITHIN,
-        text=gettext("Respond to the %(platform)s mention by %(who)s") % {"platform": mention.platform, "who": who},
+        text=task,
         source=ReminderSource.SOCIAL,
         interaction=interaction,
         created_by=actor,

@@ -40,7 +40,7 @@ def test_log_a_call_with_a_follow_up_then_see_it_due_and_mark_it_done(logged_in_
         expect(page.locator("#notifications-badge")).to_contain_text("1")
         row = page.locator("#my-day li").filter(has_text="Follow up: Wants the trench coat in blue")
         expect(row).to_contain_text("林晓燕")
-        row.get_by_role("button", name="Done").click()
+        row.get_by_role("button", name="Mark done").click()
         expect(page.locator("#my-day li[data-status=done]")).to_contain_text("Done")
 
         page.locator("#notifications-button").click()
