@@ -52,6 +52,11 @@ GENDERS = {
 }
 
 
+# Fields the file does not fill keep their (valid) defaults, so only the mapped ones are validated;
+# the tier comes from our own lookup, and checking the key again would cost a query per row.
+UNVALIDATED = {f.name for f in Customer._meta.fields} - set(FIELDS) | {"tier"}
+
+
 def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier]) -> Customer:
     values = {name: cells[i].strip() if i < len(cells) else "" for i, name in mapping.items()}
     errors: dict[str, list[str]] = {}
@@ -75,7 +80,7 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
             errors[name] = e.messages
     customer = Customer(**fields)
     try:
-        customer.clean_fields(exclude={"crm_number", *errors})
+        customer.clean_fields(exclude=UNVALIDATED | errors.keys())
     except ValidationError as e:
         errors.update(e.message_dict)
     errors.update(customer.normalize())

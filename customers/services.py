@@ -5,13 +5,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
+from crm.lib.copy import copy_insert
 from crm.lib.masking import mask_email, mask_phone
 from crm.models import Job
 from customers import membership
@@ -105,19 +106,31 @@ def customers_bulk_create(
     consent_method: ConsentMethod,
     tags: dict[int, list[Tag]] | None = None,
 ) -> list[Customer]:
-    """Insert many customers at once (imports, demo data): one INSERT, consent history, one audit row.
+    """Insert many customers at once (imports, demo data): one COPY, consent history, one audit row.
 
     The caller has validated each one (clean_fields() and normalize()) and checked duplicates
     against the database a batch at a time; the unique constraints still refuse a race.
     `tags` maps an index in `customers` to its tags.
     """
-    created = Customer.objects.bulk_create(customers)
-    ConsentEvent.objects.bulk_create(
+    with connection.cursor() as cursor:
+        # The database still issues ids and CRM numbers (sequence + check digit), in one round trip.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('customers_customer', 'id')), crm_next_number()"
+            " FROM generate_series(1, %s)",
+            [len(customers)],
+        )
+        for customer, (pk, number) in zip(customers, cursor.fetchall(), strict=True):
+            customer.pk, customer.crm_number = pk, number
+    copy_insert(Customer, customers)
+    created = customers
+    consents = [
         ConsentEvent(customer=c, channel=channel, granted=True, method=consent_method, recorded_by=_user(actor))
         for c in created
         for channel, field in CONSENT_FIELDS.items()
         if getattr(c, field)
-    )
+    ]
+    if consents:
+        copy_insert(ConsentEvent, consents)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         Through(customer_id=created[i].pk, tag_id=tag.pk)

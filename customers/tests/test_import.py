@@ -122,3 +122,10 @@ def test_line_numbers_count_lines_when_a_cell_spans_two():
 def test_a_file_without_a_name_column_cannot_be_mapped():
     headers, _rows = read_table("手机号,邮箱\n13800000014,a@example.com\n".encode(), "members.csv")
     assert CUSTOMERS.mapping_errors(CUSTOMERS.guess_mapping(headers)) == ["No column is mapped to Name."]
+
+
+def test_text_with_tabs_newlines_and_backslashes_arrives_unchanged():
+    notes = 'line one\nline\ttwo \\N and C:\\path'
+    run('姓名,手机号,备注\n"O\'Brien \\\\ 王",13800000018,"' + notes + '"\n')
+    customer = Customer.objects.get()
+    assert (customer.name, customer.notes) == ("O'Brien \\\\ 王", notes)
