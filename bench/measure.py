@@ -104,6 +104,35 @@ def scenarios(*, count: int, seed: int) -> list[Scenario]:
     ]  # fmt: skip
 
 
+# The customer page's worst case: the fill gives one customer far more purchases than anyone else.
+HEAVIEST = "SELECT customer_id, count(*) FROM interactions_transaction GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+PURCHASES = "SELECT customer_id, count(*) FROM interactions_transaction WHERE customer_id = ANY(%s) GROUP BY 1"
+
+
+def history_scenarios(*, count: int, seed: int) -> list[Scenario]:
+    """The customer page with a long history (the same customer every time), with a short one and with none."""
+    with connection.cursor() as cur:
+        cur.execute(HEAVIEST)
+        if (heaviest := cur.fetchone()) is None:
+            return []
+        rng = random.Random(seed)
+        top = Customer.objects.order_by("-id").values_list("id", flat=True).first()
+        sample = rng.sample(range(1, top + 1), min(top, count * 20))
+        cur.execute(PURCHASES, [sample])
+        bought = dict(cur.fetchall())
+    few = [pk for pk in sample if 1 <= bought.get(pk, 0) <= 5][:count]
+    none = [pk for pk in sample if pk not in bought][:count]
+    numbers = dict(Customer.objects.filter(pk__in=[heaviest[0], *few, *none]).values_list("pk", "crm_number"))
+    url = f"/customers/{numbers[heaviest[0]]}/"
+    return [
+        Scenario(DETAIL, f"customer page, {heaviest[1]:,} purchases (the same customer)", [url]),
+        Scenario(DETAIL, "same customer, purchase history page 50", [f"{url}?purchases_page=50"]),
+        Scenario(DETAIL, "same customer, points ledger page 100", [f"{url}?points_page=100"]),
+        Scenario(DETAIL, "customer page, 1–5 purchases", [f"/customers/{numbers[pk]}/" for pk in few]),
+        Scenario(DETAIL, "customer page, no purchase", [f"/customers/{numbers[pk]}/" for pk in none]),
+    ]
+
+
 def measure(client: Client, scenario: Scenario, *, runs: int, warmup: int) -> Result:
     urls = itertools.cycle(scenario.urls)
     for _ in range(warmup):

@@ -66,7 +66,8 @@ def person(rng: random.Random, i: int) -> tuple[str, str, str]:
     return surname + given, gender, f"{local}{i}"
 
 
-def customer_line(rng: random.Random, i: int, owners: list[int], tiers: list[int]) -> str:
+def draw(rng: random.Random, i: int, owners: list, tiers: list) -> dict:
+    """Row i's values by column (None for NULL), drawn in a fixed order so a seed gives the same rows."""
     name, gender, local = person(rng, i)
     province, (_, cities) = PROVINCES.one(rng)
     city = rng.choice(cities)
@@ -77,30 +78,35 @@ def customer_line(rng: random.Random, i: int, owners: list[int], tiers: list[int
     birthday = date(1950, 1, 1) + timedelta(days=rng.randrange(20_800)) if rng.random() < 0.85 else None
     company = f"{city}{rng.choice(names.COMPANY_WORDS)}{rng.choice(names.COMPANY_KINDS)}有限公司"
     created = f"{registered} {rng.randrange(9, 21):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}+08"
-    values = (
-        f"HY{8_000_000 + i}" if source == "import" else NULL,
-        name,
-        gender,
-        birthday or NULL,
-        phone,
-        email,
-        rng.choice(names.OCCUPATIONS) if rng.random() < 0.6 else "",
-        company if rng.random() < 0.3 else "",
-        province,
-        city,
-        f"{rng.choice(names.ROADS)}{rng.randrange(1, 999)}号",
-        source,
-        registered,
-        rng.randrange(TIER_POINTS[rank]),
-        rng.choice(names.NOTES) if rng.random() < 0.05 else "",
-        "t" if email and rng.random() < 0.4 else "f",
-        "t" if phone and rng.random() < 0.55 else "f",
-        created,
-        created,
-        rng.choice(owners) if rng.random() < 0.9 else NULL,
-        tiers[rank],
-    )
-    return "\t".join(map(str, values)) + "\n"
+    row = {
+        "legacy_number": f"HY{8_000_000 + i}" if source == "import" else None,
+        "name": name,
+        "gender": gender,
+        "birthday": birthday,
+        "mobile": phone,
+        "email": email,
+        "occupation": rng.choice(names.OCCUPATIONS) if rng.random() < 0.6 else "",
+        "company": company if rng.random() < 0.3 else "",
+        "province": province,
+        "city": city,
+        "address": f"{rng.choice(names.ROADS)}{rng.randrange(1, 999)}号",
+        "source": source,
+        "registered_on": registered,
+        "points_balance": rng.randrange(TIER_POINTS[rank]),
+        "notes": rng.choice(names.NOTES) if rng.random() < 0.05 else "",
+        "email_opt_in": "t" if email and rng.random() < 0.4 else "f",
+        "sms_opt_in": "t" if phone and rng.random() < 0.55 else "f",
+        "created_at": created,
+        "updated_at": created,
+        "owner_id": rng.choice(owners) if rng.random() < 0.9 else None,
+        "tier_id": tiers[rank],
+    }
+    return row  # keys in COLUMNS order
+
+
+def customer_line(rng: random.Random, i: int, owners: list[int], tiers: list[int]) -> str:
+    values = draw(rng, i, owners, tiers).values()
+    return "\t".join(NULL if v is None else str(v) for v in values) + "\n"
 
 
 def customer_lines(*, start: int, count: int, owners: list[int], tiers: list[int], seed: int) -> str:

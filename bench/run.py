@@ -1,10 +1,13 @@
-"""Benchmark the customer pages against a million customers; prints a Markdown report.
+"""Benchmark the customer pages against a million customers and ten million purchases; prints a Markdown report.
 
-    .venv/bin/python bench/run.py [--customers 1000000] [--fill/--no-fill] [--runs 50] [--output FILE]
+    .venv/bin/python bench/run.py [--customers 1000000] [--transactions 10000000] [--fill/--no-fill]
+                                  [--runs 50] [--import-rows 1000000] [--output FILE]
 
 Uses its own database (--database-url, else $BENCH_DATABASE_URL, else crm_bench on the local
 server), creates and migrates it, fills it when it does not hold --customers customers (or when
---fill), then times each page against the architecture page's "Performance budgets".
+--fill) and --transactions purchases (or when --fill-purchases), then times each page against the
+architecture page's "Performance budgets". --import-rows also times `manage.py import_file` on a
+CSV of that many members, into a fresh database of its own (see bench/importing.py).
 """
 
 import argparse
@@ -28,20 +31,23 @@ def main() -> None:
     db.migrate(url)
     db.setup_django(url)
     from customers.models import Customer
+    from interactions.models import Transaction
 
-    fill_seconds = None
+    fill = purchases_fill = None
     if args.fill or (args.fill is None and Customer.objects.count() != args.customers):
-        started = time.perf_counter()
-        fill = [sys.executable, "-m", "bench.fill", "--customers", str(args.customers), "--database-url", url]
-        subprocess.run(fill, cwd=db.ROOT, check=True)  # noqa: S603 -- our own interpreter and module
-        fill_seconds = time.perf_counter() - started
+        fill = _child(["bench.fill", "--customers", str(args.customers), "--database-url", url])
+    transactions = 10 * args.customers if args.transactions is None else args.transactions
+    if transactions and (args.fill_purchases or Transaction.objects.count() != transactions):
+        purchases_fill = _child(["bench.fill_purchases", "--transactions", str(transactions), "--database-url", url])
 
-    from bench import measure, report
+    from bench import importing, measure, report
 
     load_before = os.getloadavg()[0]
     client = measure.bench_client()
     results = []
-    for scenario in measure.scenarios(count=args.runs + args.warmup, seed=args.seed):
+    count = args.runs + args.warmup
+    scenarios = measure.scenarios(count=count, seed=args.seed) + measure.history_scenarios(count=count, seed=args.seed)
+    for scenario in scenarios:
         result = measure.measure(client, scenario, runs=args.runs, warmup=args.warmup)
         print(f"  {scenario.name}: median {result.median_ms:.1f} ms, p95 {result.p95_ms:.1f} ms", flush=True)
         results.append(result)
@@ -49,14 +55,16 @@ def main() -> None:
         command=_command(),
         runs=args.runs,
         warmup=args.warmup,
-        fill_seconds=fill_seconds,
-        bench_mb=_peak_mb(resource.RUSAGE_SELF),
-        fill_mb=_peak_mb(resource.RUSAGE_CHILDREN) if fill_seconds else None,
+        fill=fill,
+        purchases_fill=purchases_fill,
+        bench_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         load=(load_before, os.getloadavg()[0]),
     )
     text = report.markdown(results, setting)
     if args.explain:
         text += report.explanations(results)
+    if args.import_rows:
+        text += report.import_section(importing.run(rows=args.import_rows, url=url))
     print(text)
     if args.output:
         args.output.write_text(text)
@@ -65,12 +73,15 @@ def main() -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, help="purchases to fill; default: 10 per customer, 0: none")
     parser.add_argument("--fill", action=argparse.BooleanOptionalAction, help="default: fill if the count differs")
+    parser.add_argument("--fill-purchases", action="store_true", help="refill purchases even if the count matches")
     parser.add_argument("--runs", type=int, default=50, help="timed requests per measurement")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests before them")
     parser.add_argument("--seed", type=int, default=7, help="picks the customers and search texts")
     parser.add_argument("--database-url", help=f"default: $BENCH_DATABASE_URL or {db.DEFAULT_URL}")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each miss")
+    parser.add_argument("--import-rows", type=int, default=0, help="also time importing a CSV of this many members")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
     return parser.parse_args()
 
@@ -80,9 +91,15 @@ def _command() -> str:
     return shlex.join([sys.executable if python.startswith("..") else python, *sys.argv])
 
 
-def _peak_mb(who: int) -> float:
-    """ru_maxrss is in KiB on Linux; for children it is the largest of them (the fill, not migrate)."""
-    return resource.getrusage(who).ru_maxrss / 1024
+def _child(module_args: list[str]) -> tuple[float, float]:
+    """Run one of our modules; (seconds, its own peak memory in MB: wait4's ru_maxrss is in KiB)."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", *module_args], cwd=db.ROOT)  # noqa: S603 -- our own module
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, module_args)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 if __name__ == "__main__":
