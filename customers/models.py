@@ -299,13 +299,17 @@ class PointsEntry(models.Model):
     """
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="points_entries"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="points_entries",
+        db_index=False,  # points_customer_idx (customer, -at, -id) serves it
     )
     kind = models.CharField(_("kind"), max_length=10, choices=PointsKind)
     points = models.IntegerField(_("points"))
     balance_after = models.IntegerField(_("balance after"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    reference = models.CharField(_("reference"), max_length=64, blank=True, db_index=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     remaining = models.PositiveIntegerField(_("remaining"), default=0)
     created_by = models.ForeignKey(

@@ -66,7 +66,8 @@ def bigrams(text: str) -> list[str]:
 
 def _name_contains(text: str) -> Q:
     q = Q(name__icontains=text)
-    if len(text) >= 2:
+    if len(text) == 2:
+        # Two characters give trigrams nothing to match; longer text is for the trigram index.
         q &= Q(name_bigrams__contains=bigrams(text))
     return q
 
