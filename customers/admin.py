@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from crm.lib.admin import ReadOnlyAdminMixin
 from customers import services
 from customers.models import (
     AuditEvent,
@@ -97,17 +98,8 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-class LedgerAdmin(admin.ModelAdmin):
+class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A ledger is appended to by services (customers.membership), never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PointsEntry)

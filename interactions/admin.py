@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from crm.lib.admin import ReadOnlyAdminMixin
 from interactions import services
 from interactions.models import Interaction, Product, Reminder, ReminderRule, Transaction, TransactionLine
 
@@ -25,33 +26,15 @@ class ProductAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Money and ledgers change only through services (record, refund), never by editing rows."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class TransactionLineInline(admin.TabularInline):
+class TransactionLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TransactionLine
     extra = 0
     fields = ["product", "description", "quantity", "unit_price", "line_total"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Transaction)
