@@ -1,7 +1,10 @@
 """Fixtures shared by every app's tests: a user per role, an outsider, logged-in clients."""
 
+import os
+
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from crm.roles import Role
 from customers.tests.factories import UserFactory
@@ -80,3 +83,15 @@ def manager_client(manager_user):
 @pytest.fixture
 def login_as():
     return _client_for
+
+
+# Property tests run on the real database, so keep examples few and without a deadline (queries vary);
+# CI runs more of them, always the same ones (derandomized), so a red CI run can be repeated.
+settings.register_profile(
+    "crm",
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60" if os.environ.get("CI") else "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("crm")
