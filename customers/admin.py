@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import NOT_PROVIDED
 
 from crm.lib.admin import ReadOnlyAdminMixin
 from customers import services
@@ -37,8 +38,16 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [ConsentEventInline]
     show_full_result_count = False
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None:
+            # The database fills these on insert (the CRM number); before that there is nothing to show.
+            return [f for f in fields if Customer._meta.get_field(f).db_default is NOT_PROVIDED]
+        return fields
+
     def save_model(self, request, obj, form, change):
-        fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f not in ("tags", "preferred_categories")}
+        # One service call with the tags, so the admin leaves the same audit entry as the customer form.
+        fields = dict(form.cleaned_data)
         if change:
             services.customer_update(customer=obj, actor=request.user, **fields)
         else:
@@ -49,13 +58,7 @@ class CustomerAdmin(admin.ModelAdmin):
             obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        # M2M go through the service too, so the audit trail sees tag changes.
-        services.customer_update(
-            customer=form.instance,
-            actor=request.user,
-            tags=form.cleaned_data.get("tags", []),
-            preferred_categories=form.cleaned_data.get("preferred_categories", []),
-        )
+        # Tags and categories were saved by save_model's service call; only the inlines are left.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

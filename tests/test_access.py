@@ -156,3 +156,24 @@ def test_health_check_is_public():
 
 def test_login_page_is_public():
     assert Client().get(reverse("login")).status_code == 200
+
+
+def _admin_pages():
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        yield opts.label, f"admin:{opts.app_label}_{opts.model_name}_changelist", model_admin
+        yield opts.label, f"admin:{opts.app_label}_{opts.model_name}_add", model_admin
+
+
+@pytest.mark.parametrize(("label", "name", "model_admin"), list(_admin_pages()), ids=lambda v: str(v))
+def test_every_admin_list_and_add_page_opens_for_an_admin(label, name, model_admin, login_as, rf):
+    user = UserFactory(username="the-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    response = login_as(user).get(reverse(name))
+    request = rf.get("/")
+    request.user = user
+    if name.endswith("_add") and not model_admin.has_add_permission(request):
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200, f"{label}: {response.status_code}"
