@@ -134,7 +134,15 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         actor=actor,
         customer=survivor,
         action=AuditAction.MERGE,
-        changes={"merged": other.crm_number, "took": sorted(updates)},
+        # Like customer_update's entries: [before, after] for each field the survivor took over.
+        changes={
+            "merged": other.crm_number,
+            **{
+                f: [_jsonable(getattr(survivor, f)), _jsonable(v)]
+                for f, v in updates.items()
+                if getattr(survivor, f) != v
+            },
+        },
     )
     survivor.refresh_from_db()
     return record

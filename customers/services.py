@@ -79,6 +79,7 @@ def customer_create(
     *,
     actor: AbstractBaseUser | None,
     consent_method: ConsentMethod = ConsentMethod.FORM,
+    consent_note: str = "",
     tags: Iterable[Tag] = (),
     preferred_categories: Iterable[Category] = (),
     **fields: Any,
@@ -92,7 +93,12 @@ def customer_create(
     for channel, field in CONSENT_FIELDS.items():
         if getattr(customer, field):
             ConsentEvent.objects.create(
-                customer=customer, channel=channel, granted=True, method=consent_method, recorded_by=_user(actor)
+                customer=customer,
+                channel=channel,
+                granted=True,
+                method=consent_method,
+                note=consent_note,
+                recorded_by=_user(actor),
             )
     audit_record(actor=actor, customer=customer, action=AuditAction.CREATE)
     return customer
@@ -106,7 +112,7 @@ def customers_bulk_create(
     consent_method: ConsentMethod,
     tags: dict[int, list[Tag]] | None = None,
 ) -> list[Customer]:
-    """Insert many customers at once (imports, demo data): one COPY, consent history, one audit row.
+    """Insert many customers at once (imports, demo data): one COPY each for customers, consent and audit.
 
     The caller has validated each one (clean_fields() and normalize()) and checked duplicates
     against the database a batch at a time; the unique constraints still refuse a race.
@@ -137,8 +143,8 @@ def customers_bulk_create(
         for i, customer_tags in (tags or {}).items()
         for tag in customer_tags
     )
-    if created:
-        audit_record(actor=actor, customer=None, action=AuditAction.CREATE, changes={"bulk": len(created)})
+    # One entry per customer, as customer_create writes: the trail of a person must not depend on the door.
+    copy_insert(AuditEvent, [AuditEvent(actor=_user(actor), customer=c, action=AuditAction.CREATE) for c in created])
     return created
 
 
@@ -148,43 +154,53 @@ def customer_update(
     customer: Customer,
     actor: AbstractBaseUser | None,
     consent_method: ConsentMethod = ConsentMethod.FORM,
+    consent_note: str = "",
     tags: Iterable[Tag] | None = None,
     preferred_categories: Iterable[Category] | None = None,
     **fields: Any,
 ) -> Customer:
-    before = {name: getattr(customer, name) for name in fields}
+    """Change a customer; every path (form, admin, API) records the same audit entry and consent events.
+
+    The "before" values are read from the locked row, not from `customer`: a bound ModelForm has
+    already written the new values into the instance it was given.
+    """
+    stored = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = {name: getattr(stored, name) for name in fields}
+    # The change goes onto the row as stored, so what another desk saved meanwhile is kept.
     for name, value in fields.items():
-        setattr(customer, name, value)
-    tier_changed = "tier" in fields and before["tier"] != customer.tier
+        setattr(stored, name, value)
+    tier_changed = "tier" in fields and before["tier"] != stored.tier
     if tier_changed:
-        customer.tier_since = timezone.now()
-    _save_validated(customer)
+        stored.tier_since = timezone.now()
+    _save_validated(stored)
     if tier_changed:
-        membership.tier_record_manual(customer=customer, from_tier=before["tier"], actor=actor, at=customer.tier_since)
+        membership.tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
     changes = {
-        name: [_jsonable(before[name]), _jsonable(getattr(customer, name))]
+        name: [_jsonable(before[name]), _jsonable(getattr(stored, name))]
         for name in fields
-        if before[name] != getattr(customer, name) and name not in AUDIT_IGNORED
+        if before[name] != getattr(stored, name) and name not in AUDIT_IGNORED
     }
     if tags is not None:
-        old = set(customer.tags.values_list("name", flat=True))
-        customer.tags.set(tags)
+        old = set(stored.tags.values_list("name", flat=True))
+        stored.tags.set(tags)
         new = {t.name for t in tags}
         if old != new:
             changes["tags"] = [sorted(old), sorted(new)]
     if preferred_categories is not None:
-        customer.preferred_categories.set(preferred_categories)
+        stored.preferred_categories.set(preferred_categories)
     for channel, field in CONSENT_FIELDS.items():
         if field in changes:
             ConsentEvent.objects.create(
-                customer=customer,
+                customer=stored,
                 channel=channel,
-                granted=getattr(customer, field),
+                granted=getattr(stored, field),
                 method=consent_method,
+                note=consent_note,
                 recorded_by=_user(actor),
             )
     if changes:
-        audit_record(actor=actor, customer=customer, action=AuditAction.UPDATE, changes=changes)
+        audit_record(actor=actor, customer=stored, action=AuditAction.UPDATE, changes=changes)
+    customer.refresh_from_db()
     return customer
 
 
@@ -198,16 +214,12 @@ def consent_set(
     actor: AbstractBaseUser | None = None,
     note: str = "",
 ) -> ConsentEvent | None:
-    """Record a grant or withdrawal; nothing happens if the state is already so."""
+    """Record a grant or withdrawal (as customer_update does); nothing happens if the state is already so."""
     field = CONSENT_FIELDS[channel]
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if getattr(locked, field) == granted:
+    if getattr(Customer.objects.select_for_update().only(field).get(pk=customer.pk), field) == granted:
         return None
-    Customer.objects.filter(pk=customer.pk).update(**{field: granted, "updated_at": timezone.now()})
-    setattr(customer, field, granted)
-    return ConsentEvent.objects.create(
-        customer=customer, channel=channel, granted=granted, method=method, note=note, recorded_by=_user(actor)
-    )
+    customer_update(customer=customer, actor=actor, consent_method=method, consent_note=note, **{field: granted})
+    return customer.consent_events.filter(channel=channel).latest("at", "pk")
 
 
 def _user(actor):

@@ -1,6 +1,6 @@
 """Members: sign-up from the website or app, profile updates, look-up by CRM number or phone."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -15,10 +15,9 @@ from crm.api.models import ApiClient, Scope
 from crm.api.schema import error_responses
 from crm.api.selectors import customer_by_contact
 from customers import services
-from customers.models import ConsentChannel, ConsentMethod, Customer, Gender, Source
+from customers.models import ConsentMethod, Customer, Gender, Source
 from customers.selectors import customer_duplicates
 
-CONSENT = {"email_opt_in": ConsentChannel.EMAIL, "sms_opt_in": ConsentChannel.SMS}
 API_SOURCES = [Source.API, Source.WEBSITE, Source.APP, Source.WECHAT, Source.OTHER]
 
 
@@ -63,15 +62,8 @@ def _refuse_duplicates(*, mobile: str, email: str, exclude: Customer | None = No
         raise Conflict(errors, {"existing_crm_number": str(existing.crm_number)})
 
 
-def _set_consent(*, customer: Customer, flags: dict[str, bool], client: ApiClient) -> None:
-    for field, granted in flags.items():
-        services.consent_set(
-            customer=customer,
-            channel=CONSENT[field],
-            granted=granted,
-            method=ConsentMethod.API,
-            note=_("Through the API (%(client)s)") % {"client": client.name},
-        )
+def _consent_note(client: ApiClient) -> str:
+    return _("Through the API (%(client)s)") % {"client": client.name}
 
 
 class MembersView(APIView):
@@ -88,12 +80,17 @@ class MembersView(APIView):
         serializer = MemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        flags = {f: data.pop(f) for f in CONSENT if f in data}
-        _refuse_duplicates(mobile=data.get("mobile", ""), email=data.get("email", ""))
+        contacts = {"mobile": data.get("mobile", ""), "email": data.get("email", "")}
+        _refuse_duplicates(**contacts)
         data.setdefault("source", Source.API)
-        with transaction.atomic():
-            customer = services.customer_create(actor=None, consent_method=ConsentMethod.API, **data)
-            _set_consent(customer=customer, flags={f: v for f, v in flags.items() if v}, client=request.auth)
+        try:
+            customer = services.customer_create(
+                actor=None, consent_method=ConsentMethod.API, consent_note=_consent_note(request.auth), **data
+            )
+        except DjangoValidationError:
+            # A sign-up with the same phone or e-mail committed in between: the same 409 as a serial duplicate.
+            _refuse_duplicates(**contacts)
+            raise
         return Response(MemberSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
@@ -128,13 +125,21 @@ class MemberDetailView(APIView):
         serializer = MemberSerializer(customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        flags = {f: data.pop(f) for f in CONSENT if f in data}
         data.pop("source", None)  # where a member came from does not change
-        _refuse_duplicates(mobile=data.get("mobile", ""), email=data.get("email", ""), exclude=customer)
-        with transaction.atomic():
-            if data:
-                services.customer_update(customer=customer, actor=None, consent_method=ConsentMethod.API, **data)
-            _set_consent(customer=customer, flags=flags, client=request.auth)
+        contacts = {"mobile": data.get("mobile", ""), "email": data.get("email", ""), "exclude": customer}
+        _refuse_duplicates(**contacts)
+        if data:
+            try:
+                services.customer_update(
+                    customer=customer,
+                    actor=None,
+                    consent_method=ConsentMethod.API,
+                    consent_note=_consent_note(request.auth),
+                    **data,
+                )
+            except DjangoValidationError:
+                _refuse_duplicates(**contacts)  # as for a sign-up: a racing write took the phone or e-mail
+                raise
         return Response(MemberSerializer(customer).data)
 
 

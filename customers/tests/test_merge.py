@@ -50,7 +50,10 @@ def test_merge_moves_points_tags_consent_and_fills_blanks(pair, service_user):
     assert survivor.mobile != "+8613700000001"  # the survivor's own phone is kept
     assert survivor.sms_opt_in and survivor.consent_events.filter(channel=ConsentChannel.SMS).exists()
     assert MergeRecord.objects.get(merged_crm_number=other_number).survivor == survivor
-    assert AuditEvent.objects.filter(customer=survivor, action=AuditAction.MERGE).exists()
+    merge = AuditEvent.objects.get(customer=survivor, action=AuditAction.MERGE)
+    # As an edit would be: before and after of each field the survivor took over.
+    assert merge.changes["email"] == ["", "xm@example.com"] and merge.changes["sms_opt_in"] == [False, True]
+    assert merge.changes["tier"] == [None, "金卡"] and merge.changes["merged"] == other_number
 
 
 def test_the_merged_number_keeps_leading_to_the_survivor(pair, service_user, service_client):
