@@ -38,6 +38,12 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [ConsentEventInline]
     show_full_result_count = False
 
+    def get_search_fields(self, request):
+        if request.user.has_perm("customers.view_contact_details"):
+            return self.search_fields
+        # Searching by a contact one cannot see would reveal it a digit at a time.
+        return [f for f in self.search_fields if f not in ("mobile", "email")]
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if obj is None:

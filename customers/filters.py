@@ -43,6 +43,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.contacts = user.has_perm("customers.view_contact_details")
         if user.has_perm("customers.view_all_customers"):
             self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         else:
@@ -54,4 +55,4 @@ class CustomerFilter(django_filters.FilterSet):
                 f.widget.attrs["class"] = "form-control form-control-sm"
 
     def search(self, queryset, name, value):
-        return customer_search(queryset, value) if value.strip() else queryset
+        return customer_search(queryset, value, contacts=self.contacts) if value.strip() else queryset

@@ -27,8 +27,12 @@ def customer_list(*, user: AbstractBaseUser) -> QuerySet[Customer]:
     return customers_visible_to(user).select_related("tier", "owner").prefetch_related("tags")
 
 
-def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
-    """Match a CRM number, legacy number, phone, e-mail or part of the name."""
+def customer_search(queryset: QuerySet[Customer], text: str, *, contacts: bool) -> QuerySet[Customer]:
+    """Match a CRM number, legacy number or part of the name; and phone or e-mail when `contacts`.
+
+    A user who sees contacts masked searches without them: otherwise repeated searches
+    would reveal the hidden digits one by one.
+    """
     text = text.strip()
     q = Q(legacy_number=text)
     try:
@@ -37,21 +41,27 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
         number = None
     if number is not None:
         q |= Q(crm_number=number)
+    digits = re.sub(r"[\s\-+()]", "", text)
+    if not digits.isdigit():
+        q |= _name_contains(text)
+    if contacts:
+        q |= _contact_matches(text, digits)
+    return queryset.alias(name_bigrams=NAME_BIGRAMS).filter(q)
+
+
+def _contact_matches(text: str, digits: str) -> Q:
     try:
         phone = normalize_phone(text)
     except ValidationError:
         phone = ""
-    digits = re.sub(r"[\s\-+()]", "", text)
+    q = Q()
     if phone:
         q |= Q(mobile=phone)  # a whole number: the unique index answers at once
-    elif digits.isdigit():
-        if len(digits) >= 4:
-            q |= Q(mobile__contains=digits)
-    else:
-        q |= _name_contains(text)
+    elif digits.isdigit() and len(digits) >= 4:
+        q |= Q(mobile__contains=digits)
     if "@" in text or (len(text) >= 3 and text.isascii() and not digits.isdigit()):
         q |= Q(email__icontains=text)
-    return queryset.alias(name_bigrams=NAME_BIGRAMS).filter(q)
+    return q
 
 
 # Two-character pieces of the upper-cased name, GIN-indexed (migration 0006): most Chinese

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -120,3 +121,27 @@ def test_a_long_list_says_more_than_the_cap_instead_of_counting_everything(servi
     assert len(paginator.page(1)) == 2
     exact = CappedPaginator(Customer.objects.order_by("pk"), 5, cap=50)
     assert not exact.capped and exact.count == 7 and len(exact.page(2)) == 2
+
+
+@pytest.mark.parametrize(
+    "q", ["+8613712345678", "13712345678", "1234 5678", "8863", "5678", "target@shop.cn", "target@", "shop.cn", "rget"]
+)
+def test_marketing_sees_contacts_masked_so_cannot_search_by_them(marketing_client, service_client, q):
+    CustomerFactory(name="目标", mobile="+8613712345678", email="target@shop.cn")
+    assert names(marketing_client.get(URL, {"q": q})) == []
+    assert names(service_client.get(URL, {"q": "目标"})) == names(marketing_client.get(URL, {"q": "目标"})) == ["目标"]
+
+
+def test_marketing_still_searches_by_name_and_crm_number(marketing_client):
+    target = CustomerFactory(name="Target Person", mobile="+8613712345678", email="target@shop.cn")
+    assert names(marketing_client.get(URL, {"q": "target"})) == ["Target Person"]
+    assert names(marketing_client.get(URL, {"q": target.crm_number_display})) == ["Target Person"]
+
+
+def test_admin_search_leaves_out_contacts_for_staff_who_see_them_masked(make_user, login_as):
+    CustomerFactory(name="目标", mobile="+8613712345678", email="target@shop.cn")
+    clerk = make_user(None, username="clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    admin_list = reverse("admin:customers_customer_changelist")
+    assert "目标" not in login_as(clerk).get(admin_list, {"q": "12345678"}).content.decode()
+    assert "目标" in login_as(clerk).get(admin_list, {"q": "目标"}).content.decode()
