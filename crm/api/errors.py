@@ -1,18 +1,24 @@
 """One shape for every error: {"detail": summary} plus, for bad input, {"errors": {field: [reasons]}}."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
-from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD = "non_field_errors"
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large."
+    default_detail = gettext_lazy("Request body too large.")
     default_code = "too_large"
+
+
+def too_large() -> PayloadTooLarge:
+    limit = settings.API_MAX_BODY_BYTES
+    return PayloadTooLarge(_("The request body may be at most %(limit)s bytes.") % {"limit": limit})
 
 
 class Conflict(exceptions.APIException):
@@ -33,7 +39,13 @@ def service_errors(error: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    # Imported here: rest_framework.views loads the parser setting, and crm.api.parsers imports this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, RequestDataTooBig):
+        # Anything that reads request.body (not our parser) meets Django's limit first: still our 413.
+        exc = too_large()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(service_errors(exc))
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -1,5 +1,7 @@
 """Serializer fields shared by the endpoint modules."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,8 +14,16 @@ from crm.lib.phone import normalize_phone
 from customers.models import Customer
 
 
+def _has_control_characters(text: str) -> bool:
+    """NUL and other control characters (whitespace aside, it separates digit groups), or unpaired surrogates."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and not ch.isspace() for ch in text)
+
+
 def member_by_number(number: str) -> Customer:
     """The member a CRM number names, or a serializers.ValidationError saying why not."""
+    if _has_control_characters(number):
+        # No CRM or legacy number holds one, and PostgreSQL refuses NUL in a query outright.
+        raise serializers.ValidationError(_("A CRM number cannot contain control characters."), code="invalid")
     try:
         customer = customer_for_api(number=number)
     except crm_number.InvalidCrmNumber as e:
