@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.forms import BoundedDateField
 from customers.models import Customer
 from customers.selectors import customer_duplicates
 
@@ -33,6 +34,8 @@ class CustomerForm(forms.ModelForm):
             "sms_opt_in",
             "notes",
         ]
+        # The birthday's range is the model's rule (not before 1900, not in the future), for imports and the API too.
+        field_classes = {"registered_on": BoundedDateField}
         widgets = {
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

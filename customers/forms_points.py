@@ -3,10 +3,15 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+# One change of points at the desk; far above any real one, far below what the balance column holds.
+MAX_POINTS_CHANGE = 10_000_000
+
 
 class PointsAdjustForm(forms.Form):
     points = forms.IntegerField(
         label=_("Points"),
+        min_value=-MAX_POINTS_CHANGE,
+        max_value=MAX_POINTS_CHANGE,
         help_text=_("Positive to add, negative to take away."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
@@ -20,7 +25,10 @@ class PointsAdjustForm(forms.Form):
 
 class PointsRedeemForm(forms.Form):
     points = forms.IntegerField(
-        label=_("Points to redeem"), min_value=1, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+        label=_("Points to redeem"),
+        min_value=1,
+        max_value=MAX_POINTS_CHANGE,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     reason = forms.CharField(
         label=_("Redeemed for"), max_length=255, help_text=_("The gift, voucher or discount given.")

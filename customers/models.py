@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.lib import crm_number
+from crm.lib.dates import EARLIEST_DATE
 from crm.lib.phone import normalize_phone
 
 
@@ -204,6 +205,8 @@ class Customer(models.Model):
         self.legacy_number = (self.legacy_number or "").strip() or None
         if self.birthday and self.birthday > timezone.localdate():
             errors["birthday"] = [_("The birthday cannot be in the future.")]
+        elif self.birthday and self.birthday < EARLIEST_DATE:
+            errors["birthday"] = [_("The birthday cannot be before %(date)s.") % {"date": EARLIEST_DATE.isoformat()}]
         return errors
 
     def _add_duplicate_errors(self, errors: dict) -> None:

@@ -10,6 +10,8 @@ from customers.models import Customer
 from interactions.models import Channel, Product
 from interactions.services import LineInput
 
+MAX_QUANTITY = 100_000
+
 
 class RecordPurchaseForm(forms.Form):
     """Short enough for a phone at the till: amount, where, and optionally one product by SKU (scanned or typed)."""
@@ -32,6 +34,7 @@ class RecordPurchaseForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("Quantity"),
         min_value=1,
+        max_value=MAX_QUANTITY,
         initial=1,
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.forms import BoundedDateField
 from customers.models import Customer
 from interactions.models import Direction, InteractionChannel, Outcome
 
@@ -26,7 +27,7 @@ class InteractionForm(forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int, empty_value=None, required=False
     )
-    follow_up_on = forms.DateField(
+    follow_up_on = BoundedDateField(
         label=_("Follow up on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -78,8 +79,8 @@ class SnoozeForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = BoundedDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = BoundedDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     days = forms.IntegerField(
         label=_("Not contacted for (days)"), min_value=1, max_value=3650, initial=90, required=False
     )

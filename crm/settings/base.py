@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "crm.middleware.RejectNulMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -87,8 +88,15 @@ else:
     from crm.lib.embedded_db import embedded_database_url
 
     DATABASES = {"default": env.db_url_config(embedded_database_url(BASE_DIR / ".pgdata"))}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Connections per server (README, "Database connections"): the dev server runs each request in a
+# thread of its own that never comes back, so a kept connection is never reused, only left open
+# until Postgres runs out ("too many clients"): here it is closed after each request. Production
+# (gunicorn sync workers, Celery prefork children: one connection each, reused) keeps them.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind pgbouncer in transaction mode a server-side cursor (QuerySet.iterator()) can't outlive its
+# transaction: set DATABASE_POOLER=true there.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLER", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker, results and cache. Without it tasks run inline.

@@ -1,7 +1,7 @@
 """Production: no defaults for secrets, TLS assumed at the proxy, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import env, secret
+from .base import DATABASES, env, secret
 
 DEBUG = False
 SECRET_KEY = secret("SECRET_KEY")
@@ -14,6 +14,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# gunicorn's sync workers and Celery's prefork children serve one request or task at a time, so each
+# holds one connection and reuses it; see README, "Database connections", for how many that makes.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

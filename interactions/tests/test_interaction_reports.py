@@ -97,3 +97,10 @@ def test_service_may_see_the_reports_sales_and_marketing_may_not(service_client,
 
 def test_reports_are_get_only(manager_client):
     assert manager_client.post(REPORTS).status_code == 405
+
+
+def test_dates_beyond_what_a_person_means_are_refused_on_the_form(manager_client):
+    response = manager_client.get(reverse("followups:reports"), {"until": "9999-12-31", "since": "0001-01-01"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "report-errors" in body and "less than or equal to 2100-12-31" in body
