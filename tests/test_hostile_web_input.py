@@ -5,11 +5,15 @@ the reports' parameters, and every form that writes (customer, purchase, refund,
 interaction, follow-up, merge, export, mention assignment, import mapping).
 """
 
+import io
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from crm.api.models import UnmatchedMention
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.tests.factories import ReminderFactory, TransactionFactory
@@ -196,3 +200,51 @@ def test_nul_anywhere_in_the_address_is_a_400(desk, path_text, q):
         assert client.get(f"/api/v1/members/{path_text}/").status_code == 400
         assert client.get(reverse("customers:list"), {"q": q + "\x00"}).status_code == 400
         assert table_counts() == before
+
+
+@given(customer=hostile_text)
+def test_mention_assignment_form(desk, customer):
+    mention = UnmatchedMention.objects.create(platform="weibo", text="差评")
+    post(desk["client"], reverse("mentions:assign", args=[mention.pk]), {"customer": customer})
+
+
+@given(content=st.one_of(st.binary(max_size=3000), hostile_text.map(str.encode)), name=hostile_text, kind=hostile_text)
+def test_import_upload_form(desk, content, name, kind, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    file = io.BytesIO(content)
+    file.name = (name or "x")[:200] + ".csv"
+    before = table_counts()
+    with rolled_back():
+        response = desk["client"].post(reverse("import"), {"file": file, "importer": kind})
+        check(response, before)  # the upload itself writes no rows: the mapping page starts the job
+
+
+@given(username=hostile_text, password=hostile_text)
+def test_login_form(username, password, db):
+    before = table_counts()
+    with rolled_back():
+        response = Client().post(reverse("login"), {"username": username, "password": password})
+        check(response, before)
+
+
+@given(language=hostile_text, next_url=hostile_text, job=hostile_number)
+def test_language_switch_notifications_and_job_pages(desk, language, next_url, job):
+    client = desk["client"]
+    before = table_counts()
+    with rolled_back():
+        check(client.post(reverse("set_language"), {"language": language, "next": next_url}), before)
+        check(client.get(f"/jobs/{job}/"), before)
+        check(client.get(f"/jobs/{job}/download/"), before)
+        assert client.post(reverse("notifications_read")).status_code == 200
+
+
+@given(mapping=st.dictionaries(st.sampled_from(["col_0", "col_1", "col_2", "col_99", "x"]), hostile_text, max_size=4))
+def test_import_mapping_form(desk, mapping, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    file = io.BytesIO("name,mobile\n张三,13900005555\n".encode())
+    file.name = "members.csv"
+    url = desk["client"].post(reverse("import"), {"file": file, "importer": "customers"}).url
+    before = table_counts()
+    with rolled_back():
+        response = desk["client"].post(url, mapping)
+        check(response, before, wrote_ok=True)  # a valid mapping starts the job (one row) and redirects
