@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.jobs import job_create
 from crm.lib import crm_number
+from crm.lib.forms import add_service_errors
 from crm.lib.pagination import CappedPaginator
 from customers import services
 from customers.access import get_customer_for_user
@@ -90,13 +92,17 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        customer = services.customer_create(actor=request.user, **form.service_kwargs())
-        messages.success(
-            request,
-            _("Customer %(name)s created with CRM number %(number)s.")
-            % {"name": customer.name, "number": customer.crm_number_display},
-        )
-        return redirect(customer)
+        try:
+            customer = services.customer_create(actor=request.user, **form.service_kwargs())
+        except ValidationError as e:
+            add_service_errors(form, e)  # another desk saved the same phone or e-mail a moment ago
+        else:
+            messages.success(
+                request,
+                _("Customer %(name)s created with CRM number %(number)s.")
+                % {"name": customer.name, "number": customer.crm_number_display},
+            )
+            return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form})
 
 
@@ -105,9 +111,13 @@ def customer_edit_view(request: HttpRequest, number: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, number, write=True)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.customer_update(customer=customer, actor=request.user, **form.service_kwargs())
-        messages.success(request, _("Changes saved."))
-        return redirect(customer)
+        try:
+            services.customer_update(customer=customer, actor=request.user, **form.service_kwargs())
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 

@@ -145,3 +145,37 @@ def test_form_api_and_import_sign_ups_leave_the_same_trail(manager_client, manag
         creates = AuditEvent.objects.filter(customer=customer, action=AuditAction.CREATE)
         trails[customer.name] = (creates.count(), recorded(customer)[1])
     assert trails == {name: (1, [(ConsentChannel.SMS, True)]) for name in ("表单", "接口", "导入")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_creating_the_same_phone_at_once_get_a_form_error_not_a_500(make_user):
+    desk = make_user("Service", username="desk")
+    data = {
+        "name": "同号",
+        "gender": "female",
+        "mobile": "13900006666",
+        "source": "store",
+        "registered_on": "2026-01-15",
+    }
+    start, answers = threading.Barrier(6), []
+
+    def create():
+        try:
+            client = Client()
+            client.force_login(desk)
+            start.wait()
+            answers.append(client.post(reverse("customers:create"), data))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Customer.objects.count() == 1
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 200, 200, 302]
+    for response in answers:
+        if response.status_code == 200:
+            assert "already has this mobile phone" in response.content.decode()
+            assert 'value="同号"' in response.content.decode()  # what was typed is kept
