@@ -1,5 +1,6 @@
 """Serializer fields shared by the endpoint modules."""
 
+import datetime
 import unicodedata
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +13,35 @@ from crm.api.selectors import customer_for_api
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from customers.models import Customer
+
+# Dates from outside systems stay within these years: wide enough for any real record, and far from
+# Python's limits (years 1 and 9999), where a time-zone conversion or adding a day overflows.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2100, 12, 31)
+BOUNDS_MESSAGE = _("Give a date between {earliest} and {latest}.")
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    default_error_messages = {"bounds": BOUNDS_MESSAGE}
+
+    def to_internal_value(self, value) -> datetime.datetime:
+        try:
+            parsed = super().to_internal_value(value)
+        except OverflowError:  # DRF's time-zone check of a naive time in year 1 or 9999
+            self.fail("bounds", earliest=EARLIEST, latest=LATEST)
+        if not EARLIEST <= parsed.date() <= LATEST:
+            self.fail("bounds", earliest=EARLIEST, latest=LATEST)
+        return parsed
+
+
+class BoundedDateField(serializers.DateField):
+    default_error_messages = {"bounds": BOUNDS_MESSAGE}
+
+    def to_internal_value(self, value) -> datetime.date:
+        parsed = super().to_internal_value(value)
+        if not EARLIEST <= parsed <= LATEST:
+            self.fail("bounds", earliest=EARLIEST, latest=LATEST)
+        return parsed
 
 
 def _has_control_characters(text: str) -> bool:

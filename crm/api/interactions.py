@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import MemberField
+from crm.api.fields import BoundedDateField, BoundedDateTimeField, MemberField
 from crm.api.models import Scope
 from crm.api.schema import error_responses
 from interactions import services
@@ -34,11 +34,11 @@ class InteractionSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     notes = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = BoundedDateTimeField(required=False)
     satisfaction = serializers.IntegerField(
         min_value=SATISFACTION_RANGE[0], max_value=SATISFACTION_RANGE[1], required=False, allow_null=True
     )
-    follow_up_on = serializers.DateField(
+    follow_up_on = BoundedDateField(
         required=False, allow_null=True, help_text="Leaves a reminder for the member's owner on that day."
     )
     external_ref = serializers.CharField(

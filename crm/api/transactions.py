@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.errors import Conflict
-from crm.api.fields import MemberField
+from crm.api.fields import BoundedDateTimeField, MemberField
 from crm.api.models import Scope
 from crm.api.schema import error_responses
 from interactions import services
@@ -49,7 +49,7 @@ class TransactionSerializer(serializers.Serializer):
     external_ref = serializers.CharField(max_length=64, help_text="The order number in your system; unique per order.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217, e.g. CNY.")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = BoundedDateTimeField(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
     store = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api import services
-from crm.api.fields import PhoneField
+from crm.api.fields import BoundedDateTimeField, PhoneField
 from crm.api.models import Scope
 from crm.api.schema import error_responses
 
@@ -32,7 +32,7 @@ class MentionSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default="", help_text="The post id; makes retries safe."
     )
-    posted_at = serializers.DateTimeField(required=False)
+    posted_at = BoundedDateTimeField(required=False)
 
     def validate(self, attrs):
         attrs["email"] = attrs["email"].strip().lower()

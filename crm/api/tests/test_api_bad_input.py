@@ -246,3 +246,45 @@ def test_a_20_mb_body_is_413_json_from_a_real_server(live_server):
     assert "detail" in json.loads(response.read())
     connection.close()
     assert not Customer.objects.exists()
+
+
+# The class of issue 7, point 11, in the API: every date from outside is bounded (crm.api.fields.EARLIEST/LATEST).
+
+EXTREME_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00", "9999-12-31T23:59:59", "9999-12-31T00:00+00:00"]
+
+
+@pytest.mark.parametrize("when", EXTREME_DATES)
+def test_extreme_dates_are_400_naming_the_field_on_every_endpoint(integration, when):
+    api = integration(*Scope.values)
+    customer = CustomerFactory()
+    before = table_counts()
+    for route, body, field in [
+        ("api:transactions", {"member": customer.crm_number, "external_ref": "D", "amount": "1"}, "occurred_at"),
+        ("api:interactions", {"member": customer.crm_number, "channel": "phone", "subject": "s"}, "occurred_at"),
+        ("api:interactions", {"member": customer.crm_number, "channel": "phone", "subject": "s"}, "follow_up_on"),
+        ("api:social_mention", {"platform": "weibo", "text": "t"}, "posted_at"),
+    ]:
+        value = when[:10] if field == "follow_up_on" else when
+        response = api.post(reverse(route), {**body, field: value})
+        assert response.status_code == 400, (route, field, response.content)
+        assert field in response.json()["errors"]
+    assert table_counts() == before
+
+
+def test_dates_within_the_bounds_are_accepted(integration):
+    api = integration(*Scope.values)
+    customer = CustomerFactory()
+    body = {"member": customer.crm_number, "external_ref": "OLD", "amount": "1", "occurred_at": "1900-01-01T12:00"}
+    assert api.post(reverse("api:transactions"), body).status_code == 201
+    body = {"platform": "weibo", "text": "t", "posted_at": "2100-12-31T12:00:00+08:00"}
+    assert api.post(reverse("api:social_mention"), body).status_code == 202
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="crm/lib/crm_number.normalize takes '²' for a digit (str.isdigit, not isdecimal), then int('²') fails",
+)
+def test_a_superscript_digit_in_a_crm_number_is_400(api):
+    response = api.post(reverse("api:transactions"), {"member": "123456²", "external_ref": "SUP", "amount": "1"})
+    assert response.status_code == 400
