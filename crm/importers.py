@@ -6,18 +6,22 @@ with their line number and reason, and skips rows already present, so importing
 the same file twice adds nothing.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db import DataError, IntegrityError, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from crm.jobs import job_finish, job_progress
+from crm.jobs import job_fail, job_finish, job_progress
 from crm.lib import tabular
-from crm.lib.tables import Rows, read_table
+from crm.lib.tables import ImportFileError, Rows, read_table, row_problem, table_check
 from crm.models import Job
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,6 +29,11 @@ class ImportReport:
     created: int = 0
     skipped: int = 0
     errors: list[tuple[int, list[str], str]] = field(default_factory=list)  # (line, cells, reason)
+
+    def add(self, other: "ImportReport") -> None:
+        self.created += other.created
+        self.skipped += other.skipped
+        self.errors += other.errors
 
     def summary(self) -> str:
         return _("%(created)d created, %(skipped)d already present, %(failed)d with errors.") % {
@@ -80,11 +89,13 @@ def import_in_chunks[T](
     on_progress: Callable[[int], None] | None = None,
     chunk_size: int = 2000,
 ) -> ImportReport:
-    """The loop every importer shares.
+    """The loop every importer shares; a bad row costs only itself.
 
+    A row with cells past the header or text no database can store is reported first;
     `parse` turns cells into a record or raises ValidationError (the line is reported with
     `reason`); a row whose `keys` an earlier line already had is reported with `duplicate`
     (% {"line": n}); good rows go to `insert` a chunk at a time, which counts them.
+    Errors come out in line order.
     """
     report = ImportReport()
     seen: dict[str, int] = {}
@@ -92,6 +103,9 @@ def import_in_chunks[T](
     done = 0
     for line, cells in rows:
         done += 1
+        if problem := row_problem(cells, rows.headers):
+            report.errors.append((line, cells, problem))
+            continue
         try:
             parsed = parse(cells)
         except ValidationError as e:
@@ -104,15 +118,40 @@ def import_in_chunks[T](
         seen.update((k, line) for k in row_keys)
         chunk.append((line, cells, parsed))
         if len(chunk) >= chunk_size:
-            insert(chunk, report)
+            _insert_or_isolate(chunk, report, insert)
             chunk = []
             if on_progress:
                 on_progress(done)
     if chunk:
-        insert(chunk, report)
+        _insert_or_isolate(chunk, report, insert)
     if on_progress:
         on_progress(done)
+    report.errors.sort(key=lambda error: error[0])
     return report
+
+
+def _insert_or_isolate[T](
+    chunk: list[Row[T]], report: ImportReport, insert: Callable[[list[Row[T]], ImportReport], None]
+) -> None:
+    """Insert a chunk; if the database refuses it (a value out of range, a record stored meanwhile),
+    insert each half again, down to the single rows it refuses, which are reported."""
+    part = ImportReport()
+    try:
+        with transaction.atomic():
+            insert(chunk, part)
+    except (DataError, IntegrityError):
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            _insert_or_isolate(chunk[:half], report, insert)
+            _insert_or_isolate(chunk[half:], report, insert)
+            return
+        line, cells, _parsed = chunk[0]
+        logger.warning("import: the database refused line %d", line, exc_info=True)
+        report.errors.append(
+            (line, cells, _("The database refused this row (a value is out of range or already taken)."))
+        )
+        return
+    report.add(part)
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -126,14 +165,21 @@ def importers_for(user) -> list[Importer]:
     return [i for i in IMPORTERS.values() if i.allowed(user)]
 
 
-def import_job_run(job: Job) -> ImportReport:
+def import_job_run(job: Job) -> ImportReport | None:
     """The background job: read the stored upload, import it, keep the bad rows as a file."""
     importer = IMPORTERS[job.params["importer"]]
     with default_storage.open(job.params["path"], "rb") as f:
-        # The upload page read the whole file once, so it is known to parse.
-        headers, rows = read_table(f.read(), job.params["filename"])
+        content = f.read()
+    try:
+        # The upload page read the whole file once, so this only fails if the file or the reader changed since.
+        headers, total = table_check(content, job.params["filename"])
+    except ImportFileError as e:
+        job_fail(job, message=str(e))
+        default_storage.delete(job.params["path"])
+        return None
+    _headers, rows = read_table(content, job.params["filename"])
     mapping = {int(k): v for k, v in job.params["mapping"].items()}
-    job_progress(job, done=0, total=job.params.get("rows", 0))
+    job_progress(job, done=0, total=total)
     report = importer.run(rows, mapping=mapping, actor=job.created_by, on_progress=lambda n: job_progress(job, done=n))
     writer = tabular.CsvWriter()
     writer.write_row([_("Line"), _("Error"), *headers])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.importers import Importer, ImportReport, import_in_chunks
-from crm.lib.tables import Rows, parse_bool, parse_date
+from crm.lib.tables import Rows, parse_bool, parse_date, shown
 from customers.models import ConsentMethod, Customer, Gender, Source, Tier
 from customers.services import customers_bulk_create
 
@@ -72,7 +72,7 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
                 fields[name] = GENDERS.get(text.lower(), Gender.UNKNOWN)
             elif name == "tier":
                 if text and text not in tiers:
-                    raise ValidationError(_("Unknown tier “%(value)s”.") % {"value": text})
+                    raise ValidationError(_("Unknown tier “%(value)s”.") % {"value": shown(text)})
                 fields[name] = tiers.get(text)
             else:
                 fields[name] = text

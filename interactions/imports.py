@@ -7,7 +7,10 @@ fingerprint of customer, time and amount instead, so importing the same file twi
 adds nothing. Good rows go in through transactions_bulk_load (points and tiers follow).
 """
 
+import datetime
 import hashlib
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 
@@ -21,12 +24,14 @@ from django.utils.translation import gettext_lazy
 from crm.importers import Importer, ImportReport, import_in_chunks
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
-from crm.lib.tables import Rows, parse_datetime, parse_decimal
+from crm.lib.tables import Rows, parse_datetime, parse_decimal, shown
 from customers.models import Customer
 from interactions.models import Channel, Product, Transaction, TransactionLine, TransactionSource
 from interactions.services import transactions_bulk_load
 
 CHUNK = 2000
+QUANTITY_MAX = 2**31 - 1  # what a Postgres integer (TransactionLine.quantity) holds
+CURRENCY = re.compile("[A-Z]{3}")
 
 FIELDS = {
     "customer": (
@@ -84,7 +89,7 @@ def _customer_key(text: str) -> tuple[str, str | int]:
 def _parse_row(cells: list[str], mapping: dict[int, str]) -> dict:
     values = {name: cells[i].strip() if i < len(cells) else "" for i, name in mapping.items()}
     errors: dict[str, list[str]] = {}
-    row = {"store": values.get("store", "")[:100], "sku": values.get("sku", "")}
+    row = {"store": values.get("store", ""), "sku": values.get("sku", "")}
 
     def check(name, parse):
         try:
@@ -92,32 +97,65 @@ def _parse_row(cells: list[str], mapping: dict[int, str]) -> dict:
         except ValidationError as e:
             errors[name] = e.messages
 
-    check("occurred_at", parse_datetime)
-    check("amount", parse_decimal)
-    check("quantity", lambda t: int(parse_decimal(t) or 1))
+    check("occurred_at", _occurred_at)
+    check("amount", _amount)
+    check("quantity", _quantity)
+    check("store", _fitting("store"))
+    check("external_ref", _fitting("external_ref"))
     if not values.get("customer"):
         errors["customer"] = [_("Which customer bought this?")]
     if "occurred_at" not in errors and row["occurred_at"] is None:
         errors["occurred_at"] = [_("When was this bought?")]
-    if "amount" not in errors and (row["amount"] is None or row["amount"] <= 0):
-        errors["amount"] = [_("The amount must be more than 0.")]
-    if "quantity" not in errors and row["quantity"] < 1:
-        errors["quantity"] = [_("The quantity must be at least 1.")]
     channel = values.get("channel", "").lower()
     if channel and channel not in channels():
-        errors["channel"] = [_("Unknown channel “%(value)s”.") % {"value": values["channel"]}]
+        errors["channel"] = [_("Unknown channel “%(value)s”.") % {"value": shown(values["channel"])}]
     currency = values.get("currency", "").upper()
-    if currency and len(currency) != 3:
+    if currency and not CURRENCY.fullmatch(currency):
         errors["currency"] = [_("Use a three-letter currency code such as CNY.")]
     if errors:
         raise ValidationError(errors)
     row["channel"] = channels().get(channel, Channel.STORE)
     row["currency"] = currency or None
     row["customer"] = _customer_key(values["customer"])
-    occurred = row["occurred_at"]
-    row["occurred_at"] = timezone.make_aware(occurred) if timezone.is_naive(occurred) else occurred
-    row["external_ref"] = values.get("external_ref", "")[:64] or _fingerprint(values)
+    row["external_ref"] = row["external_ref"] or _fingerprint(values)
     return row
+
+
+def _fitting(name: str) -> Callable[[str], str]:
+    """A parser that keeps the text if Transaction.<name> can hold it: cutting an order number
+    could merge two orders, so an over-long one is reported instead."""
+
+    def parse(text: str) -> str:
+        Transaction._meta.get_field(name).run_validators(text)
+        return text
+
+    return parse
+
+
+def _occurred_at(text: str) -> datetime.datetime | None:
+    when = parse_datetime(text)  # within crm.lib.dates' range, so the time zone and points expiry cannot overflow
+    return timezone.make_aware(when) if when else None
+
+
+def _amount(text: str) -> Decimal | None:
+    amount = parse_decimal(text)
+    if amount is None or amount <= 0:
+        raise ValidationError(_("The amount must be more than 0."))
+    Transaction._meta.get_field("amount").run_validators(amount)  # digits and decimal places the column holds
+    return amount
+
+
+def _quantity(text: str) -> int:
+    quantity = parse_decimal(text)
+    if quantity is None:
+        return 1
+    if quantity != quantity.to_integral_value():
+        raise ValidationError(_("The quantity must be a whole number."))
+    if quantity < 1:
+        raise ValidationError(_("The quantity must be at least 1."))
+    if quantity > QUANTITY_MAX:  # before int(): "1e999999999" would be a billion-digit integer
+        raise ValidationError(_("The quantity must be at most %(max)d.") % {"max": QUANTITY_MAX})
+    return int(quantity)
 
 
 def _fingerprint(values: dict) -> str:

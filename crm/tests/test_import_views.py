@@ -1,10 +1,15 @@
 import io
+import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
+from openpyxl import Workbook
 
 from crm.models import Job, JobStatus
 from crm.tasks import import_task
+from customers.models import Customer
 from customers.tests.factories import TierFactory
 from customers.tests.test_import import GOOD_AND_BAD
 
@@ -68,3 +73,53 @@ def test_sales_and_marketing_may_not_import_customers(sales_client, marketing_cl
 def test_upload_of_a_file_with_an_unclosed_quote_says_which_line(manager_client):
     response = upload(manager_client, '姓名,手机号\n好,13800000015\n"坏,1380000\n'.encode())
     assert response.status_code == 200 and "Line 3: a quote is not closed" in response.content.decode()
+
+
+def damaged_xlsx() -> bytes:
+    """A workbook whose sheet is cut off half way: openpyxl only notices while reading the rows."""
+    book = Workbook()
+    book.active.append(["Name", "Mobile"])
+    for i in range(50):
+        book.active.append([f"Member {i}", f"138000001{i:02d}"])
+    whole, damaged = io.BytesIO(), io.BytesIO()
+    book.save(whole)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) // 2] if item.filename.startswith("xl/worksheets/") else data)
+    return damaged.getvalue()
+
+
+def test_upload_of_a_damaged_xlsx_says_so(manager_client):
+    response = upload(manager_client, damaged_xlsx(), name="members.xlsx")
+    assert response.status_code == 200 and "the Excel (xlsx) file is damaged" in response.content.decode()
+
+
+def test_a_nul_byte_past_4_kib_costs_only_its_row_in_the_job(manager_client, django_capture_on_commit_callbacks):
+    lines = ["name,mobile,email"] + [f"Member {i},{13900000000 + i},member{i}@example.com" for i in range(120)]
+    lines.insert(100, "Bad\x00Row,13800000099,bad@example.com")
+    response = upload(manager_client, ("\n".join(lines) + "\n").encode())
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks():
+        manager_client.post(response.url, {"col_0": "name", "col_1": "mobile", "col_2": "email"})
+    job = Job.objects.get(kind="customers_import")
+    import_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and "120 created" in job.message and "1 with errors" in job.message
+    assert Customer.objects.count() == 120
+    errors = b"".join(manager_client.get(reverse("job_download", args=[job.pk])).streaming_content)
+    assert errors.decode("utf-8-sig").splitlines()[1].startswith("101,")
+
+
+def test_a_job_whose_file_cannot_be_read_fails_with_the_reason_and_imports_nothing(manager_user):
+    content = b'name,mobile\nGood,13800000041\n"Broken,13800000042\nAfter,13800000043\n'
+    path = default_storage.save("imports/broken.csv", ContentFile(content))
+    job = Job.objects.create(
+        kind="customers_import",
+        created_by=manager_user,
+        params={"path": path, "filename": "broken.csv", "importer": "customers", "rows": 3, "mapping": {"0": "name"}},
+    )
+    import_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "Line 3: a quote is not closed" in job.message
+    assert not Customer.objects.exists()

@@ -1,7 +1,8 @@
+import csv
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from crm.lib.tables import ImportFileError, read_table
@@ -16,7 +17,7 @@ GOOD_AND_BAD = (
     "张三,13800000001,zhang@example.com,1990-01-02,金卡,OLD-1,是\n"
     "李四,12345,li@example.com,1991-02-03,,OLD-2,否\n"
     ",13800000003,,,,OLD-3,\n"
-    "王五,13800000004,wang@example.com,2999-01-01,,OLD-4,\n"
+    "王五,13800000004,wang@example.com,2099-01-01,,OLD-4,\n"
     "赵六,13800000005,zhao@example.com,1985/06/07,钻石王者,OLD-5,\n"
     "钱七,+86 138 0000 0006,qian@example.com,,,OLD-6,\n"
 )
@@ -125,7 +126,81 @@ def test_a_file_without_a_name_column_cannot_be_mapped():
 
 
 def test_text_with_tabs_newlines_and_backslashes_arrives_unchanged():
-    notes = 'line one\nline\ttwo \\N and C:\\path'
+    notes = "line one\nline\ttwo \\N and C:\\path"
     run('姓名,手机号,备注\n"O\'Brien \\\\ 王",13800000018,"' + notes + '"\n')
     customer = Customer.objects.get()
     assert (customer.name, customer.notes) == ("O'Brien \\\\ 王", notes)
+
+
+def members_csv(count: int) -> list[str]:
+    return [f"会员{i:03d},{13900000000 + i},OLD-{i:03d},member{i}@example.com" for i in range(count)]
+
+
+def test_a_nul_byte_past_the_first_4_kib_costs_only_its_row():
+    lines = ["姓名,手机号,会员号,邮箱", *members_csv(120)]
+    lines.insert(100, "坏\x00人,13800000099,OLD-NUL,nul@example.com")  # file line 101, well past 4 KiB
+    assert len("\n".join(lines[:100]).encode()) > 4096
+    report = run("\n".join(lines) + "\n")
+    assert report.created == 120 and Customer.objects.count() == 120
+    [(line, cells, reason)] = report.errors
+    assert line == 101 and cells[0] == "坏\x00人"
+    assert "姓名" in reason and "NUL" in reason
+    assert not Customer.objects.filter(legacy_number="OLD-NUL").exists()
+
+
+def test_a_nul_byte_in_an_early_row_costs_only_that_row_not_the_file():
+    report = run("姓名,手机号\n甲,13800000021\n乙\x00,13800000022\n丙,13800000023\n")
+    assert report.created == 2 and [line for line, _c, _r in report.errors] == [3]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # an xlsx (zip) saved with a .csv name
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00",  # an old .xls
+        "name,mobile\n甲,13800000024\n".encode("utf-16-le"),  # Excel's "Unicode text"
+    ],
+)
+def test_a_binary_file_is_still_refused_as_a_whole(content):
+    with pytest.raises(ImportFileError, match="binary"):
+        read_table(content + b"\n" + "甲,13800000025\n".encode() * 500, "members.csv")
+
+
+def test_a_row_with_more_cells_than_the_header_is_reported_with_its_line():
+    report = run("姓名,手机号\n甲,13800000026\n乙,13800000027,多出来的,还有\n丙,13800000028,,\n")
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["丙", "甲"]
+    [(line, cells, reason)] = report.errors
+    assert line == 3 and cells[2:] == ["多出来的", "还有"]
+    assert "4 cells but the header has 2" in reason
+
+
+def test_over_long_values_are_reported_not_cut():
+    report = run(f"姓名,手机号,会员号\n{'长' * 101},13800000029,\n好,13800000030,{'9' * 41}\n")
+    assert report.created == 0
+    reasons = [reason for _line, _cells, reason in report.errors]
+    assert "at most 100 characters" in reasons[0] and "at most 40 characters" in reasons[1]
+
+
+def test_a_long_bad_value_is_shortened_in_its_error_message():
+    report = run(f"姓名,生日\n甲,{'x' * 5000}\n")
+    [(_line, cells, reason)] = report.errors
+    assert len(cells[1]) == 5000 and len(reason) < 200
+
+
+def test_management_command_refuses_a_file_with_an_unclosed_quote_like_the_upload_page(tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text('姓名,手机号\n好,13800000031\n"未闭合,13800000032\n后面,13800000033\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="Line 3: a quote is not closed"):
+        call_command("import_file", "customers", str(path))
+    assert not Customer.objects.exists()
+
+
+def test_management_command_error_file_holds_no_live_formula(tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text('姓名,手机号\n"=HYPERLINK(""http://evil"",""x"")",12345\n@SUM(1+1),67890\n', encoding="utf-8")
+    call_command("import_file", "customers", str(path))
+    with (tmp_path / "members.csv.errors.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert [row[0] for row in rows[1:]] == ["2", "3"]
+    assert rows[1][2].endswith('=HYPERLINK("http://evil","x")') and rows[2][2].endswith("@SUM(1+1)")
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
