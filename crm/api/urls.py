@@ -11,6 +11,8 @@ from crm.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 app_name = "api"
 
 schema_view = SpectacularAPIView.as_view(
+    # Pinned: otherwise ?version= is copied into the Content-Disposition header (a line break there was a 500).
+    api_version="1",
     authentication_classes=[ApiTokenAuthentication, SessionAuthentication],
     permission_classes=[IntegrationOrSignedIn],
 )

@@ -8,6 +8,8 @@ numbers by itself; `tests` check the two agree.
 
 import re
 
+from crm.lib.text import halfwidth
+
 DAMM_TABLE = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
     (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
@@ -41,13 +43,14 @@ def with_check_digit(base: int) -> int:
 
 
 def is_valid(number: str) -> bool:
-    return number.isdigit() and len(number) >= 2 and damm_digit(number) == 0
+    return number.isascii() and number.isdigit() and len(number) >= 2 and damm_digit(number) == 0
 
 
 def normalize(text: str) -> str | None:
     """Strip separators; return the digits if the text could be a CRM number."""
-    compact = _SEPARATORS.sub("", text or "").upper().removeprefix("CRM")
-    return compact if compact.isdigit() and 6 <= len(compact) <= 12 else None
+    compact = _SEPARATORS.sub("", halfwidth(text or "")).upper().removeprefix("CRM")
+    # ASCII digits only: "²" and other Unicode digits pass isdigit() but are no part of a CRM number.
+    return compact if compact.isascii() and compact.isdigit() and 6 <= len(compact) <= 12 else None
 
 
 def parse(text: str) -> int | None:

@@ -5,14 +5,17 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_CN_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
-_E164 = re.compile(r"^(?:\+|00)([1-9]\d{6,14})$")
+from crm.lib.text import halfwidth
+
+# [0-9], not \d: \d also matches other scripts' digits, which are no part of a dialable number.
+_CN_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9][0-9]{9})$")
+_E164 = re.compile(r"^(?:\+|00)([1-9][0-9]{6,14})$")
 _PUNCT = re.compile(r"[\s\-().]")
 
 
 def normalize_phone(raw: str) -> str:
     """Return the number as E.164 (+8613812345678) or raise ValidationError."""
-    compact = _PUNCT.sub("", raw or "")
+    compact = _PUNCT.sub("", halfwidth(raw or ""))
     if not compact:
         return ""
     if m := _CN_MOBILE.match(compact):

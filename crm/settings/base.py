@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "crm.middleware.RejectNulMiddleware",
+    "crm.middleware.InputEdgeMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"

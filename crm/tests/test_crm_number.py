@@ -82,3 +82,15 @@ def test_numbers_are_never_reused_after_delete():
     number = first.crm_number
     first.delete()
     assert CustomerFactory().crm_number > number
+
+
+@pytest.mark.parametrize("text", ["123456²", "1000-001٧"])
+def test_digits_other_than_ascii_are_not_a_crm_number(text):
+    assert crm_number.normalize(text) is None
+    assert crm_number.parse(text) is None
+
+
+def test_full_width_digits_from_a_chinese_input_method_are_read_as_digits():
+    number = str(crm_number.with_check_digit(1000001))
+    full_width = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert crm_number.parse(full_width[:4] + "－" + full_width[4:]) == int(number)

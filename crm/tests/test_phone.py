@@ -26,3 +26,13 @@ def test_bad_numbers_are_refused_with_a_reason(bad):
 
 def test_display_splits_mainland_mobile_in_3_4_4():
     assert display_phone("+8613812345678") == "138 1234 5678"
+
+
+@pytest.mark.parametrize("other_digits", ["1٣٨١٢٣٤٥٦٧٨", "+44٢٠٧٩٤٦٠٩٥٨", "1381234567²"])
+def test_digits_of_other_scripts_are_no_phone_number(other_digits):
+    with pytest.raises(ValidationError):
+        normalize_phone(other_digits)
+
+
+def test_full_width_digits_from_a_chinese_input_method_are_read_as_digits():
+    assert normalize_phone("１３８　１２３４　５６７８") == "+8613812345678"
