@@ -11,13 +11,13 @@ from rest_framework import serializers
 
 from crm.api.selectors import customer_for_api
 from crm.lib import crm_number
+from crm.lib.dates import EARLIEST_DATE, LATEST_DATE
 from crm.lib.phone import normalize_phone
 from customers.models import Customer
 
-# Dates from outside systems stay within these years: wide enough for any real record, and far from
-# Python's limits (years 1 and 9999), where a time-zone conversion or adding a day overflows.
-EARLIEST = datetime.date(1900, 1, 1)
-LATEST = datetime.date(2100, 12, 31)
+# Dates from outside systems stay within crm.lib.dates' range: far from Python's limits (years 1 and
+# 9999), where a time-zone conversion or adding a day overflows.
+EARLIEST, LATEST = EARLIEST_DATE, LATEST_DATE
 BOUNDS_MESSAGE = _("Give a date between {earliest} and {latest}.")
 
 
