@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
-from crm.lib.tables import ImportFileError, read_table
+from crm.lib.tables import ImportFileError, read_table, table_check
 from crm.tasks import import_task
 
 PREVIEW_ROWS = 5
@@ -37,8 +37,7 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
         else:
             content = upload.read()
             try:
-                _headers, rows = read_table(content, upload.name)
-                count = sum(1 for _row in rows)  # reads the whole file once, so a broken line shows now
+                _headers, count = table_check(content, upload.name)  # a broken line shows now, not in the job
             except ImportFileError as e:
                 form.add_error("file", str(e))
             else:

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from crm.lib import crm_number
 from crm.lib.dates import EARLIEST_DATE
 from crm.lib.phone import normalize_phone
+from crm.lib.text import validate_single_line
 
 
 class Gender(models.TextChoices):
@@ -96,17 +97,19 @@ class Customer(models.Model):
         # and concurrent creation get numbers without a race.
         db_default=models.Func(function="crm_next_number", output_field=models.BigIntegerField()),
     )
-    legacy_number = models.CharField(_("legacy member number"), max_length=40, unique=True, null=True, blank=True)
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    legacy_number = models.CharField(
+        _("legacy member number"), max_length=40, unique=True, null=True, blank=True, validators=[validate_single_line]
+    )
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100, validators=[validate_single_line])
     gender = models.CharField(_("gender"), max_length=10, choices=Gender, default=Gender.UNKNOWN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     mobile = models.CharField(_("mobile phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
-    company = models.CharField(_("company"), max_length=150, blank=True)
-    province = models.CharField(_("province"), max_length=50, blank=True)
-    city = models.CharField(_("city"), max_length=50, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True, validators=[validate_single_line])
+    company = models.CharField(_("company"), max_length=150, blank=True, validators=[validate_single_line])
+    province = models.CharField(_("province"), max_length=50, blank=True, validators=[validate_single_line])
+    city = models.CharField(_("city"), max_length=50, blank=True, validators=[validate_single_line])
+    address = models.CharField(_("address"), max_length=255, blank=True, validators=[validate_single_line])
     source = models.CharField(_("source channel"), max_length=20, choices=Source, default=Source.STORE)
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
     owner = models.ForeignKey(

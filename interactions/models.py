@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.lib.text import validate_single_line
 from customers.models import Category, Customer, Tier
 
 
@@ -17,8 +18,8 @@ def default_currency() -> str:
 
 
 class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=150)
+    sku = models.CharField(_("SKU"), max_length=40, unique=True, validators=[validate_single_line])
+    name = models.CharField(_("name"), max_length=150, validators=[validate_single_line])
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, null=True, blank=True, related_name="products"
     )
@@ -69,7 +70,7 @@ class Transaction(models.Model):
     )
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.STORE)
-    store = models.CharField(_("store"), max_length=100, blank=True)
+    store = models.CharField(_("store"), max_length=100, blank=True, validators=[validate_single_line])
     amount = models.DecimalField(
         _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -80,11 +81,15 @@ class Transaction(models.Model):
     refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0)
     source = models.CharField(_("source"), max_length=10, choices=TransactionSource, default=TransactionSource.STAFF)
     external_ref = models.CharField(
-        _("external reference"), max_length=64, blank=True, help_text=_("The order number in the source system.")
+        _("external reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("The order number in the source system."),
+        validators=[validate_single_line],
     )
     points_earned = models.PositiveIntegerField(_("points earned"), default=0)
     points_reversed = models.PositiveIntegerField(_("points reversed"), default=0)
-    coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True)
+    coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True, validators=[validate_single_line])
     flagged = models.BooleanField(_("flagged"), default=False)
     flag_reason = models.CharField(_("why flagged"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
@@ -132,7 +137,7 @@ class TransactionLine(models.Model):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
     )
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True, validators=[validate_single_line])
     quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(
         _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
@@ -191,7 +196,7 @@ class Interaction(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=10, choices=InteractionChannel)
     direction = models.CharField(_("direction"), max_length=3, choices=Direction, default=Direction.INBOUND)
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=200, validators=[validate_single_line])
     notes = models.TextField(_("notes"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome, blank=True)
     staff = models.ForeignKey(
@@ -217,6 +222,7 @@ class Interaction(models.Model):
         max_length=100,
         blank=True,
         help_text=_("The message or post id in the source system, so a repeated delivery is stored once."),
+        validators=[validate_single_line],
     )
     external_handle = models.CharField(_("social handle"), max_length=100, blank=True)
     external_url = models.URLField(_("link"), max_length=500, blank=True)
