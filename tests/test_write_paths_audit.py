@@ -96,25 +96,35 @@ def test_saving_the_form_unchanged_records_nothing(manager_client):
     assert recorded(customer) == ([], [])
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicate_sign_ups_get_409_with_the_existing_number():
-    _client, token = api_services.api_client_create(name="web", scopes=[Scope.MEMBERS_WRITE])
-    body = json.dumps({"name": "抢注", "mobile": "13900001111"})
-    start, answers = threading.Barrier(6), []
+def at_once(n: int, make_client, send) -> list:
+    """n clients, each made in its own thread, send at the same moment; their answers."""
+    start, answers = threading.Barrier(n), []
 
-    def sign_up():
+    def run():
         try:
-            client = Client(headers={"authorization": f"Bearer {token}"})
+            client = make_client()
             start.wait()
-            answers.append(client.post(reverse("api:members"), body, content_type="application/json"))
+            answers.append(send(client))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=sign_up) for _ in range(6)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_sign_ups_get_409_with_the_existing_number():
+    _client, token = api_services.api_client_create(name="web", scopes=[Scope.MEMBERS_WRITE])
+    body = json.dumps({"name": "抢注", "mobile": "13900001111"})
+    answers = at_once(
+        6,
+        lambda: Client(headers={"authorization": f"Bearer {token}"}),
+        lambda client: client.post(reverse("api:members"), body, content_type="application/json"),
+    )
     winner = Customer.objects.get()
     assert sorted(r.status_code for r in answers) == [201, 409, 409, 409, 409, 409]
     for response in answers:
@@ -157,22 +167,13 @@ def test_two_desks_creating_the_same_phone_at_once_get_a_form_error_not_a_500(ma
         "source": "store",
         "registered_on": "2026-01-15",
     }
-    start, answers = threading.Barrier(6), []
 
-    def create():
-        try:
-            client = Client()
-            client.force_login(desk)
-            start.wait()
-            answers.append(client.post(reverse("customers:create"), data))
-        finally:
-            connection.close()
+    def logged_in():
+        client = Client()
+        client.force_login(desk)
+        return client
 
-    threads = [threading.Thread(target=create) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(6, logged_in, lambda client: client.post(reverse("customers:create"), data))
     assert Customer.objects.count() == 1
     assert sorted(r.status_code for r in answers) == [200, 200, 200, 200, 200, 302]
     for response in answers:
