@@ -1,6 +1,7 @@
 """Edge checks every request passes before any view reads it."""
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 FORM_ENCODED = "application/x-www-form-urlencoded"
@@ -26,7 +27,7 @@ class InputEdgeMiddleware:
             message = _("The request contains a NUL character, which is not allowed in any text.")
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message, "errors": {"non_field_errors": [message]}}, status=400)
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+            return render(request, "errors/bad_input.html", {"message": message}, status=400)
         if request.path_info.startswith("/api/") and self._chunked_without_length(request):
             message = _("Send the request body with a Content-Length header (chunked bodies are not accepted).")
             return JsonResponse({"detail": message}, status=411)
