@@ -145,8 +145,8 @@ def measure_timeline(runs: int) -> list[str]:
 
 
 def measure_notify() -> list[str]:
-    from interactions.followups import reminders_notify_due
     from interactions.models import Reminder
+    from interactions.services.followups import reminders_notify_due
 
     due = Reminder.objects.filter(notified_at__isnull=True).count()
     start = time.perf_counter()

@@ -108,7 +108,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """A ledger is appended to by services (customers.membership), never edited."""
+    """A ledger is appended to by services (customers.services.membership), never edited."""
 
 
 @admin.register(PointsEntry)

@@ -172,7 +172,7 @@ class Customer(models.Model):
         return f"{self.name} ({self.crm_number_display})"
 
     def save(self, *args, **kwargs):
-        # The balance belongs to the points ledger (customers.membership), which writes it
+        # The balance belongs to the points ledger (customers.services.membership), which writes it
         # under a row lock: a profile save must not write back the copy it loaded earlier.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [

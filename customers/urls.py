@@ -1,16 +1,18 @@
 from django.urls import path
 
-from customers import views, views_merge
+from customers.views import customers, merge, points
 
 app_name = "customers"
 
 urlpatterns = [
-    path("", views.customer_list_view, name="list"),
-    path("new/", views.customer_create_view, name="create"),
-    path("export/", views.customer_export_view, name="export"),
-    path("duplicates/", views_merge.duplicates_view, name="duplicates"),
-    path("merge/", views_merge.merge_view, name="merge"),
-    path("lookup/", views.customer_lookup_view, name="lookup"),
-    path("<int:number>/", views.customer_detail_view, name="detail"),
-    path("<int:number>/edit/", views.customer_edit_view, name="edit"),
+    path("customers/", customers.customer_list_view, name="list"),
+    path("customers/new/", customers.customer_create_view, name="create"),
+    path("customers/export/", customers.customer_export_view, name="export"),
+    path("customers/duplicates/", merge.duplicates_view, name="duplicates"),
+    path("customers/merge/", merge.merge_view, name="merge"),
+    path("customers/lookup/", customers.customer_lookup_view, name="lookup"),
+    path("customers/<int:number>/", customers.customer_detail_view, name="detail"),
+    path("customers/<int:number>/edit/", customers.customer_edit_view, name="edit"),
+    path("customers/<int:number>/points/adjust/", points.points_adjust_view, name="points_adjust"),
+    path("customers/<int:number>/points/redeem/", points.points_redeem_view, name="points_redeem"),
 ]

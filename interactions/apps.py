@@ -9,10 +9,11 @@ class InteractionsConfig(AppConfig):
     def ready(self):
         from crm.importers import register
         from customers.signals import customer_merging
-        from interactions import sections, sections_contact, services
+        from interactions import services
         from interactions.imports import TRANSACTIONS
+        from interactions.sections import contact, purchases
 
-        sections.register()
-        sections_contact.register()
+        purchases.register()
+        contact.register()
         register(TRANSACTIONS)
         customer_merging.connect(services.reminders_settle_merge, dispatch_uid="interactions.reminders_settle_merge")

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from interactions import followups, services
+from interactions import services
+from interactions.services import followups
 
 
 @shared_task(ignore_result=True)

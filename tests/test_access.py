@@ -47,17 +47,17 @@ EXPECTED = [
         {Role.SERVICE: 403, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "interactions:record",
+        "interactions:purchase_record",
         True,
         {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "interactions:refund",
+        "interactions:purchase_refund",
         "transaction",
         {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "points:adjust",
+        "customers:points_adjust",
         True,
         {Role.SERVICE: 403, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
@@ -67,23 +67,23 @@ EXPECTED = [
         {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "contact:log",
+        "interactions:interaction_log",
         True,
         {Role.SERVICE: 200, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "followups:my_day",
+        "interactions:my_day",
         False,
         {Role.SERVICE: 200, Role.SALES: 200, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "followups:reports",
+        "interactions:reports",
         False,
         {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     # Done and snooze are POST-only (their owner/role checks are in interactions/tests/test_my_day.py).
-    ("followups:done", "reminder", dict.fromkeys(ROLES, 405)),
-    ("followups:snooze", "reminder", dict.fromkeys(ROLES, 405)),
+    ("interactions:reminder_done", "reminder", dict.fromkeys(ROLES, 405)),
+    ("interactions:reminder_snooze", "reminder", dict.fromkeys(ROLES, 405)),
     ("notifications", False, dict.fromkeys(ROLES, 200)),
     (
         "admin:index",

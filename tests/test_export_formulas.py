@@ -97,7 +97,7 @@ def test_a_customers_purchases_export_is_inert(manager_client, manager_user, fmt
     customer = CustomerFactory(name="@SUM(1+1)")
     for store in HOSTILE[:4]:  # (the store is one line of text: tab and line breaks are refused on the way in)
         transaction_record(customer=customer, amount=Decimal("10.00"), store=store, actor=manager_user)
-    url = reverse("interactions:export", args=[customer.crm_number]) + f"?format={fmt}"
+    url = reverse("interactions:purchase_export", args=[customer.crm_number]) + f"?format={fmt}"
     rows = read(download(manager_client, url), fmt)
     assert_inert(rows)
     assert "'+cmd|' /C calc'!A0" in {row[3] for row in rows[1:]}

@@ -90,7 +90,7 @@ def test_customer_list_query_string(desk, params):
 @example(since="", until="9999-12-31", days="90", page="1")
 @example(since="0001-01-01", until="0001-01-02", days="1e309", page="9" * 5000)
 def test_interaction_reports_parameters(desk, since, until, days, page):
-    get(desk["client"], reverse("followups:reports"), {"since": since, "until": until, "days": days, "page": page})
+    get(desk["client"], reverse("interactions:reports"), {"since": since, "until": until, "days": days, "page": page})
 
 
 @given(page=hostile_number, timeline=hostile_text, points_page=hostile_number, purchases_page=hostile_number)
@@ -135,20 +135,22 @@ def test_customer_form(desk, data, edit):
 @given(amount=hostile_number, store=hostile_text, sku=hostile_text, quantity=hostile_number, channel=hostile_text)
 @example(amount="10", store="", sku="", quantity=str(10**12), channel="store")
 def test_record_purchase_form(desk, amount, store, sku, quantity, channel):
-    url = reverse("interactions:record", args=[desk["customer"].crm_number])
+    url = reverse("interactions:purchase_record", args=[desk["customer"].crm_number])
     post(desk["client"], url, {"amount": amount, "store": store, "sku": sku, "quantity": quantity, "channel": channel})
 
 
 @given(amount=hostile_number, reason=hostile_text)
 def test_refund_form(desk, amount, reason):
-    url = reverse("interactions:refund", args=[desk["customer"].crm_number, desk["transaction"].pk])
+    url = reverse("interactions:purchase_refund", args=[desk["customer"].crm_number, desk["transaction"].pk])
     post(desk["client"], url, {"amount": amount, "reason": reason})
 
 
 @given(points=hostile_number, reason=hostile_text, redeem=st.booleans())
 @example(points=str(10**12), reason="gift", redeem=False)
 def test_points_forms(desk, points, reason, redeem):
-    url = reverse("points:redeem" if redeem else "points:adjust", args=[desk["customer"].crm_number])
+    url = reverse(
+        "customers:points_redeem" if redeem else "customers:points_adjust", args=[desk["customer"].crm_number]
+    )
     post(desk["client"], url, {"points": points, "reason": reason})
 
 
@@ -166,12 +168,12 @@ def test_points_forms(desk, points, reason, redeem):
     )
 )
 def test_interaction_form(desk, data):
-    post(desk["client"], reverse("contact:log", args=[desk["customer"].crm_number]), data)
+    post(desk["client"], reverse("interactions:interaction_log", args=[desk["customer"].crm_number]), data)
 
 
 @given(until=hostile_text, done=st.booleans())
 def test_reminder_buttons(desk, until, done):
-    url = reverse("followups:done" if done else "followups:snooze", args=[desk["reminder"].pk])
+    url = reverse("interactions:reminder_done" if done else "interactions:reminder_snooze", args=[desk["reminder"].pk])
     post(desk["client"], url, {"until": until})
 
 

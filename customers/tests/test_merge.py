@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from customers import services
-from customers.membership import points_adjust
-from customers.merge import customer_duplicate_candidates, customer_merge, duplicate_groups
 from customers.models import AuditAction, AuditEvent, ConsentChannel, ConsentMethod, Customer, MergeRecord
+from customers.services.membership import points_adjust
+from customers.services.merge import customer_duplicate_candidates, customer_merge, duplicate_groups
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from customers import membership, services
+from customers import services
 from customers.models import Customer, PointsEntry, PointsKind
+from customers.services import membership
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

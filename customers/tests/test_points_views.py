@@ -1,15 +1,15 @@
 import pytest
 from django.urls import reverse
 
-from customers import membership
 from customers.models import Customer, PointsEntry, PointsKind
+from customers.services import membership
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def adjust_url(customer) -> str:
-    return reverse("points:adjust", args=[customer.crm_number])
+    return reverse("customers:points_adjust", args=[customer.crm_number])
 
 
 def test_a_manager_adjusts_points_with_a_reason(manager_client, manager_user):
@@ -51,7 +51,7 @@ def test_adjusting_points_refuses_other_methods(manager_client):
 
 
 def redeem_url(customer) -> str:
-    return reverse("points:redeem", args=[customer.crm_number])
+    return reverse("customers:points_redeem", args=[customer.crm_number])
 
 
 @pytest.fixture

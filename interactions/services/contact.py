@@ -1,6 +1,6 @@
 """Writes about contact with a customer: interactions, and the reminders they and staff leave.
 
-The jobs that notify due reminders and apply reminder rules are in interactions.followups.
+The jobs that notify due reminders and apply reminder rules are in interactions.services.followups.
 """
 
 import datetime

@@ -1,7 +1,7 @@
 """Writes about purchases: record, refund, and the membership rules that follow from spend.
 
 Tier evaluation lives here, not in customers, because it needs spend, which is
-ours; the rule itself (up at once, down after a window) is customers.membership.tier_apply.
+ours; the rule itself (up at once, down after a window) is customers.services.membership.tier_apply.
 """
 
 import datetime
@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers import membership
 from customers.models import Category, Customer, PointsEntry, PointsKind, Tier
+from customers.services import membership
 from interactions.models import (
     Channel,
     Product,

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers import membership
+from customers.services import membership
 from customers.tests.factories import CustomerFactory
 from interactions import services
 from interactions.models import Product

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers import membership
+from customers.services import membership
 from customers.tests.factories import CategoryFactory, CustomerFactory, TierFactory
 from interactions import services
 from interactions.services import LineInput

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 NOW = datetime.datetime(2026, 3, 31, 12, 0, tzinfo=SHANGHAI)
-REPORTS = reverse("followups:reports")
+REPORTS = reverse("interactions:reports")
 DAY = datetime.timedelta(days=1)
 
 
@@ -100,7 +100,7 @@ def test_reports_are_get_only(manager_client):
 
 
 def test_dates_beyond_what_a_person_means_are_refused_on_the_form(manager_client):
-    response = manager_client.get(reverse("followups:reports"), {"until": "9999-12-31", "since": "0001-01-01"})
+    response = manager_client.get(reverse("interactions:reports"), {"until": "9999-12-31", "since": "0001-01-01"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "report-errors" in body and "less than or equal to 2100-12-31" in body

@@ -18,7 +18,7 @@ NOW = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.timezone(datetime.tim
 
 
 def _log_url(customer):
-    return reverse("contact:log", args=[customer.crm_number])
+    return reverse("interactions:interaction_log", args=[customer.crm_number])
 
 
 def test_the_customer_page_has_the_log_form_and_the_latest_interactions(service_client):

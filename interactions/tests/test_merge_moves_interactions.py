@@ -2,7 +2,7 @@
 
 import pytest
 
-from customers.merge import customer_merge
+from customers.services.merge import customer_merge
 from customers.tests.factories import CustomerFactory
 from interactions.models import Interaction, Reminder, ReminderStatus
 from interactions.tests.factories import InteractionFactory, ReminderFactory, ReminderRuleFactory

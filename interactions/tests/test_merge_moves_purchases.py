@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.merge import customer_merge
+from customers.services.merge import customer_merge
 from customers.tests.factories import CustomerFactory
 from interactions.models import Transaction
 from interactions.services import transaction_record

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
-MY_DAY = reverse("followups:my_day")
+MY_DAY = reverse("interactions:my_day")
 
 
 @time_machine.travel(NOW, tick=False)
@@ -55,7 +55,9 @@ def test_my_day_runs_the_same_queries_for_2_and_60_reminders_and_pages_them(logi
 @time_machine.travel(NOW, tick=False)
 def test_mark_done_with_htmx_swaps_the_row(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user, due_at=NOW, customer=CustomerFactory(name="王芳"))
-    response = service_client.post(reverse("followups:done", args=[reminder.pk]), headers={"HX-Request": "true"})
+    response = service_client.post(
+        reverse("interactions:reminder_done", args=[reminder.pk]), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert f'id="reminder-{reminder.pk}"' in body and 'data-status="done"' in body and "王芳" in body
@@ -65,7 +67,7 @@ def test_mark_done_with_htmx_swaps_the_row(service_client, service_user):
 @time_machine.travel(NOW, tick=False)
 def test_mark_done_without_htmx_goes_back_to_my_day(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user, due_at=NOW)
-    response = service_client.post(reverse("followups:done", args=[reminder.pk]))
+    response = service_client.post(reverse("interactions:reminder_done", args=[reminder.pk]))
     assert response.status_code == 302 and response.url == MY_DAY
 
 
@@ -73,7 +75,9 @@ def test_mark_done_without_htmx_goes_back_to_my_day(service_client, service_user
 def test_snooze_until_tomorrow_morning(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user, due_at=NOW, notified_at=NOW)
     response = service_client.post(
-        reverse("followups:snooze", args=[reminder.pk]), {"until": "tomorrow"}, headers={"HX-Request": "true"}
+        reverse("interactions:reminder_snooze", args=[reminder.pk]),
+        {"until": "tomorrow"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200 and "Snoozed until 2026-03-03 09:00" in response.content.decode()
     reminder.refresh_from_db()
@@ -85,7 +89,7 @@ def test_snooze_until_tomorrow_morning(service_client, service_user):
 @time_machine.travel(NOW, tick=False)
 def test_snooze_for_an_hour_and_a_bad_choice(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user, due_at=NOW)
-    url = reverse("followups:snooze", args=[reminder.pk])
+    url = reverse("interactions:reminder_snooze", args=[reminder.pk])
     assert service_client.post(url, {"until": "forever"}, headers={"HX-Request": "true"}).status_code == 400
     service_client.post(url, {"until": "hour"})
     assert Reminder.objects.get().due_at == NOW + datetime.timedelta(hours=1)
@@ -93,8 +97,8 @@ def test_snooze_for_an_hour_and_a_bad_choice(service_client, service_user):
 
 def test_done_and_snooze_are_post_only(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user)
-    assert service_client.get(reverse("followups:done", args=[reminder.pk])).status_code == 405
-    assert service_client.get(reverse("followups:snooze", args=[reminder.pk])).status_code == 405
+    assert service_client.get(reverse("interactions:reminder_done", args=[reminder.pk])).status_code == 405
+    assert service_client.get(reverse("interactions:reminder_snooze", args=[reminder.pk])).status_code == 405
     assert service_client.post(MY_DAY).status_code == 405
 
 
@@ -102,15 +106,20 @@ def test_someone_elses_reminder_is_404_and_a_role_without_reminders_gets_403(
     service_client, manager_user, marketing_client
 ):
     others = ReminderFactory(assignee=manager_user)
-    assert service_client.post(reverse("followups:done", args=[others.pk])).status_code == 404
-    assert service_client.post(reverse("followups:snooze", args=[others.pk]), {"until": "hour"}).status_code == 404
-    assert marketing_client.post(reverse("followups:done", args=[others.pk])).status_code == 403
+    assert service_client.post(reverse("interactions:reminder_done", args=[others.pk])).status_code == 404
+    assert (
+        service_client.post(reverse("interactions:reminder_snooze", args=[others.pk]), {"until": "hour"}).status_code
+        == 404
+    )
+    assert marketing_client.post(reverse("interactions:reminder_done", args=[others.pk])).status_code == 403
     assert marketing_client.get(MY_DAY).status_code == 403
     assert Reminder.objects.get().status == ReminderStatus.OPEN
 
 
 def test_a_cancelled_reminder_cannot_be_done(service_client, service_user):
     reminder = ReminderFactory(assignee=service_user, status=ReminderStatus.CANCELLED)
-    response = service_client.post(reverse("followups:done", args=[reminder.pk]), headers={"HX-Request": "true"})
+    response = service_client.post(
+        reverse("interactions:reminder_done", args=[reminder.pk]), headers={"HX-Request": "true"}
+    )
     assert "cancelled" in response.content.decode()
     assert Reminder.objects.get().status == ReminderStatus.CANCELLED

@@ -30,7 +30,7 @@ def customer(service_user):
 
 
 def url(customer, fmt):
-    return reverse("interactions:export", args=[customer.crm_number]) + f"?format={fmt}"
+    return reverse("interactions:purchase_export", args=[customer.crm_number]) + f"?format={fmt}"
 
 
 def test_manager_downloads_a_customers_purchases_as_csv(manager_client, manager_user, customer):

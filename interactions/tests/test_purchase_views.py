@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 def record_url(customer) -> str:
-    return reverse("interactions:record", args=[customer.crm_number])
+    return reverse("interactions:purchase_record", args=[customer.crm_number])
 
 
 def refund_url(tx) -> str:
-    return reverse("interactions:refund", args=[tx.customer.crm_number, tx.pk])
+    return reverse("interactions:purchase_refund", args=[tx.customer.crm_number, tx.pk])
 
 
 def test_sales_record_a_purchase_for_their_own_customer(sales_client, sales_user):
@@ -117,5 +117,5 @@ def test_sales_may_not_refund_even_their_own_customers_purchases(sales_client, s
 def test_a_purchase_of_another_customer_is_404_on_this_customers_url(service_client):
     tx = TransactionFactory()
     other = CustomerFactory()
-    url = reverse("interactions:refund", args=[other.crm_number, tx.pk])
+    url = reverse("interactions:purchase_refund", args=[other.crm_number, tx.pk])
     assert service_client.get(url).status_code == 404

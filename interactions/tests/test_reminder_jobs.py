@@ -15,7 +15,7 @@ from crm.celery import app
 from crm.models import Notification
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, TierFactory, UserFactory
-from interactions import followups, services
+from interactions import services
 from interactions.models import (
     AssigneePolicy,
     InteractionChannel,
@@ -24,6 +24,7 @@ from interactions.models import (
     ReminderSource,
     ReminderStatus,
 )
+from interactions.services import followups
 from interactions.tasks import reminder_rules_task, reminders_notify_task
 from interactions.tests.factories import InteractionFactory, ReminderFactory, ReminderRuleFactory
 

@@ -8,9 +8,9 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
 
 from crm.celery import app
-from customers import membership
 from customers import services as customer_services
 from customers.models import Customer, PointsEntry, TierChange, TierChangeKind
+from customers.services import membership
 from customers.tests.factories import CustomerFactory, TierFactory
 from interactions import services
 from interactions.tasks import membership_daily_task

@@ -5,8 +5,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from customers import membership
 from customers.models import Customer, PointsEntry, PointsKind
+from customers.services import membership
 from customers.tests.factories import CustomerFactory, TierFactory
 from interactions import services
 from interactions.models import Channel, Transaction, TransactionSource, TransactionStatus

@@ -38,7 +38,7 @@ class InteractionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["follow_up_on"].widget.attrs["min"] = timezone.localdate().isoformat()
         self.helper = FormHelper()
-        self.helper.form_action = reverse("contact:log", args=[customer.crm_number])
+        self.helper.form_action = reverse("interactions:interaction_log", args=[customer.crm_number])
         self.helper.form_id = "log-interaction-form"
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
@@ -61,21 +61,6 @@ class InteractionForm(forms.Form):
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError(_("The follow-up date cannot be in the past."))
         return day
-
-
-SNOOZE_CHOICES = [("hour", _("In an hour")), ("tomorrow", _("Tomorrow morning")), ("week", _("In a week"))]
-
-
-class SnoozeForm(forms.Form):
-    until = forms.ChoiceField(choices=SNOOZE_CHOICES)
-
-    def until_time(self, now: datetime.datetime, hour: int) -> datetime.datetime:
-        choice = self.cleaned_data["until"]
-        if choice == "hour":
-            return now + datetime.timedelta(hours=1)
-        days = 1 if choice == "tomorrow" else 7
-        day = timezone.localdate(now) + datetime.timedelta(days=days)
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
 class ReportForm(forms.Form):

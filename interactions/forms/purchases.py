@@ -43,7 +43,7 @@ class RecordPurchaseForm(forms.Form):
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.form_action = reverse("interactions:record", args=[customer.crm_number])
+        self.helper.form_action = reverse("interactions:purchase_record", args=[customer.crm_number])
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Row(

@@ -26,7 +26,7 @@ from customers.models import (
     TierChange,
     TierChangeKind,
 )
-from customers.services import CONSENT_FIELDS, audit_record
+from customers.services.customers import CONSENT_FIELDS, audit_record
 from customers.signals import customer_merging
 
 # Profile fields the survivor takes from the other customer when its own is blank.

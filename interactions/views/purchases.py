@@ -13,7 +13,7 @@ from customers.services import audit_record
 from interactions import services
 from interactions.access import get_customer_for_purchase, get_transaction_for_refund
 from interactions.exports import transactions_export
-from interactions.forms import RecordPurchaseForm, RefundForm
+from interactions.forms.purchases import RecordPurchaseForm, RefundForm
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.templatetags.crm_tags import money
-from customers import membership
 from customers.models import Customer, Tier
 from customers.sections import PAGE_SIZE, Section, TimelineItem, register_sections, register_timeline
+from customers.services import membership
 from interactions import selectors
-from interactions.forms import RecordPurchaseForm
+from interactions.forms.purchases import RecordPurchaseForm
 from interactions.models import TransactionStatus
 
 

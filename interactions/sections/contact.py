@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from customers.models import Customer
 from customers.sections import Section, TimelineItem, register_sections, register_timeline
 from interactions import selectors
-from interactions.forms_contact import InteractionForm
+from interactions.forms.contact import InteractionForm
 from interactions.models import Interaction, InteractionChannel
 
 RECENT = 5

@@ -1,4 +1,4 @@
-from decimal import Decimal
+"""Interactions with a customer, and the reminders (follow-ups) that come from them."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,149 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.lib.text import validate_single_line
-from customers.models import Category, Customer, Tier
-
-
-def default_currency() -> str:
-    # A callable, so migrations do not freeze the currency of the machine that made them.
-    return settings.CRM_CURRENCY
-
-
-class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=40, unique=True, validators=[validate_single_line])
-    name = models.CharField(_("name"), max_length=150, validators=[validate_single_line])
-    category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, null=True, blank=True, related_name="products"
-    )
-    price = models.DecimalField(
-        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
-    )
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("product")
-        verbose_name_plural = _("products")
-        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative")]
-
-    def __str__(self):
-        return f"{self.name} ({self.sku})"
-
-
-class Channel(models.TextChoices):
-    STORE = "store", _("Store")
-    ONLINE = "online", _("Online shop")
-    APP = "app", _("App")
-    PHONE = "phone", _("Phone order")
-
-
-class TransactionStatus(models.TextChoices):
-    COMPLETED = "completed", _("Completed")
-    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
-    REFUNDED = "refunded", _("Refunded")
-
-
-class TransactionSource(models.TextChoices):
-    STAFF = "staff", _("Staff")
-    IMPORT = "import", _("Import")
-    API = "api", _("API")
-    DEMO = "demo", _("Demo data")
-
-
-class Transaction(models.Model):
-    """A purchase. Amounts are what the customer paid; refunds reduce it through refunded_amount."""
-
-    customer = models.ForeignKey(
-        Customer,
-        verbose_name=_("customer"),
-        on_delete=models.PROTECT,
-        related_name="transactions",
-        db_index=False,  # transaction_customer_idx (customer, -occurred_at) serves it
-    )
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.STORE)
-    store = models.CharField(_("store"), max_length=100, blank=True, validators=[validate_single_line])
-    amount = models.DecimalField(
-        _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
-    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
-    status = models.CharField(
-        _("status"), max_length=20, choices=TransactionStatus, default=TransactionStatus.COMPLETED
-    )
-    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0)
-    source = models.CharField(_("source"), max_length=10, choices=TransactionSource, default=TransactionSource.STAFF)
-    external_ref = models.CharField(
-        _("external reference"),
-        max_length=64,
-        blank=True,
-        help_text=_("The order number in the source system."),
-        validators=[validate_single_line],
-    )
-    points_earned = models.PositiveIntegerField(_("points earned"), default=0)
-    points_reversed = models.PositiveIntegerField(_("points reversed"), default=0)
-    coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True, validators=[validate_single_line])
-    flagged = models.BooleanField(_("flagged"), default=False)
-    flag_reason = models.CharField(_("why flagged"), max_length=255, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-occurred_at", "-id"]
-        verbose_name = _("transaction")
-        verbose_name_plural = _("transactions")
-        permissions = [("refund_transaction", _("Can refund a purchase"))]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transaction_amount_positive"),
-            models.CheckConstraint(
-                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
-                name="transaction_refund_within_amount",
-            ),
-            # The same order from the same source (an import run twice, a retried API call) is stored once.
-            models.UniqueConstraint(
-                fields=["source", "external_ref"],
-                condition=~models.Q(external_ref=""),
-                name="transaction_source_ref_unique",
-                violation_error_message=_("This order has already been recorded."),
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["customer", "-occurred_at"], name="transaction_customer_idx"),
-            models.Index(fields=["occurred_at"], name="transaction_occurred_idx"),
-            models.Index(fields=["flagged"], condition=models.Q(flagged=True), name="transaction_flagged_idx"),
-        ]
-
-    def __str__(self):
-        return f"#{self.pk} {self.amount} {self.currency}"
-
-    @property
-    def net_amount(self) -> Decimal:
-        return self.amount - self.refunded_amount
-
-
-class TransactionLine(models.Model):
-    transaction = models.ForeignKey(
-        Transaction, verbose_name=_("transaction"), on_delete=models.CASCADE, related_name="lines"
-    )
-    product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
-    )
-    description = models.CharField(_("description"), max_length=200, blank=True, validators=[validate_single_line])
-    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
-    unit_price = models.DecimalField(
-        _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
-    )
-    line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = _("transaction line")
-        verbose_name_plural = _("transaction lines")
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=1), name="line_quantity_positive")]
-
-    def __str__(self):
-        return f"{self.quantity} × {self.description or self.product_id}"
+from customers.models import Customer, Tier
 
 
 class InteractionChannel(models.TextChoices):
@@ -285,7 +143,7 @@ class AssigneePolicy(models.TextChoices):
 
 
 class ReminderRule(models.Model):
-    """A rule the daily job turns into reminders (see interactions.followups.reminder_rules_apply)."""
+    """A rule the daily job turns into reminders (see interactions.services.followups.reminder_rules_apply)."""
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=ReminderRuleKind)

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.forms import add_service_errors
-from customers import membership
 from customers.access import get_customer_for_user
-from customers.forms_points import PointsAdjustForm, PointsRedeemForm
+from customers.forms.points import PointsAdjustForm, PointsRedeemForm
+from customers.services import membership
 
 
 @require_http_methods(["GET", "POST"])

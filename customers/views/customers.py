@@ -15,7 +15,7 @@ from crm.lib.pagination import CappedPaginator
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
-from customers.forms import CustomerForm, ExportForm
+from customers.forms.customers import CustomerForm, ExportForm
 from customers.models import AuditAction
 from customers.sections import sections_for, timeline_page
 from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to

@@ -15,7 +15,6 @@ from crm.lib import crm_number, tabular
 from crm.lib.copy import copy_insert
 from crm.lib.masking import mask_email, mask_phone
 from crm.models import Job
-from customers import membership
 from customers.models import (
     AuditAction,
     AuditEvent,
@@ -26,6 +25,7 @@ from customers.models import (
     Customer,
     Tag,
 )
+from customers.services import membership
 
 EXPORT_COLUMNS = [
     (_("CRM number"), lambda c, masked: crm_number.format_number(c.crm_number)),

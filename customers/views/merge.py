@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import get_customer_for_user
-from customers.merge import customer_merge, duplicate_groups
 from customers.selectors import customers_visible_to
+from customers.services.merge import customer_merge, duplicate_groups
 
 
 def _may_merge(view):

@@ -1,0 +1,31 @@
+"""Every write to customers, one module per subject; import them from here.
+
+customers: create, update, consent, audit, bulk create, export.
+membership: the points ledger and tiers.
+merge: likely duplicates and merging two customers.
+"""
+
+from customers.services import membership, merge
+from customers.services.customers import (
+    CONSENT_FIELDS,
+    EXPORT_COLUMNS,
+    audit_record,
+    consent_set,
+    customer_create,
+    customer_export,
+    customer_update,
+    customers_bulk_create,
+)
+
+__all__ = [
+    "CONSENT_FIELDS",
+    "EXPORT_COLUMNS",
+    "audit_record",
+    "consent_set",
+    "customer_create",
+    "customer_export",
+    "customer_update",
+    "customers_bulk_create",
+    "membership",
+    "merge",
+]

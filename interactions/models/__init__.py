@@ -1,0 +1,49 @@
+"""What happens with a customer, one module per subject: purchases, and contact (interactions, reminders)."""
+
+from interactions.models.contact import (
+    ACTIVE_REMINDER,
+    SATISFACTION_RANGE,
+    AssigneePolicy,
+    Direction,
+    Interaction,
+    InteractionChannel,
+    InteractionSource,
+    Outcome,
+    Reminder,
+    ReminderRule,
+    ReminderRuleKind,
+    ReminderSource,
+    ReminderStatus,
+)
+from interactions.models.purchases import (
+    Channel,
+    Product,
+    Transaction,
+    TransactionLine,
+    TransactionSource,
+    TransactionStatus,
+    default_currency,
+)
+
+__all__ = [
+    "ACTIVE_REMINDER",
+    "AssigneePolicy",
+    "Channel",
+    "Direction",
+    "Interaction",
+    "InteractionChannel",
+    "InteractionSource",
+    "Outcome",
+    "Product",
+    "Reminder",
+    "ReminderRule",
+    "ReminderRuleKind",
+    "ReminderSource",
+    "ReminderStatus",
+    "SATISFACTION_RANGE",
+    "Transaction",
+    "TransactionLine",
+    "TransactionSource",
+    "TransactionStatus",
+    "default_currency",
+]
