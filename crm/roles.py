@@ -30,8 +30,8 @@ RECORD_PURCHASE = ["interactions.add_transaction"]
 # Log calls, chats and visits, see them on the timeline, and work one's own reminders ("My day").
 LOG_INTERACTIONS = ["interactions.view_interaction", "interactions.add_interaction", "interactions.view_reminder"]
 INTERACTION_REPORTS = ["interactions.view_interaction_reports"]
-# Work the queue of social mentions no customer matched (crm/api): assign each to a customer.
-SOCIAL_QUEUE = ["api.view_unmatchedmention", "api.change_unmatchedmention"]
+# Work the queue of social mentions no customer matched (interactions): assign each to a customer.
+SOCIAL_QUEUE = ["interactions.view_unmatchedmention", "interactions.change_unmatchedmention"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.

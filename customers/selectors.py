@@ -104,6 +104,15 @@ def customer_by_number(*, text: str, queryset: QuerySet[Customer]) -> Customer |
     return found
 
 
+def customer_by_contact(*, phone: str = "", email: str = "", queryset: QuerySet[Customer]) -> Customer | None:
+    """The customer in `queryset` with this (already normalised) phone, else this e-mail."""
+    if phone and (found := queryset.filter(mobile=phone).first()):
+        return found
+    if email:
+        return queryset.filter(email=email.strip().lower()).first()
+    return None
+
+
 def customer_merged_from(*, number: int, queryset: QuerySet[Customer]) -> Customer | None:
     """The customer that the customer with this CRM number was merged into."""
     return queryset.filter(merge_records__merged_crm_number=number).first()

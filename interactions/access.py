@@ -1,4 +1,4 @@
-"""The one way views load purchases, interactions and reminders: 404 if not visible, 403 if not allowed."""
+"""The one way views load purchases, interactions, reminders and mentions: 404 if not visible, 403 if not allowed."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -6,7 +6,7 @@ from django.http import Http404
 
 from customers.access import get_customer_for_user
 from customers.models import Customer
-from interactions.models import Reminder, Transaction
+from interactions.models import Reminder, Transaction, UnmatchedMention
 
 
 def get_customer_for_purchase(user: AbstractBaseUser, crm_number: int) -> Customer:
@@ -42,3 +42,13 @@ def get_reminder_for_user(user: AbstractBaseUser, reminder_id: int) -> Reminder:
     if reminder is None:
         raise Http404
     return reminder
+
+
+def get_mention_for_user(user, mention_id: int, *, assign: bool = False) -> UnmatchedMention:
+    may_view = user.has_perm("interactions.view_unmatchedmention")
+    if not may_view or (assign and not user.has_perm("interactions.change_unmatchedmention")):
+        raise PermissionDenied
+    mention = UnmatchedMention.objects.filter(pk=mention_id).first()
+    if mention is None:
+        raise Http404
+    return mention

@@ -4,7 +4,15 @@ from django.utils.translation import ngettext
 
 from crm.lib.admin import ReadOnlyAdminMixin
 from interactions import services
-from interactions.models import Interaction, Product, Reminder, ReminderRule, Transaction, TransactionLine
+from interactions.models import (
+    Interaction,
+    Product,
+    Reminder,
+    ReminderRule,
+    Transaction,
+    TransactionLine,
+    UnmatchedMention,
+)
 
 
 @admin.register(Product)
@@ -103,3 +111,14 @@ class ReminderAdmin(ReadOnlyAdmin):
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("interactions.change_reminder")
+
+
+@admin.register(UnmatchedMention)
+class UnmatchedMentionAdmin(admin.ModelAdmin):
+    list_display = ["posted_at", "platform", "handle", "author_name", "assigned_to", "assigned_at"]
+    list_filter = ["platform", ("assigned_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["assigned_to"]
+    readonly_fields = [f.name for f in UnmatchedMention._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

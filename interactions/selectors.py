@@ -33,6 +33,7 @@ from interactions.models import (
     Transaction,
     TransactionLine,
     TransactionStatus,
+    UnmatchedMention,
 )
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -149,4 +150,27 @@ def customers_not_contacted(*, queryset: QuerySet[Customer], days: int, now: dat
         .select_related("tier", "owner")
         .annotate(last_contact=Subquery(last))
         .order_by("-crm_number")
+    )
+
+
+def customer_by_handle(*, handle: str) -> Customer | None:
+    """The customer whose social interactions came from this handle, most recently.
+
+    Handles are learnt from earlier mentions (matched or assigned by staff). Interactions
+    store no platform, so the same handle on two platforms is taken as one person.
+    """
+    if not handle:
+        return None
+    last = (
+        Interaction.objects.filter(channel=InteractionChannel.SOCIAL, external_handle__iexact=handle)
+        .order_by("-occurred_at", "-id")
+        .values("customer_id")[:1]
+    )
+    return Customer.objects.select_related("tier", "owner").filter(pk__in=last).first()
+
+
+def mentions_waiting() -> QuerySet[UnmatchedMention]:
+    """The queue staff work through: unassigned mentions, newest first."""
+    return (
+        UnmatchedMention.objects.filter(assigned_at=None).select_related("received_from").order_by("-posted_at", "-id")
     )

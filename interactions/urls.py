@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interactions.views import contact, followups, purchases
+from interactions.views import contact, followups, mentions, purchases
 
 app_name = "interactions"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("my-day/", followups.my_day_view, name="my_day"),
     path("reminders/<int:reminder_id>/done/", followups.reminder_done_view, name="reminder_done"),
     path("reminders/<int:reminder_id>/snooze/", followups.reminder_snooze_view, name="reminder_snooze"),
+    path("mentions/", mentions.mention_queue_view, name="mention_queue"),
+    path("mentions/<int:mention_id>/assign/", mentions.mention_assign_view, name="mention_assign"),
 ]

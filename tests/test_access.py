@@ -62,7 +62,7 @@ EXPECTED = [
         {Role.SERVICE: 403, Role.SALES: 404, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),
     (
-        "mentions:queue",
+        "interactions:mention_queue",
         False,
         {Role.SERVICE: 200, Role.SALES: 403, Role.MARKETING: 403, Role.MANAGER: 200, Role.ADMIN: 200, "outsider": 403},
     ),

@@ -13,9 +13,9 @@ from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crm.api.models import UnmatchedMention
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
+from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
 from tests.hostile import hostile_date, hostile_number, hostile_text, rolled_back, table_counts
 
@@ -208,7 +208,7 @@ def test_nul_anywhere_in_the_address_is_a_400(desk, path_text, q):
 @given(customer=hostile_text)
 def test_mention_assignment_form(desk, customer):
     mention = UnmatchedMention.objects.create(platform="weibo", text="差评")
-    post(desk["client"], reverse("mentions:assign", args=[mention.pk]), {"customer": customer})
+    post(desk["client"], reverse("interactions:mention_assign", args=[mention.pk]), {"customer": customer})
 
 
 @given(content=st.one_of(st.binary(max_size=3000), hostile_text.map(str.encode)), name=hostile_text, kind=hostile_text)

@@ -5,6 +5,6 @@ it is a second way in, like the pages: it owns nothing of the domain. Each
 endpoint module (members, transactions, interactions, webhooks) turns JSON into
 the arguments of the same services the pages call, and turns their
 ValidationErrors into 4xx answers. What is its own lives here too: the
-integrations and their tokens (ApiClient), and the queue of social mentions no
-customer could be found for (UnmatchedMention), which a person then assigns.
+integrations and their tokens (ApiClient). A social mention is the domain's
+(interactions), even when no customer could be found for it yet.
 """

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.api import services
-from crm.api.models import ApiClient, Scope, UnmatchedMention
+from crm.api.models import ApiClient, Scope
 
 
 class ApiClientForm(forms.ModelForm):
@@ -52,14 +52,3 @@ class ApiClientAdmin(admin.ModelAdmin):
             % {"name": client.name, "token": token},
             level=messages.WARNING,
         )
-
-
-@admin.register(UnmatchedMention)
-class UnmatchedMentionAdmin(admin.ModelAdmin):
-    list_display = ["posted_at", "platform", "handle", "author_name", "assigned_to", "assigned_at"]
-    list_filter = ["platform", ("assigned_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["assigned_to"]
-    readonly_fields = [f.name for f in UnmatchedMention._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

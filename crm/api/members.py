@@ -13,10 +13,10 @@ from crm.api.errors import Conflict
 from crm.api.fields import PhoneField, member_by_number
 from crm.api.models import ApiClient, Scope
 from crm.api.schema import error_responses
-from crm.api.selectors import customer_by_contact
+from crm.api.selectors import api_customers
 from customers import services
 from customers.models import ConsentMethod, Customer, Gender, Source
-from customers.selectors import customer_duplicates
+from customers.selectors import customer_by_contact, customer_duplicates
 
 API_SOURCES = [Source.API, Source.WEBSITE, Source.APP, Source.WECHAT, Source.OTHER]
 
@@ -158,7 +158,7 @@ class MemberByPhoneView(APIView):
             phone = field.run_validation(request.query_params.get("phone", ""))
         except serializers.ValidationError as e:
             raise serializers.ValidationError({"phone": e.detail}) from e
-        customer = customer_by_contact(phone=phone)
+        customer = customer_by_contact(phone=phone, queryset=api_customers())
         if customer is None:
             raise NotFound(_("No member has this mobile number."))
         return Response(MemberSerializer(customer).data)

@@ -5,18 +5,16 @@ mentions:write), not by an HMAC signature: one mechanism to issue, rotate and
 revoke, and listening tools can all send a fixed Authorization header.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api import services
 from crm.api.fields import BoundedDateTimeField, PhoneField
 from crm.api.models import Scope
 from crm.api.schema import error_responses
+from interactions.services import mentions
 
 
 class MentionSerializer(serializers.Serializer):
@@ -69,12 +67,8 @@ class SocialMentionWebhook(APIView):
     def post(self, request: Request) -> Response:
         serializer = MentionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        mention = services.MentionInput(**serializer.validated_data)
-        try:
-            outcome = services.mention_receive(mention=mention, client=request.auth)
-        except (IntegrityError, DjangoValidationError):
-            # Two deliveries of one post at once: the loser finds the winner's record on a second look.
-            outcome = services.mention_receive(mention=mention, client=request.auth)
+        mention = mentions.MentionInput(**serializer.validated_data)
+        outcome = mentions.mention_receive(mention=mention, received_from_id=request.auth.pk)
         interaction = outcome.interaction
         body = {
             "matched": interaction is not None,

@@ -1,4 +1,5 @@
-"""What happens with a customer, one module per subject: purchases, and contact (interactions, reminders)."""
+"""What happens with a customer, one module per subject: purchases, contact (interactions, reminders)
+and mentions (social-media mentions waiting to be assigned)."""
 
 from interactions.models.contact import (
     ACTIVE_REMINDER,
@@ -15,6 +16,7 @@ from interactions.models.contact import (
     ReminderSource,
     ReminderStatus,
 )
+from interactions.models.mentions import UnmatchedMention
 from interactions.models.purchases import (
     Channel,
     Product,
@@ -45,5 +47,6 @@ __all__ = [
     "TransactionLine",
     "TransactionSource",
     "TransactionStatus",
+    "UnmatchedMention",
     "default_currency",
 ]

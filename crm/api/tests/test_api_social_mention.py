@@ -2,10 +2,17 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from crm.api.models import Scope, UnmatchedMention
+from crm.api.models import Scope
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
-from interactions.models import Interaction, InteractionChannel, InteractionSource, Reminder, ReminderSource
+from interactions.models import (
+    Interaction,
+    InteractionChannel,
+    InteractionSource,
+    Reminder,
+    ReminderSource,
+    UnmatchedMention,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,10 +120,10 @@ def test_wrong_methods_are_405(listener, method):
 def test_a_delivery_that_loses_a_race_answers_with_the_winners_record(listener, owner, monkeypatch):
     from django.db import IntegrityError
 
-    from crm.api import services
+    from interactions.services import mentions
 
     customer = CustomerFactory(mobile="+8613811112222", owner=owner)
-    real, calls = services.mention_receive, []
+    real, calls = mentions._mention_receive, []
 
     def racing(**kwargs):
         calls.append(1)
@@ -125,7 +132,7 @@ def test_a_delivery_that_loses_a_race_answers_with_the_winners_record(listener, 
             raise IntegrityError("duplicate key")  # ...and this one hits the unique index
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "mention_receive", racing)
+    monkeypatch.setattr(mentions, "_mention_receive", racing)
     response = listener.post(reverse(URL), mention(phone="13811112222"))
     assert response.status_code == 200
     assert response.json()["member"] == str(customer.crm_number)

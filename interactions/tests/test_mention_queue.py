@@ -3,10 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from crm.api.models import UnmatchedMention
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
-from interactions.models import Interaction, InteractionChannel, Reminder
+from interactions.models import Interaction, InteractionChannel, Reminder, UnmatchedMention
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ def mention():
 
 
 def test_the_queue_lists_waiting_mentions(service_client, mention):
-    response = service_client.get(reverse("mentions:queue"))
+    response = service_client.get(reverse("interactions:mention_queue"))
     assert response.status_code == 200
     assert "菜太咸了" in response.content.decode()
 
@@ -26,7 +25,7 @@ def test_assigning_records_the_mention_and_a_reminder_for_the_owner(service_clie
     owner = UserFactory(username="owner", role=Role.SALES)
     customer = CustomerFactory(owner=owner)
     response = service_client.post(
-        reverse("mentions:assign", args=[mention.pk]), {"customer": customer.crm_number_display}
+        reverse("interactions:mention_assign", args=[mention.pk]), {"customer": customer.crm_number_display}
     )
     assert response.status_code == 302
     interaction = Interaction.objects.get()
@@ -39,18 +38,18 @@ def test_assigning_records_the_mention_and_a_reminder_for_the_owner(service_clie
     assert (reminder.assignee, reminder.created_by) == (owner, service_user)
     mention.refresh_from_db()
     assert (mention.assigned_to, mention.assigned_by) == (customer, service_user)
-    assert "菜太咸了" not in service_client.get(reverse("mentions:queue")).content.decode()
+    assert "菜太咸了" not in service_client.get(reverse("interactions:mention_queue")).content.decode()
 
 
 def test_without_an_owner_the_reminder_goes_to_whoever_assigned_it(service_client, service_user, mention):
     customer = CustomerFactory()
-    service_client.post(reverse("mentions:assign", args=[mention.pk]), {"customer": customer.crm_number})
+    service_client.post(reverse("interactions:mention_assign", args=[mention.pk]), {"customer": customer.crm_number})
     assert Reminder.objects.get().assignee == service_user
 
 
 def test_assigning_twice_is_refused(service_client, mention):
     customer = CustomerFactory()
-    url = reverse("mentions:assign", args=[mention.pk])
+    url = reverse("interactions:mention_assign", args=[mention.pk])
     service_client.post(url, {"customer": customer.crm_number})
     response = service_client.post(url, {"customer": customer.crm_number}, follow=True)
     assert "already been assigned" in response.content.decode()
@@ -61,7 +60,7 @@ def test_a_wrong_check_digit_is_shown_on_the_form(service_client, mention):
     customer = CustomerFactory()
     digits = str(customer.crm_number)
     wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)
-    response = service_client.post(reverse("mentions:assign", args=[mention.pk]), {"customer": wrong})
+    response = service_client.post(reverse("interactions:mention_assign", args=[mention.pk]), {"customer": wrong})
     assert response.status_code == 400
     assert "check digit" in response.content.decode()
     assert not Interaction.objects.exists()
@@ -69,12 +68,12 @@ def test_a_wrong_check_digit_is_shown_on_the_form(service_client, mention):
 
 def test_sales_and_marketing_may_not_work_the_queue(sales_client, marketing_client, mention):
     for client in (sales_client, marketing_client):
-        assert client.get(reverse("mentions:queue")).status_code == 403
-        response = client.post(reverse("mentions:assign", args=[mention.pk]), {"customer": "1"})
+        assert client.get(reverse("interactions:mention_queue")).status_code == 403
+        response = client.post(reverse("interactions:mention_assign", args=[mention.pk]), {"customer": "1"})
         assert response.status_code == 403
     assert not Interaction.objects.exists()
 
 
 def test_wrong_methods_are_405(service_client, mention):
-    assert service_client.post(reverse("mentions:queue")).status_code == 405
-    assert service_client.get(reverse("mentions:assign", args=[mention.pk])).status_code == 405
+    assert service_client.post(reverse("interactions:mention_queue")).status_code == 405
+    assert service_client.get(reverse("interactions:mention_assign", args=[mention.pk])).status_code == 405

@@ -2,35 +2,27 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.api import selectors, services
-from crm.api.forms import MentionAssignForm
-from crm.api.models import UnmatchedMention
 from crm.lib.pagination import CappedPaginator
+from interactions import selectors
+from interactions.access import get_mention_for_user
+from interactions.forms.mentions import MentionAssignForm
+from interactions.services import mentions
 
 PAGE_SIZE = 25
 
 
-def get_mention_for_user(user, mention_id: int, *, assign: bool = False) -> UnmatchedMention:
-    if not user.has_perm("api.view_unmatchedmention") or (assign and not user.has_perm("api.change_unmatchedmention")):
-        raise PermissionDenied
-    mention = UnmatchedMention.objects.filter(pk=mention_id).first()
-    if mention is None:
-        raise Http404
-    return mention
-
-
 @require_GET
 def mention_queue_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("api.view_unmatchedmention"):
+    if not request.user.has_perm("interactions.view_unmatchedmention"):
         raise PermissionDenied
     page = CappedPaginator(selectors.mentions_waiting(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "form": MentionAssignForm(user=request.user)}
-    return render(request, "api/mention_queue.html", context)
+    return render(request, "interactions/mention_queue.html", context)
 
 
 @require_POST
@@ -40,7 +32,7 @@ def mention_assign_view(request: HttpRequest, mention_id: int) -> HttpResponse:
     if form.is_valid():
         customer = form.cleaned_data["customer"]
         try:
-            services.mention_assign(mention=mention, customer=customer, actor=request.user)
+            mentions.mention_assign(mention=mention, customer=customer, actor=request.user)
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
         else:
@@ -48,6 +40,6 @@ def mention_assign_view(request: HttpRequest, mention_id: int) -> HttpResponse:
                 request,
                 _("Mention recorded on %(name)s's timeline, with a reminder to respond.") % {"name": customer.name},
             )
-        return redirect("mentions:queue")
+        return redirect("interactions:mention_queue")
     context = {"mention": mention, "form": form}
-    return render(request, "api/mention_assign.html", context, status=400)
+    return render(request, "interactions/mention_assign.html", context, status=400)
