@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from crm.api import services as api_services
-from crm.api.models import Scope
 from crm.importers import IMPORTERS
 from crm.lib.tables import read_table
+from crm.web.api import services as api_services
+from crm.web.api.models import Scope
 from customers.models import Customer
 
 pytestmark = pytest.mark.django_db

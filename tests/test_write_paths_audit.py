@@ -8,10 +8,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from crm.api import services as api_services
-from crm.api.models import Scope
 from crm.importers import IMPORTERS
 from crm.lib.tables import read_table
+from crm.web.api import services as api_services
+from crm.web.api.models import Scope
 from customers.models import AuditAction, AuditEvent, ConsentChannel, ConsentEvent, ConsentMethod, Customer
 from customers.tests.factories import CustomerFactory
 

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crm",
-    "crm.api",
+    "crm.web.api",
     "customers",
     "interactions",
     "marketing",
@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "crm.middleware.InputEdgeMiddleware",
 ]
 
-ROOT_URLCONF = "crm.urls"
+ROOT_URLCONF = "crm.web.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
 TEMPLATES = [
@@ -161,14 +161,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# The integration API (crm/api): token per integration, JSON only, one error shape, a body size cap.
+# The integration API (crm/web/api): token per integration, JSON only, one error shape, a body size cap.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["crm.api.auth.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["crm.api.auth.HasScope"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["crm.web.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.web.api.auth.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["crm.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["crm.web.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "crm.web.api.errors.exception_handler",
     "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -20,7 +20,7 @@ class UnmatchedMention(models.Model):
     url = models.URLField(_("link"), max_length=500, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     posted_at = models.DateTimeField(_("posted"), default=timezone.now)
-    # The integration that delivered it (crm.api's ApiClient, named by label: this app imports no API code).
+    # The integration that delivered it (crm.web.api's ApiClient, named by label: this app imports no API code).
     received_from = models.ForeignKey(
         "api.ApiClient", verbose_name=_("received from"), on_delete=models.SET_NULL, null=True, blank=True
     )

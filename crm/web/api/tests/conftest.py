@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from crm.api import services
-from crm.api.models import Scope
+from crm.web.api import services
+from crm.web.api.models import Scope
 
 
 class ApiHttp:

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.api.models import Scope
 from crm.roles import Role
+from crm.web.api.models import Scope
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import Interaction, InteractionChannel, InteractionSource, Reminder
 

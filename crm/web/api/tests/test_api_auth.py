@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from crm.api import services
-from crm.api.models import ApiClient, Scope
+from crm.web.api import services
+from crm.web.api.models import ApiClient, Scope
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def test_no_token_is_401_and_says_how_to_send_one(anonymous_api, member_url):
 
 
 def test_unknown_token_is_401(member_url):
-    from crm.api.tests.conftest import ApiHttp
+    from crm.web.api.tests.conftest import ApiHttp
 
     assert ApiHttp("crm_not-a-real-token").get(member_url).status_code == 401
     assert ApiHttp("garbage").get(member_url).status_code == 401
@@ -40,7 +40,7 @@ def test_revoked_token_is_401(integration, member_url):
 
 
 def test_a_new_token_replaces_the_old_one(integration, member_url):
-    from crm.api.tests.conftest import ApiHttp
+    from crm.web.api.tests.conftest import ApiHttp
 
     api = integration(Scope.LOOKUP)
     new_token = services.api_client_rotate(client=api.api_client)

@@ -16,10 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.errors import Conflict
-from crm.api.fields import BoundedDateTimeField, MemberField
-from crm.api.models import Scope
-from crm.api.schema import error_responses
+from crm.web.api.errors import Conflict
+from crm.web.api.fields import BoundedDateTimeField, MemberField
+from crm.web.api.models import Scope
+from crm.web.api.schema import error_responses
 from interactions import services
 from interactions.models import Channel, Product, Transaction, TransactionSource
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from crm.api.models import ApiClient, Scope
+from crm.web.api.models import ApiClient, Scope
 
 TOKEN_PREFIX = "crm_"  # noqa: S105 -- marks our tokens (secret scanners, logs); not a secret
 # last_used_at is for spotting dead integrations, not an access log: one write a minute is enough.

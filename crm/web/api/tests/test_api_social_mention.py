@@ -2,8 +2,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from crm.api.models import Scope
 from crm.roles import Role
+from crm.web.api.models import Scope
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import (
     Interaction,

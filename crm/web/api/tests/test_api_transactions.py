@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from crm.api.models import Scope
+from crm.web.api.models import Scope
 from customers.tests.factories import CustomerFactory
 from interactions.models import Transaction, TransactionSource
 from interactions.tests.factories import ProductFactory
@@ -104,7 +104,7 @@ def test_posting_without_the_scope_is_403(integration, customer):
 
 
 def test_revoked_or_missing_token_is_401(integration, anonymous_api, customer):
-    from crm.api import services
+    from crm.web.api import services
 
     assert anonymous_api.post(reverse("api:transactions"), order(customer)).status_code == 401
     api = integration(Scope.TRANSACTIONS_WRITE)

@@ -5,8 +5,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
-from crm.api import interactions, members, transactions, webhooks
-from crm.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
+from crm.web.api import interactions, members, transactions, webhooks
+from crm.web.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 
 app_name = "api"
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from crm.api.models import Scope
+from crm.web.api.models import Scope
 from customers.models import Gender, Source
 from customers.tests.factories import CustomerFactory
 from interactions.models import Channel, Direction, InteractionChannel, Outcome

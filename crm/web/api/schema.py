@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "crm.api.auth.ApiTokenAuthentication"
+    target_class = "crm.web.api.auth.ApiTokenAuthentication"
     name = "apiToken"
 
     def get_security_definition(self, auto_schema):

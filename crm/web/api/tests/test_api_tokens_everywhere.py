@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from crm.api import services
-from crm.api.models import Scope
-from crm.api.tests.conftest import ApiHttp
+from crm.web.api import services
+from crm.web.api.models import Scope
+from crm.web.api.tests.conftest import ApiHttp
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

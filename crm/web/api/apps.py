@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
-    name = "crm.api"
+    name = "crm.web.api"
     label = "api"
     verbose_name = _("API and integrations")
 
     def ready(self):
-        from crm.api import schema  # noqa: F401 -- registers the token scheme with drf-spectacular
+        from crm.web.api import schema  # noqa: F401 -- registers the token scheme with drf-spectacular

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from crm.api import services
-from crm.api.models import ApiClient, Scope
+from crm.web.api import services
+from crm.web.api.models import ApiClient, Scope
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

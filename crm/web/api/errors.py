@@ -39,7 +39,7 @@ def service_errors(error: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    # Imported here: rest_framework.views loads the parser setting, and crm.api.parsers imports this module.
+    # Imported here: rest_framework.views loads the parser setting, and crm.web.api.parsers imports this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, RequestDataTooBig):

@@ -10,10 +10,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.test import override_settings
 from django.urls import reverse
 
-from crm.api import services
-from crm.api.errors import exception_handler
-from crm.api.models import Scope
-from crm.api.parsers import MAX_JSON_DEPTH
+from crm.web.api import services
+from crm.web.api.errors import exception_handler
+from crm.web.api.models import Scope
+from crm.web.api.parsers import MAX_JSON_DEPTH
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from interactions.models import Transaction
@@ -248,7 +248,7 @@ def test_a_20_mb_body_is_413_json_from_a_real_server(live_server):
     assert not Customer.objects.exists()
 
 
-# The class of issue 7, point 11, in the API: every date from outside is bounded (crm.api.fields.EARLIEST/LATEST).
+# The class of issue 7, point 11, in the API: every date from outside is bounded (crm.web.api.fields.EARLIEST/LATEST).
 
 EXTREME_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00", "9999-12-31T23:59:59", "9999-12-31T00:00+00:00"]
 

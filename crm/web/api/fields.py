@@ -9,10 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.api.selectors import customer_for_api
 from crm.lib import crm_number
 from crm.lib.dates import EARLIEST_DATE, LATEST_DATE
 from crm.lib.phone import normalize_phone
+from crm.web.api.selectors import customer_for_api
 from customers.models import Customer
 
 # Dates from outside systems stay within crm.lib.dates' range: far from Python's limits (years 1 and

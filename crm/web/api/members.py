@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.errors import Conflict
-from crm.api.fields import PhoneField, member_by_number
-from crm.api.models import ApiClient, Scope
-from crm.api.schema import error_responses
-from crm.api.selectors import api_customers
+from crm.web.api.errors import Conflict
+from crm.web.api.fields import PhoneField, member_by_number
+from crm.web.api.models import ApiClient, Scope
+from crm.web.api.schema import error_responses
+from crm.web.api.selectors import api_customers
 from customers import services
 from customers.models import ConsentMethod, Customer, Gender, Source
 from customers.selectors import customer_by_contact, customer_duplicates

@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import BoundedDateField, BoundedDateTimeField, MemberField
-from crm.api.models import Scope
-from crm.api.schema import error_responses
+from crm.web.api.fields import BoundedDateField, BoundedDateTimeField, MemberField
+from crm.web.api.models import Scope
+from crm.web.api.schema import error_responses
 from interactions import services
 from interactions.models import (
     SATISFACTION_RANGE,

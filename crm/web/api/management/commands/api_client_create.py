@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.api import services
-from crm.api.models import Scope
+from crm.web.api import services
+from crm.web.api.models import Scope
 
 
 class Command(BaseCommand):

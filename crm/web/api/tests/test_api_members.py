@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from crm.api.models import Scope
 from crm.lib import crm_number
+from crm.web.api.models import Scope
 from customers.models import ConsentChannel, ConsentEvent, ConsentMethod, Customer, Source
 from customers.tests.factories import CustomerFactory
 

@@ -17,7 +17,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job_download"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/", include("crm.api.urls")),
+    path("api/", include("crm.web.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import BoundedDateTimeField, PhoneField
-from crm.api.models import Scope
-from crm.api.schema import error_responses
+from crm.web.api.fields import BoundedDateTimeField, PhoneField
+from crm.web.api.models import Scope
+from crm.web.api.schema import error_responses
 from interactions.services import mentions
 
 

@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.api import services
-from crm.api.models import ApiClient, Scope
+from crm.web.api import services
+from crm.web.api.models import ApiClient, Scope
 
 
 class ApiClientForm(forms.ModelForm):

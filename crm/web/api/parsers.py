@@ -19,7 +19,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.utils.json import strict_constant
 
-from crm.api.errors import NON_FIELD, too_large
+from crm.web.api.errors import NON_FIELD, too_large
 
 # Our deepest body is a purchase: object > lines > line > value (3 levels); 20 leaves room for growth.
 MAX_JSON_DEPTH = 20
