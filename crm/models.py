@@ -14,10 +14,19 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class JobKind(models.TextChoices):
+    CUSTOMER_EXPORT = "customer_export", _("Customer export")
+    CUSTOMERS_IMPORT = "customers_import", _("Customer import")
+    TRANSACTIONS_IMPORT = "transactions_import", _("Purchase import")
+
+
+IMPORT_KINDS = frozenset({JobKind.CUSTOMERS_IMPORT, JobKind.TRANSACTIONS_IMPORT})
+
+
 class Job(models.Model):
     """A long background job: its progress for the page's bar, its result, and its failure."""
 
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=JobKind)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=JobStatus, default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(_("total"), default=0)
@@ -49,6 +58,10 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def is_import(self) -> bool:
+        return self.kind in IMPORT_KINDS
 
 
 class Notification(models.Model):

@@ -16,6 +16,7 @@ from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
 from crm.lib.tables import ImportFileError, read_table, table_check
+from crm.models import JobKind
 from crm.tasks import import_task
 
 PREVIEW_ROWS = 5
@@ -67,7 +68,7 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         del request.session[f"import-{token}"]
         job = job_create(
-            kind=f"{importer.kind}_import",
+            kind=JobKind(f"{importer.kind}_import"),
             params={**upload, "mapping": form.mapping()},
             created_by=request.user,
             queue=import_task.delay,
