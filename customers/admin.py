@@ -38,6 +38,10 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [ConsentEventInline]
     show_full_result_count = False
 
+    def has_delete_permission(self, request, obj=None):
+        # No hard delete, for anyone: a customer's data goes by erasure (anonymised; sales totals stay).
+        return False
+
     def get_search_fields(self, request):
         if request.user.has_perm("customers.view_contact_details"):
             return self.search_fields
@@ -84,8 +88,13 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class HistoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """History that services append to (consent, audit, merges, the points ledger, tier changes): the admin
+    may look, and nobody, Admin included, may add, change or delete it there."""
+
+
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(HistoryAdmin):
     list_display = ["customer", "channel", "granted", "method", "recorded_by", "at"]
     list_filter = ["channel", "granted", "method"]
     raw_id_fields = ["customer"]
@@ -93,26 +102,16 @@ class ConsentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(HistoryAdmin):
     list_display = ["at", "actor", "action", "customer"]
     list_filter = ["action"]
     raw_id_fields = ["customer"]
     list_select_related = ["actor", "customer"]
     date_hierarchy = "at"
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """A ledger is appended to by services (customers.services.membership), never edited."""
-
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(LedgerAdmin):
+class PointsEntryAdmin(HistoryAdmin):
     list_display = [
         "at",
         "customer",
@@ -133,7 +132,7 @@ class PointsEntryAdmin(LedgerAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(LedgerAdmin):
+class TierChangeAdmin(HistoryAdmin):
     list_display = ["at", "customer", "kind", "from_tier", "to_tier", "reason", "created_by"]
     list_filter = ["kind", "to_tier"]
     search_fields = ["=customer__crm_number"]
@@ -143,12 +142,8 @@ class TierChangeAdmin(LedgerAdmin):
 
 
 @admin.register(MergeRecord)
-class MergeRecordAdmin(admin.ModelAdmin):
+class MergeRecordAdmin(HistoryAdmin):
     list_display = ["merged_crm_number", "merged_name", "survivor", "merged_by", "at"]
     search_fields = ["=merged_crm_number", "merged_name"]
     raw_id_fields = ["survivor"]
     list_select_related = ["survivor", "merged_by"]
-    readonly_fields = ["survivor", "merged_crm_number", "merged_name", "snapshot", "merged_by", "at"]
-
-    def has_add_permission(self, request):
-        return False
