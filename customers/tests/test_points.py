@@ -48,6 +48,8 @@ def test_redeem_zero_or_negative_points_is_refused(points):
     membership.points_earn(customer=customer, points=50)
     with pytest.raises(ValidationError):
         membership.points_redeem(customer=customer, points=points)
+    assert _balance(customer) == 50
+    assert PointsEntry.objects.filter(customer=customer).count() == 1
 
 
 def test_redeeming_records_a_row_and_lowers_the_balance():

@@ -39,6 +39,7 @@ def test_taking_away_more_than_the_balance_is_shown_as_an_error(manager_client):
     assert response.status_code == 400
     assert "the balance is only 10" in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).points_balance == 10
+    assert PointsEntry.objects.filter(customer=customer).count() == 1
 
 
 def test_service_staff_may_not_adjust_points(service_client):
@@ -82,6 +83,7 @@ def test_redeeming_more_than_the_balance_keeps_the_form_and_says_why(service_cli
     assert "the balance is only 100" in body and 'value="行李箱"' in body
     member_with_points.refresh_from_db()
     assert member_with_points.points_balance == 100
+    assert member_with_points.points_entries.count() == 1  # only the opening grant
 
 
 def test_the_ledger_offers_redemption_to_staff_who_may(service_client, marketing_client, member_with_points):

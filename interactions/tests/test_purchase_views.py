@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers.models import Customer
+from customers.models import Customer, PointsEntry
 from customers.tests.factories import CustomerFactory
 from interactions import services
 from interactions.models import Channel, Transaction, TransactionStatus
@@ -46,7 +46,8 @@ def test_a_zero_negative_or_missing_amount_is_shown_as_an_error(service_client, 
     response = service_client.post(record_url(customer), {"amount": amount, "channel": Channel.STORE})
     assert response.status_code == 400
     assert response.context["form"].errors["amount"]
-    assert not Transaction.objects.exists()
+    assert not Transaction.objects.exists() and not PointsEntry.objects.exists()
+    assert Customer.objects.get(pk=customer.pk).points_balance == 0
 
 
 def test_an_unknown_product_code_is_refused(service_client):
@@ -55,6 +56,7 @@ def test_an_unknown_product_code_is_refused(service_client):
     )
     assert response.status_code == 400
     assert "No active product has the SKU NOPE" in response.content.decode()
+    assert not Transaction.objects.exists() and not PointsEntry.objects.exists()
 
 
 def test_a_flagged_purchase_is_recorded_with_a_warning(service_client):
@@ -104,9 +106,13 @@ def test_an_empty_refund_amount_refunds_the_rest(service_client):
 
 def test_refunding_more_than_was_paid_is_shown_as_an_error(service_client):
     tx = services.transaction_record(customer=CustomerFactory(), amount=Decimal("200"))
+    entries = PointsEntry.objects.count()
     response = service_client.post(refund_url(tx), {"amount": "500", "reason": "?"})
     assert response.status_code == 400
     assert "At most 200.00 can still be refunded." in response.content.decode()
+    tx.refresh_from_db()
+    assert (tx.refunded_amount, tx.status, tx.points_reversed) == (0, TransactionStatus.COMPLETED, 0)
+    assert PointsEntry.objects.count() == entries
 
 
 def test_sales_may_not_refund_even_their_own_customers_purchases(sales_client, sales_user):

@@ -28,7 +28,7 @@ def test_a_purchase_of_zero_or_a_negative_amount_is_refused(amount, sales_user):
     with pytest.raises(ValidationError) as exc:
         services.transaction_record(customer=customer, amount=amount, actor=sales_user)
     assert "amount" in exc.value.message_dict
-    assert not Transaction.objects.exists()
+    assert not Transaction.objects.exists() and _balance(customer) == 0
 
 
 def test_recording_a_purchase_writes_lines_and_earns_points_at_the_tier_multiplier(sales_user):
@@ -129,6 +129,8 @@ def test_refunding_more_than_is_left_is_refused():
     services.transaction_refund(transaction=tx, amount=Decimal("250"))
     with pytest.raises(ValidationError, match="At most 50.00"):
         services.transaction_refund(transaction=tx, amount=Decimal("60"))
+    tx.refresh_from_db()
+    assert tx.refunded_amount == Decimal("250")  # the refused refund changed nothing
     services.transaction_refund(transaction=tx)
     with pytest.raises(ValidationError, match="already been refunded in full"):
         services.transaction_refund(transaction=tx)
