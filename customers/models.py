@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 from crm.lib import crm_number
 from crm.lib.dates import EARLIEST_DATE
 from crm.lib.phone import normalize_phone
-from crm.lib.text import validate_single_line
+from crm.lib.text import normalize_email, validate_single_line
 
 
 class Gender(models.TextChoices):
@@ -204,7 +204,7 @@ class Customer(models.Model):
             self.mobile = normalize_phone(self.mobile)
         except ValidationError as e:
             errors["mobile"] = e.messages
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         self.legacy_number = (self.legacy_number or "").strip() or None
         if self.birthday and self.birthday > timezone.localdate():
             errors["birthday"] = [_("The birthday cannot be in the future.")]
@@ -224,6 +224,11 @@ class Customer(models.Model):
                     "field": self._meta.get_field(field).verbose_name,
                 }
             )
+
+
+# The person's own details, apart from the name: the customer form shows them, and a merge fills the
+# survivor's blanks from the other customer's.
+PROFILE_FIELDS = ["gender", "birthday", "mobile", "email", "occupation", "company", "province", "city", "address"]
 
 
 class ConsentEvent(models.Model):

@@ -12,6 +12,7 @@ from django.db.models.functions import Upper
 
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
+from crm.lib.text import normalize_email
 from customers.models import Customer, PointsEntry
 
 
@@ -109,7 +110,7 @@ def customer_by_contact(*, phone: str = "", email: str = "", queryset: QuerySet[
     if phone and (found := queryset.filter(mobile=phone).first()):
         return found
     if email:
-        return queryset.filter(email=email.strip().lower()).first()
+        return queryset.filter(email=normalize_email(email)).first()
     return None
 
 
@@ -120,17 +121,17 @@ def customer_merged_from(*, number: int, queryset: QuerySet[Customer]) -> Custom
 
 def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = None) -> Iterator[tuple[str, Customer]]:
     """(field, other customer) for each other customer sharing this phone or e-mail."""
-    q = Q()
+    q, email = Q(), normalize_email(email)
     if mobile:
         q |= Q(mobile=mobile)
     if email:
-        q |= Q(email=email.lower())
+        q |= Q(email=email)
     if not q:
         return
     for other in Customer.objects.filter(q).exclude(pk=exclude_pk).only("pk", "crm_number", "name", "mobile", "email"):
         if mobile and other.mobile == mobile:
             yield "mobile", other
-        if email and other.email == email.lower():
+        if email and other.email == email:
             yield "email", other
 
 

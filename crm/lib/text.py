@@ -1,4 +1,4 @@
-"""Text from outside: as Chinese input methods type it, and what a one-line field may hold."""
+"""Text from outside: as Chinese input methods type it, what a one-line field may hold, e-mail addresses."""
 
 import re
 
@@ -23,3 +23,8 @@ def validate_single_line(value: str) -> None:
         raise ValidationError(
             _("Remove the line break or control character: this field is one line of text."), code="control"
         )
+
+
+def normalize_email(value: str | None) -> str:
+    """An e-mail address as stored and compared: no surrounding spaces, lower case."""
+    return (value or "").strip().lower()

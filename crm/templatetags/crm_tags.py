@@ -1,16 +1,11 @@
-from decimal import Decimal
-
 from django import template
-from django.conf import settings
-from django.utils.formats import number_format
 
 from crm.lib import crm_number as crm_number_lib
 from crm.lib.masking import mask_email, mask_phone
+from crm.lib.money import format_money
 from crm.lib.phone import display_phone
 
 register = template.Library()
-
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 
 
 @register.filter
@@ -40,12 +35,7 @@ def email(context, value: str) -> str:
 @register.filter
 def money(value, currency: str = "") -> str:
     """Amount with the currency symbol and the active language's grouping: ¥12,345.60."""
-    if value in (None, ""):
-        return ""
-    currency = currency or settings.CRM_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
-    return f"{symbol}{amount}"
+    return format_money(value, currency)
 
 
 @register.simple_tag(takes_context=True)

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import BoundedDateField
-from customers.models import Customer
+from customers.models import PROFILE_FIELDS, Customer
 from customers.selectors import customer_duplicates
 
 
@@ -14,15 +14,7 @@ class CustomerForm(forms.ModelForm):
         model = Customer
         fields = [
             "name",
-            "gender",
-            "birthday",
-            "mobile",
-            "email",
-            "occupation",
-            "company",
-            "province",
-            "city",
-            "address",
+            *PROFILE_FIELDS,
             "source",
             "registered_on",
             "owner",

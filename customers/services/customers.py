@@ -14,6 +14,7 @@ from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
 from crm.lib.copy import copy_insert
 from crm.lib.masking import mask_email, mask_phone
+from crm.lib.users import acting_user
 from crm.models import Job
 from customers.models import (
     AuditAction,
@@ -54,7 +55,7 @@ def audit_record(
     *, actor: AbstractBaseUser | None, customer: Customer | None, action: AuditAction, changes: dict | None = None
 ) -> AuditEvent:
     return AuditEvent.objects.create(
-        actor=_user(actor),
+        actor=acting_user(actor),
         customer=customer,
         action=action,
         changes=changes or {},
@@ -98,7 +99,7 @@ def customer_create(
                 granted=True,
                 method=consent_method,
                 note=consent_note,
-                recorded_by=_user(actor),
+                recorded_by=acting_user(actor),
             )
     audit_record(actor=actor, customer=customer, action=AuditAction.CREATE)
     return customer
@@ -129,8 +130,9 @@ def customers_bulk_create(
             customer.pk, customer.crm_number = pk, number
     copy_insert(Customer, customers)
     created = customers
+    user = acting_user(actor)
     consents = [
-        ConsentEvent(customer=c, channel=channel, granted=True, method=consent_method, recorded_by=_user(actor))
+        ConsentEvent(customer=c, channel=channel, granted=True, method=consent_method, recorded_by=user)
         for c in created
         for channel, field in CONSENT_FIELDS.items()
         if getattr(c, field)
@@ -144,7 +146,7 @@ def customers_bulk_create(
         for tag in customer_tags
     )
     # One entry per customer, as customer_create writes: the trail of a person must not depend on the door.
-    copy_insert(AuditEvent, [AuditEvent(actor=_user(actor), customer=c, action=AuditAction.CREATE) for c in created])
+    copy_insert(AuditEvent, [AuditEvent(actor=user, customer=c, action=AuditAction.CREATE) for c in created])
     return created
 
 
@@ -196,7 +198,7 @@ def customer_update(
                 granted=getattr(stored, field),
                 method=consent_method,
                 note=consent_note,
-                recorded_by=_user(actor),
+                recorded_by=acting_user(actor),
             )
     if changes:
         audit_record(actor=actor, customer=stored, action=AuditAction.UPDATE, changes=changes)
@@ -220,10 +222,6 @@ def consent_set(
         return None
     customer_update(customer=customer, actor=actor, consent_method=method, consent_note=note, **{field: granted})
     return customer.consent_events.filter(channel=channel).latest("at", "pk")
-
-
-def _user(actor):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _jsonable(value):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.users import acting_user
 from customers.models import Customer, PointsEntry, PointsKind, Tier, TierChange, TierChangeKind
 
 
@@ -34,10 +35,6 @@ def _lock(customer: Customer) -> Customer:
     return (
         Customer.objects.select_for_update().only("pk", "points_balance", "tier_id", "tier_since").get(pk=customer.pk)
     )
-
-
-def _user(actor: AbstractBaseUser | None):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _take_from_lots(*, customer_id: int, points: int, prefer_reference: str = "") -> None:
@@ -88,7 +85,7 @@ def _write(
         reference=reference,
         expires_on=(earned_on + datetime.timedelta(days=points_expiry_days())) if adds else None,
         remaining=points if adds else 0,
-        created_by=_user(actor),
+        created_by=acting_user(actor),
         at=at,
     )
     entry.full_clean()
@@ -321,7 +318,7 @@ def tier_record_manual(
         kind=TierChangeKind.MANUAL,
         from_tier=from_tier,
         to_tier=customer.tier,
-        created_by=_user(actor),
+        created_by=acting_user(actor),
         at=at,
     )
 

@@ -16,7 +16,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.users import acting_user
 from customers.models import (
+    PROFILE_FIELDS,
     AuditAction,
     ConsentEvent,
     Customer,
@@ -30,18 +32,7 @@ from customers.services.customers import CONSENT_FIELDS, audit_record
 from customers.signals import customer_merging
 
 # Profile fields the survivor takes from the other customer when its own is blank.
-FILL_BLANKS = [
-    "gender",
-    "birthday",
-    "mobile",
-    "email",
-    "occupation",
-    "company",
-    "province",
-    "city",
-    "address",
-    "legacy_number",
-]
+FILL_BLANKS = [*PROFILE_FIELDS, "legacy_number"]
 SNAPSHOT = ["name", *FILL_BLANKS, "points_balance", "registered_on", "source", "notes"]
 
 
@@ -102,7 +93,7 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         merged_crm_number=other.crm_number,
         merged_name=other.name,
         snapshot=snapshot,
-        merged_by=actor if actor is not None and actor.is_authenticated else None,
+        merged_by=acting_user(actor),
     )
     other.delete()  # frees its phone, e-mail and legacy number for the survivor
     Customer.objects.filter(pk=survivor.pk).update(points_balance=F("points_balance") + other.points_balance, **updates)

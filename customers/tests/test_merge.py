@@ -122,3 +122,28 @@ def test_service_staff_may_not_merge(pair, service_client):
         == 403
     )
     assert service_client.get(reverse("customers:duplicates")).status_code == 403
+
+
+def test_a_merge_fills_every_blank_profile_field_the_form_shows(service_user):
+    from customers.forms.customers import CustomerForm
+    from customers.models import PROFILE_FIELDS
+
+    blanks = {"gender": "", "birthday": None, "mobile": "", "email": "", "province": "", "city": "", "address": ""}
+    survivor = CustomerFactory(name="李娜", **blanks)
+    other = CustomerFactory(
+        name="李娜",
+        gender="female",
+        birthday=BIRTHDAY,
+        mobile="+8613700000009",
+        email="lina@example.com",
+        occupation="教师",
+        company="杭州一中",
+        province="浙江省",
+        city="杭州市",
+        address="西湖路1号",
+    )
+    given = {f: getattr(other, f) for f in PROFILE_FIELDS}
+    customer_merge(survivor=survivor, other=other, actor=service_user)
+    survivor.refresh_from_db()
+    assert {f: getattr(survivor, f) for f in PROFILE_FIELDS} == given
+    assert set(PROFILE_FIELDS) <= set(CustomerForm._meta.fields)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.templatetags.crm_tags import money
+from crm.lib.money import format_money
 from customers.models import Customer, Tier
 from customers.sections import PAGE_SIZE, Section, TimelineItem, register_sections, register_timeline
 from customers.services import membership
@@ -71,7 +71,7 @@ def purchase_timeline(user: AbstractBaseUser, customer: Customer, limit: int) ->
             TimelineItem(
                 at=tx.occurred_at,
                 icon="bag",
-                title=_("Purchase %(amount)s") % {"amount": money(tx.amount, tx.currency)},
+                title=_("Purchase %(amount)s") % {"amount": format_money(tx.amount, tx.currency)},
                 detail=detail,
             )
         )

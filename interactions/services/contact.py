@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.users import acting_user
 from customers.models import Customer
 from interactions.models import (
     ACTIVE_REMINDER,
@@ -56,7 +57,7 @@ def interaction_log(
 
     A repeated (source, external_ref) is refused with a ValidationError, so a retried delivery is stored once.
     """
-    staff = staff if staff is not None and staff.is_authenticated else None
+    staff = acting_user(staff)
     interaction = Interaction(
         customer=customer,
         channel=channel,
@@ -119,7 +120,7 @@ def reminder_create(
         source=source,
         interaction=interaction,
         rule=rule,
-        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+        created_by=acting_user(created_by),
     )
     reminder.full_clean()
     reminder.save()

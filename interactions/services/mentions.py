@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.users import acting_user
 from customers.models import Customer
 from customers.selectors import customer_by_contact
 from interactions.models import (
@@ -177,4 +178,4 @@ def _mention_assignee(*, customer: Customer, actor: AbstractBaseUser | None) -> 
         fallback = get_user_model().objects.filter(username=settings.CRM_MENTION_ASSIGNEE, is_active=True).first()
         if fallback is not None:
             return fallback
-    return actor if actor is not None and actor.is_authenticated else None
+    return acting_user(actor)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.users import acting_user
 from customers.models import Category, Customer, PointsEntry, PointsKind, Tier
 from customers.services import membership
 from interactions.models import (
@@ -120,7 +121,7 @@ def transaction_record(
         source=source,
         external_ref=external_ref,
         coupon_code=coupon_code,
-        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        recorded_by=acting_user(actor),
     )
     if currency:
         tx.currency = currency

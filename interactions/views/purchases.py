@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.lib.forms import add_service_errors
-from crm.templatetags.crm_tags import money
+from crm.lib.money import format_money
 from customers.access import get_customer_for_user
 from customers.models import AuditAction
 from customers.services import audit_record
@@ -30,7 +30,7 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Purchase of %(amount)s recorded; %(points)s points earned.")
-                % {"amount": money(tx.amount, tx.currency), "points": tx.points_earned},
+                % {"amount": format_money(tx.amount, tx.currency), "points": tx.points_earned},
             )
             if tx.flagged:
                 messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason})

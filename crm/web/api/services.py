@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from crm.lib.users import acting_user
 from crm.web.api.models import ApiClient, Scope
 
 TOKEN_PREFIX = "crm_"  # noqa: S105 -- marks our tokens (secret scanners, logs); not a secret
@@ -26,7 +27,7 @@ def api_client_create(
 ) -> tuple[ApiClient, str]:
     """Create an integration; returns it with its token, which is shown this once and never stored."""
     client = ApiClient(name=name, scopes=sorted({Scope(s).value for s in scopes}))
-    client.created_by = actor if actor is not None and actor.is_authenticated else None
+    client.created_by = acting_user(actor)
     token = _set_new_token(client)
     client.full_clean()
     client.save()

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.lib.text import normalize_email
 from crm.web.api.fields import BoundedDateTimeField, PhoneField
 from crm.web.api.models import Scope
 from crm.web.api.schema import error_responses
@@ -33,7 +34,7 @@ class MentionSerializer(serializers.Serializer):
     posted_at = BoundedDateTimeField(required=False)
 
     def validate(self, attrs):
-        attrs["email"] = attrs["email"].strip().lower()
+        attrs["email"] = normalize_email(attrs["email"])
         return attrs
 
 
