@@ -1,17 +1,52 @@
-"""Running long jobs: claim, report progress, finish or fail. Progress lives in the Job row."""
+"""Running long jobs: claim, report progress, finish or fail; and take up again a job whose worker died.
+Progress lives in the Job row.
 
+A worker can die in the middle of a job (killed, out of memory, its machine gone), and Celery
+delivers its task again (acks_late) or not at all. So every progress report is also a heartbeat,
+and a job whose heartbeat is older than CRM_JOB_LEASE_SECONDS is stale: its worker is taken for dead.
+
+The rule for taking a job up (`_may_start`, applied by every claim): it is queued, or stale, and
+has been started fewer than CRM_JOB_MAX_ATTEMPTS times. The sweeper (`jobs_sweep`, run by beat)
+queues a stale job again while that holds, and fails it with a message once the attempts are used up;
+a redelivered task may claim a stale job itself. A person can always run a finished or stale job again.
+
+Each start is a claim: one conditional UPDATE whose row count says which worker runs the job (as
+reminders are claimed in interactions/services/followups.py), so two deliveries never run it at once.
+The claim's started_at is the run's token: progress and the finish are written only while the row
+still carries it, so a worker presumed dead that comes back learns at its next report (JobLost) that
+the job went on without it, and stops.
+"""
+
+import datetime
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files import File
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Job, JobStatus
+from crm.celery import TRANSIENT_ERRORS, app
+from crm.models import Job, JobKind, JobStatus
 
 logger = logging.getLogger(__name__)
+
+# The task that runs each kind of job, by its Celery name as in crm/schedule.py (the platform imports
+# no app): what the sweeper and "run again" queue.
+JOB_TASKS: dict[str, str] = {
+    JobKind.CUSTOMER_EXPORT: "customers.tasks.customer_export_task",
+    JobKind.CUSTOMERS_IMPORT: "crm.tasks.import_task",
+    JobKind.TRANSACTIONS_IMPORT: "crm.tasks.import_task",
+}
+UNFINISHED = [JobStatus.QUEUED, JobStatus.RUNNING]
+
+
+class JobLost(Exception):
+    """Another run has taken the job up (this one was presumed dead): this run stops without a word."""
 
 
 def job_create(*, kind: str, params: dict, created_by, queue: Callable[[int], object]) -> Job:
@@ -21,42 +56,173 @@ def job_create(*, kind: str, params: dict, created_by, queue: Callable[[int], ob
     return job
 
 
+def _stale(now: datetime.datetime) -> Q:
+    """Unfinished, and no heartbeat for a whole lease."""
+    lease = datetime.timedelta(seconds=settings.CRM_JOB_LEASE_SECONDS)
+    return Q(status__in=UNFINISHED, heartbeat_at__lt=now - lease)
+
+
+def _attempts_left() -> Q:
+    return Q(attempts__lt=settings.CRM_JOB_MAX_ATTEMPTS)
+
+
+def _may_start(now: datetime.datetime) -> Q:
+    """The one rule for taking a job up: queued or stale, and started fewer than CRM_JOB_MAX_ATTEMPTS times."""
+    return (Q(status=JobStatus.QUEUED) | _stale(now)) & _attempts_left()
+
+
+def job_is_stale(job: Job) -> bool:
+    return Job.objects.filter(_stale(timezone.now()), pk=job.pk).exists()
+
+
 def job_claim(job_id: int) -> Job | None:
-    """Move a queued job to running; None if it is gone or another worker has it."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
+    """Start the job if `_may_start` allows; None if it is gone, finished, or running elsewhere."""
+    now = timezone.now()
+    claimed = Job.objects.filter(_may_start(now), pk=job_id).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     return Job.objects.get(pk=job_id) if claimed else None
 
 
-def job_run(job_id: int, work: Callable[[Job], None]) -> None:
-    """Claim the job and run `work(job)`; a failure is recorded on the job (and still raised)."""
+def job_run(job_id: int, work: Callable[[Job], object]) -> None:
+    """Claim the job and run `work(job)`. A transient error puts the job back in the queue for the
+    task's retry (crm/celery.py); any other failure is recorded on the job (and still raised)."""
     job = job_claim(job_id)
     if job is None:
         return
     try:
         work(job)
+    except JobLost:
+        logger.warning("job %s (%s) was taken up by another run; this one stops", job.pk, job.kind)
+    except TRANSIENT_ERRORS:
+        _job_release(job)
+        raise
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         job_fail(job, message=str(_("The job failed. The error has been logged; you can run it again.")))
         raise
 
 
+def _owned(job: Job) -> QuerySet[Job]:
+    """The job's row while this run still holds it."""
+    return Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, started_at=job.started_at)
+
+
+def _job_release(job: Job) -> None:
+    # The database may be the thing that is away: then the job stays running, and once its lease
+    # lapses the retry's claim (or the sweeper) takes it up all the same.
+    try:
+        if not connection.in_atomic_block:
+            close_old_connections()  # a broken connection is replaced, as between two tasks
+        _owned(job).update(status=JobStatus.QUEUED, heartbeat_at=timezone.now())
+    except DatabaseError:
+        logger.warning("job %s could not be put back in the queue; its lease will lapse", job.pk, exc_info=True)
+
+
+def job_heartbeat(job: Job) -> None:
+    """Say the job is alive when there is no progress to report (a long first pass over a file)."""
+    if not _owned(job).update(heartbeat_at=timezone.now()):
+        raise JobLost(job.pk)
+
+
 def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
-    fields = {"done": done}
+    """Report progress, which is also the job's heartbeat."""
+    fields = {"done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         fields["total"] = total
         job.total = total
     job.done = done
-    Job.objects.filter(pk=job.pk).update(**fields)
+    if not _owned(job).update(**fields):
+        raise JobLost(job.pk)
 
 
 def job_finish(job: Job, *, filename: str, content: File, message: str = "") -> None:
+    """Store the result and mark the job done; a job run again replaces its earlier file."""
+    earlier = job.result.name
     job.result.save(filename, content, save=False)
-    Job.objects.filter(pk=job.pk).update(
+    updated = _owned(job).update(
         status=JobStatus.DONE, result=job.result.name, message=message, done=F("total"), finished_at=timezone.now()
     )
+    if not updated:
+        job.result.delete(save=False)
+        raise JobLost(job.pk)
+    if earlier and earlier != job.result.name:
+        job.result.storage.delete(earlier)
 
 
 def job_fail(job: Job, *, message: str) -> None:
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message=message, finished_at=timezone.now())
+    if not _owned(job).update(status=JobStatus.FAILED, message=message, finished_at=timezone.now()):
+        logger.warning("job %s: not failed by this run, which no longer holds it", job.pk)
+
+
+def job_queue(job: Job) -> None:
+    """Send the job's task once the current transaction commits."""
+    name = JOB_TASKS[job.kind]
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # Celery's autodiscovery of every app's tasks, as a worker does
+    task = app.tasks[name]
+    transaction.on_commit(lambda: task.delay(job.pk))
+
+
+def jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Queue again each stale job that has attempts left, and fail the others (the rule: module docstring)."""
+    now = now or timezone.now()
+    gave_up = gettext("The job was started %(count)d times without finishing; it is not started again by itself.")
+    failed = 0
+    for job in Job.objects.filter(_stale(now)).exclude(_attempts_left()).only("pk", "attempts"):
+        failed += Job.objects.filter(_stale(now), pk=job.pk).update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            message=f"{gave_up % {'count': job.attempts}} {gettext('You can run it again.')}",
+        )
+    requeued = 0
+    for job in Job.objects.filter(_stale(now), _attempts_left()).only("pk", "kind", "attempts"):
+        # Conditional like a claim: of two sweeps (or a sweep and a redelivered task) one queues it.
+        if Job.objects.filter(_stale(now), pk=job.pk, attempts=job.attempts).update(
+            status=JobStatus.QUEUED,
+            heartbeat_at=now,
+            message=gettext("The job stopped before finishing, so it was queued again.") if job.attempts else "",
+        ):
+            logger.warning("job %s (%s) was stale: queued again after %d attempts", job.pk, job.kind, job.attempts)
+            job_queue(job)
+            requeued += 1
+    return {"requeued": requeued, "failed": failed}
+
+
+def job_may_rerun(user, job: Job) -> bool:
+    """Who may run a job again: whoever started it, and managers (the crm.rerun_job permission)."""
+    return job.created_by_id == user.pk or user.has_perm("crm.rerun_job")
+
+
+def job_rerun(*, job: Job, actor) -> bool:
+    """Queue a finished or stale job again from the start, with all its attempts; False if it is
+    queued or running. Jobs are written to be run again: an import skips rows already present, an
+    export replaces its file. Recorded in the job's admin history."""
+    now = timezone.now()
+    with transaction.atomic():
+        again = (
+            Job.objects.filter(pk=job.pk)
+            .filter(Q(status__in=[JobStatus.DONE, JobStatus.FAILED]) | _stale(now))
+            .update(
+                status=JobStatus.QUEUED,
+                attempts=0,
+                done=0,
+                total=0,
+                message="",
+                started_at=None,
+                finished_at=None,
+                heartbeat_at=now,
+            )
+        )
+        if not again:
+            return False
+        LogEntry.objects.log_actions(
+            user_id=actor.pk,
+            queryset=[job],
+            action_flag=CHANGE,
+            change_message=gettext("Run again."),
+            single_object=True,
+        )
+        job_queue(job)
+    job.refresh_from_db()
+    return True

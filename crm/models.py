@@ -37,11 +37,24 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Set when the job is queued and by every progress report while it runs: a job silent for
+    # longer than CRM_JOB_LEASE_SECONDS has lost its worker (crm/jobs.py).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("times started"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
+        permissions = [("rerun_job", _("Can run another user's job again"))]
+        indexes = [
+            # The sweeper looks for unfinished jobs whose heartbeat is older than the lease.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+                name="job_unfinished_heartbeat_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"

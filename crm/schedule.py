@@ -6,6 +6,14 @@ Times are in CELERY_TIMEZONE. An expiry drops a run that waited past the
 next one, so a stopped worker does not come back to a pile of stale runs:
 `expires` is Celery's option, `expire_seconds` the one django_celery_beat
 copies into its table (it ignores `expires` in this dict), so each entry has both.
+
+Retries, for these and every other task (crm/celery.py, CrmTask, the app's task class): only
+TRANSIENT_ERRORS are retried (database OperationalError and InterfaceError, Redis connection and
+timeout errors, broker errors), 5 times at most, after about 10, 20, 40, 80 and 160 s with full
+jitter; anything else, a ValidationError included, fails at once and is logged. Every task here may
+run twice (a retry, a redelivery after a lost worker: tasks are acknowledged late), so each claims
+its work first. A background job retried this way is put back in its queue and claimed again
+(crm/jobs.py); a job whose worker died is taken up by the sweeper below.
 """
 
 from celery.schedules import crontab
@@ -36,5 +44,14 @@ BEAT_SCHEDULE = {
         "task": "interactions.tasks.reminder_rules_task",
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
+    # A job (import, export) whose worker died stays "running" with no one working on it. Every
+    # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
+    # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a
+    # conditional update, so overlapping runs queue it once; a run that waited past the next is dropped.
+    "jobs-sweep": {
+        "task": "crm.tasks.jobs_sweep_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
     },
 }

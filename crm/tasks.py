@@ -1,9 +1,17 @@
+"""The platform's tasks. Every task is retried on transient errors by the one policy in crm/celery.py."""
+
 from celery import shared_task
 
 from crm.importers import import_job_run
-from crm.jobs import job_run
+from crm.jobs import job_run, jobs_sweep
 
 
 @shared_task(ignore_result=True)
 def import_task(job_id: int) -> None:
     job_run(job_id, import_job_run)
+
+
+@shared_task(ignore_result=True)
+def jobs_sweep_task() -> dict[str, int]:
+    """Queue again, or fail, jobs whose worker stopped reporting (scheduled in crm/schedule.py)."""
+    return jobs_sweep()

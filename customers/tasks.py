@@ -1,3 +1,5 @@
+"""Customers' tasks, retried on transient errors by the one policy in crm/celery.py."""
+
 from celery import shared_task
 
 from crm.jobs import job_run

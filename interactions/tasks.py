@@ -1,3 +1,5 @@
+"""Interactions' tasks, retried on transient errors by the one policy in crm/celery.py."""
+
 from celery import shared_task
 
 from interactions import services

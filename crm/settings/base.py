@@ -116,6 +116,11 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Background jobs (crm/jobs.py). A running job's progress reports are its heartbeat; one silent for
+# longer than the lease has lost its worker and is started again, at most CRM_JOB_MAX_ATTEMPTS times
+# in all, then failed. The lease must exceed the longest gap between two reports (a few seconds today).
+CRM_JOB_LEASE_SECONDS = env.int("CRM_JOB_LEASE_SECONDS", default=10 * 60)
+CRM_JOB_MAX_ATTEMPTS = env.int("CRM_JOB_MAX_ATTEMPTS", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
