@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from crm.jobs import job_may_rerun, job_rerun
 from crm.models import Job, Notification
 
 admin.site.site_header = _("Member CRM administration")
@@ -9,13 +11,47 @@ admin.site.site_title = _("Member CRM")
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "done", "total", "created_by", "created_at", "finished_at"]
+    list_display = ["id", "kind", "status", "done", "total", "attempts", "created_by", "created_at", "finished_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
     readonly_fields = [f.name for f in Job._meta.fields]
+    actions = ["run_again"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("Run again"), permissions=["view"])
+    def run_again(self, request, queryset):
+        """The job page's "run again", for the selected jobs this user may run again (crm.jobs.job_may_rerun)."""
+        queued = refused = busy = 0
+        for job in queryset:
+            if not job_may_rerun(request.user, job):
+                refused += 1
+            elif job_rerun(job=job, actor=request.user):
+                queued += 1
+            else:
+                busy += 1
+        if queued:
+            self.message_user(
+                request, ngettext("%d job queued to run again.", "%d jobs queued to run again.", queued) % queued
+            )
+        if busy:
+            self.message_user(
+                request,
+                ngettext("%d job is still queued or running.", "%d jobs are still queued or running.", busy) % busy,
+                messages.WARNING,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d job was started by someone else; you may not run it again.",
+                    "%d jobs were started by someone else; you may not run them again.",
+                    refused,
+                )
+                % refused,
+                messages.ERROR,
+            )
 
 
 @admin.register(Notification)

@@ -175,7 +175,6 @@ def import_job_run(job: Job) -> ImportReport | None:
         headers, total = table_check(content, job.params["filename"])
     except ImportFileError as e:
         job_fail(job, message=str(e))
-        default_storage.delete(job.params["path"])
         return None
     _headers, rows = read_table(content, job.params["filename"])
     mapping = {int(k): v for k, v in job.params["mapping"].items()}
@@ -185,6 +184,6 @@ def import_job_run(job: Job) -> ImportReport | None:
     writer.write_row([_("Line"), _("Error"), *headers])
     for line, cells, reason in report.errors:
         writer.write_row([line, reason, *cells])
+    # The upload stays with the job, so the job can be run again (adding nothing twice).
     job_finish(job, filename="import-errors.csv", content=writer.close(), message=report.summary())
-    default_storage.delete(job.params["path"])
     return report

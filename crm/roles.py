@@ -68,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_tag",
         "customers.adjust_points",
         "interactions.refund_transaction",
+        "crm.rerun_job",  # a job someone else started (an export, an import) may be run again
     ],
 }
 

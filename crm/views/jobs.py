@@ -1,16 +1,34 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
+from crm.jobs import job_is_stale, job_may_rerun, job_rerun
 from crm.models import Job
 
 
-def get_job_for_user(user, job_id: int) -> Job:
+def job_visible_to(user, job: Job) -> bool:
     """A job is seen by whoever started it, and by superusers."""
+    return job.created_by_id == user.pk or user.is_superuser
+
+
+def get_job_for_user(user, job_id: int) -> Job:
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or (job.created_by_id != user.pk and not user.is_superuser):
+    if job is None or not job_visible_to(user, job):
         raise Http404
+    return job
+
+
+def get_job_to_rerun(user, job_id: int) -> Job:
+    """The job, if this user may run it again (its starter, or a manager: crm.jobs.job_may_rerun)."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    if not job_may_rerun(user, job):
+        raise PermissionDenied
     return job
 
 
@@ -18,7 +36,21 @@ def get_job_for_user(user, job_id: int) -> Job:
 def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_job_for_user(request.user, job_id)
     template = "crm/job_detail.html#progress" if request.headers.get("HX-Request") else "crm/job_detail.html"
-    return render(request, template, {"job": job})
+    may_rerun = job_may_rerun(request.user, job) and (job.finished or job_is_stale(job))
+    return render(request, template, {"job": job, "may_rerun": may_rerun})
+
+
+@require_POST
+def job_rerun_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_job_to_rerun(request.user, job_id)
+    if job_rerun(job=job, actor=request.user):
+        messages.success(request, _("Job #%(id)d has been queued to run again.") % {"id": job.pk})
+    else:
+        messages.error(
+            request, _("Job #%(id)d is still queued or running; run it again once it has finished.") % {"id": job.pk}
+        )
+    # A manager may run again a job whose page only its starter sees.
+    return redirect(job) if job_visible_to(request.user, job) else redirect("home")
 
 
 @require_GET

@@ -15,6 +15,7 @@ urlpatterns = [
     path("import/<str:token>/", imports.import_mapping_view, name="import_mapping"),
     path("jobs/<int:job_id>/", jobs.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job_download"),
+    path("jobs/<int:job_id>/run-again/", jobs.job_rerun_view, name="job_rerun"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("crm.web.api.urls")),
