@@ -83,6 +83,9 @@ EXPECTED = {
     ("import_mapping", "post"): every(404),
     ("job_detail", "get"): every(404),
     ("job_detail", "post"): every(405),
+    # A manager may run another user's job again (it is still queued here, so nothing happens but a message).
+    ("job_rerun", "get"): every(405),
+    ("job_rerun", "post"): statuses(403, 403, 403, 302, 302, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
