@@ -9,6 +9,8 @@ desks redeeming at once queue up and neither can spend points the other took.
 
 import datetime
 import math
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,6 +36,51 @@ def tier_window() -> datetime.timedelta:
 def _lock(customer: Customer) -> Customer:
     return (
         Customer.objects.select_for_update().only("pk", "points_balance", "tier_id", "tier_since").get(pk=customer.pk)
+    )
+
+
+def lot_expires_on(earned_on: datetime.date) -> datetime.date:
+    """The day a lot of points earned on `earned_on` lapses: CRM_POINTS_EXPIRY_DAYS later."""
+    return earned_on + datetime.timedelta(days=points_expiry_days())
+
+
+def _balance_after(*, kind: PointsKind, points: int, balance: int) -> int:
+    """The balance once `points` are booked on `balance`; refused if it would go below zero."""
+    after = balance + points
+    if after < 0:
+        if kind == PointsKind.REDEEMED:
+            message = _("Cannot redeem %(points)s points: the balance is only %(balance)s.")
+        else:
+            message = _("Cannot take %(points)s points: the balance is only %(balance)s.")
+        raise ValidationError({"points": message % {"points": -points, "balance": balance}})
+    return after
+
+
+def _ledger_write(entry: PointsEntry, *, balance: int) -> PointsEntry:
+    """The one writer of the ledger: the entry and its customer's balance change together.
+
+    `balance` is the customer's balance before the entry, read from the row the caller
+    has locked (after a merge, with the other customer's moved lots included).
+    """
+    entry.balance_after = _balance_after(kind=entry.kind, points=entry.points, balance=balance)
+    entry.full_clean()
+    entry.save()
+    Customer.objects.filter(pk=entry.customer_id).update(points_balance=entry.balance_after)
+    entry.customer.points_balance = entry.balance_after
+    return entry
+
+
+def _ledger_write_bulk(entries: list[PointsEntry], *, balances: dict[int, int]) -> None:
+    """The ledger writer's bulk form: `entries` in booking order, each customer's running balance
+    carried from `balances` (read from rows the caller has locked); one insert, one balance update."""
+    for entry in entries:
+        entry.balance_after = balances[entry.customer_id] = _balance_after(
+            kind=entry.kind, points=entry.points, balance=balances[entry.customer_id]
+        )
+    PointsEntry.objects.bulk_create(entries, batch_size=2000)
+    booked = {entry.customer_id for entry in entries}
+    Customer.objects.bulk_update(
+        [Customer(pk=pk, points_balance=balances[pk]) for pk in booked], ["points_balance"], batch_size=1000
     )
 
 
@@ -67,33 +114,25 @@ def _write(
     actor: AbstractBaseUser | None,
     earned_on: datetime.date | None = None,
 ) -> PointsEntry:
+    """Points in make a lot that expires; points out are taken from the lots."""
     at = timezone.now()
-    earned_on = earned_on or timezone.localdate(at)
-    balance = locked.points_balance + points
-    if balance < 0:
-        raise ValidationError(
-            _("Cannot take %(points)s points: the balance is only %(balance)s.")
-            % {"points": -points, "balance": locked.points_balance}
-        )
     adds = points > 0
-    entry = PointsEntry(
-        customer=customer,
-        kind=kind,
-        points=points,
-        balance_after=balance,
-        reason=str(reason)[:255],
-        reference=reference,
-        expires_on=(earned_on + datetime.timedelta(days=points_expiry_days())) if adds else None,
-        remaining=points if adds else 0,
-        created_by=acting_user(actor),
-        at=at,
+    entry = _ledger_write(
+        PointsEntry(
+            customer=customer,
+            kind=kind,
+            points=points,
+            reason=str(reason)[:255],
+            reference=reference,
+            expires_on=lot_expires_on(earned_on or timezone.localdate(at)) if adds else None,
+            remaining=points if adds else 0,
+            created_by=acting_user(actor),
+            at=at,
+        ),
+        balance=locked.points_balance,
     )
-    entry.full_clean()
     if points < 0:
         _take_from_lots(customer_id=customer.pk, points=-points, prefer_reference=reference)
-    entry.save()
-    Customer.objects.filter(pk=customer.pk).update(points_balance=balance)
-    customer.points_balance = balance
     return entry
 
 
@@ -136,17 +175,9 @@ def points_redeem(
     actor: AbstractBaseUser | None = None,
 ) -> PointsEntry:
     _positive(points)
-    locked = _lock(customer)
-    if points > locked.points_balance:
-        raise ValidationError(
-            {
-                "points": _("Cannot redeem %(points)s points: the balance is only %(balance)s.")
-                % {"points": points, "balance": locked.points_balance}
-            }
-        )
     return _write(
         customer=customer,
-        locked=locked,
+        locked=_lock(customer),
         kind=PointsKind.REDEEMED,
         points=-points,
         reason=reason,
@@ -166,17 +197,9 @@ def points_adjust(*, customer: Customer, points: int, reason: str, actor: Abstra
         errors["points"] = _("Enter a number of points other than zero.")
     if errors:
         raise ValidationError(errors)
-    locked = _lock(customer)
-    if points + locked.points_balance < 0:
-        raise ValidationError(
-            {
-                "points": _("Cannot take %(points)s points: the balance is only %(balance)s.")
-                % {"points": -points, "balance": locked.points_balance}
-            }
-        )
     return _write(
         customer=customer,
-        locked=locked,
+        locked=_lock(customer),
         kind=PointsKind.ADJUSTED,
         points=points,
         reason=reason,
@@ -210,6 +233,77 @@ def points_reverse(
     )
 
 
+@dataclass(frozen=True)
+class Earning:
+    """Points earned at `at`, for points_earn_bulk."""
+
+    customer_id: int
+    points: int
+    at: datetime.datetime
+    reason: str
+    reference: str = ""
+    expired_reason: str = ""  # the reason its expiry entry gives, when the lot has lapsed already
+
+
+def points_earn_bulk(*, earnings: list[Earning], balances: dict[int, int], today: datetime.date | None = None) -> None:
+    """Demo data and trusted back-fills: book many earnings at once, each a lot dated when it was earned.
+
+    A lot whose expiry date has already come is written as expired on that date, so the
+    ledger reads as if the daily job had run all along. `balances` are the customers'
+    balances, read from rows the caller has locked in its transaction.
+    """
+    today = today or timezone.localdate()
+    by_customer: dict[int, list[tuple[datetime.datetime, int, PointsEntry]]] = defaultdict(list)
+    for earning in earnings:
+        expires_on = lot_expires_on(timezone.localdate(earning.at))
+        lapsed = expires_on <= today
+        events = by_customer[earning.customer_id]  # (when, order, entry): earnings before expiries at the same moment
+        lot = PointsEntry(
+            customer_id=earning.customer_id,
+            kind=PointsKind.EARNED,
+            points=earning.points,
+            reason=earning.reason,
+            reference=earning.reference,
+            expires_on=expires_on,
+            remaining=0 if lapsed else earning.points,
+            at=earning.at,
+        )
+        events.append((earning.at, 0, lot))
+        if lapsed:
+            at = timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time.min))
+            expiry = PointsEntry(
+                customer_id=earning.customer_id,
+                kind=PointsKind.EXPIRED,
+                points=-earning.points,
+                reason=earning.expired_reason,
+                reference=earning.reference,
+                at=at,
+            )
+            events.append((at, 1, expiry))
+    _ledger_write_bulk(
+        [entry for events in by_customer.values() for _at, _order, entry in sorted(events, key=lambda e: e[:2])],
+        balances=balances,
+    )
+
+
+def points_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUser | None) -> PointsEntry | None:
+    """customer_merge's part, once the other's ledger rows have moved to the survivor (both rows locked):
+    one entry stating the survivor's new balance, since the moved rows keep their old running balances."""
+    if not other.points_balance:
+        return None
+    return _ledger_write(
+        PointsEntry(
+            customer=survivor,
+            kind=PointsKind.ADJUSTED,
+            points=0,
+            reason=gettext("Merged with %(number)s (+%(points)s points)")
+            % {"number": other.crm_number_display, "points": other.points_balance},
+            created_by=acting_user(actor),
+        ),
+        balance=survivor.points_balance + other.points_balance,
+    )
+
+
 def points_expire_due(*, today: datetime.date | None = None) -> int:
     """Expire every lot whose date has come; returns how many customers lost points.
 
@@ -232,25 +326,23 @@ def points_expire_due(*, today: datetime.date | None = None) -> int:
 
 @transaction.atomic
 def _points_expire_customer(*, customer_id: int, today: datetime.date) -> PointsEntry | None:
-    customer = locked = Customer.objects.select_for_update().only("pk", "points_balance").get(pk=customer_id)
+    customer = Customer.objects.select_for_update().only("pk", "points_balance").get(pk=customer_id)
     lots = PointsEntry.objects.filter(customer_id=customer_id, remaining__gt=0, expires_on__lte=today)
     due = sum(lots.values_list("remaining", flat=True))
     if not due:
         return None
     lots.update(remaining=0)
-    entry = PointsEntry(
-        customer=customer,
-        kind=PointsKind.EXPIRED,
-        points=-due,
-        balance_after=locked.points_balance - due,
-        reason=gettext("Points earned before %(date)s expired")
-        % {"date": today - datetime.timedelta(points_expiry_days())},
-        at=timezone.now(),
+    return _ledger_write(
+        PointsEntry(
+            customer=customer,
+            kind=PointsKind.EXPIRED,
+            points=-due,
+            reason=gettext("Points earned before %(date)s expired")
+            % {"date": today - datetime.timedelta(points_expiry_days())},
+            at=timezone.now(),
+        ),
+        balance=customer.points_balance,
     )
-    entry.full_clean()
-    entry.save()
-    Customer.objects.filter(pk=customer_id).update(points_balance=entry.balance_after)
-    return entry
 
 
 def tier_for_spend(*, tiers: list[Tier], spend: Decimal) -> Tier | None:

@@ -11,7 +11,7 @@ resolving to the survivor through its MergeRecord.
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,11 +23,10 @@ from customers.models import (
     ConsentEvent,
     Customer,
     MergeRecord,
-    PointsEntry,
-    PointsKind,
     TierChange,
     TierChangeKind,
 )
+from customers.services import membership
 from customers.services.customers import CONSENT_FIELDS, audit_record
 from customers.signals import customer_merging
 
@@ -96,22 +95,13 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         merged_by=acting_user(actor),
     )
     other.delete()  # frees its phone, e-mail and legacy number for the survivor
-    Customer.objects.filter(pk=survivor.pk).update(points_balance=F("points_balance") + other.points_balance, **updates)
+    if updates:
+        Customer.objects.filter(pk=survivor.pk).update(**updates)
     record.full_clean()
     record.save()
     reason = gettext("Merged with %(number)s") % {"number": other.crm_number_display}
     user = record.merged_by
-    if other.points_balance:
-        # The moved ledger rows keep their old running balances; this row states the new one.
-        PointsEntry.objects.create(
-            customer=survivor,
-            kind=PointsKind.ADJUSTED,
-            points=0,
-            created_by=user,
-            balance_after=survivor.points_balance + other.points_balance,
-            reason=gettext("Merged with %(number)s (+%(points)s points)")
-            % {"number": other.crm_number_display, "points": other.points_balance},
-        )
+    membership.points_merge(survivor=survivor, other=other, actor=actor)
     if took_tier:
         TierChange.objects.create(
             customer=survivor,

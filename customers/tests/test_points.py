@@ -173,3 +173,42 @@ def test_two_concurrent_redemptions_of_the_whole_balance_only_one_succeeds():
     assert outcomes == {"first": "ok", "second": "refused"}
     assert _balance(customer) == 0
     assert PointsEntry.objects.filter(customer=customer, kind=PointsKind.REDEEMED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("take", "says"),
+    [
+        (lambda c: membership.points_redeem(customer=c, points=60), "Cannot redeem 60 points"),
+        (lambda c: membership.points_adjust(customer=c, points=-60, reason="x", actor=None), "Cannot take 60 points"),
+    ],
+)
+def test_taking_more_than_the_balance_is_refused_on_the_points_field_and_writes_nothing(take, says):
+    customer = CustomerFactory()
+    membership.points_earn(customer=customer, points=50)
+    with pytest.raises(ValidationError) as exc:
+        take(customer)
+    assert exc.value.message_dict["points"] == [f"{says}: the balance is only 50."]
+    assert _balance(customer) == 50
+    assert PointsEntry.objects.filter(customer=customer).count() == 1
+    assert PointsEntry.objects.get(customer=customer).remaining == 50
+
+
+def test_every_kind_of_entry_leaves_the_balance_at_its_last_balance_after_and_in_the_lots(settings):
+    settings.CRM_POINTS_EXPIRY_DAYS = 30
+    customer = CustomerFactory()
+    with time_machine.travel(START, tick=False):
+        membership.points_earn(customer=customer, points=100, reference="transaction:1")
+    with time_machine.travel(START + datetime.timedelta(days=10), tick=False):
+        membership.points_earn(customer=customer, points=40)
+        membership.points_redeem(customer=customer, points=30)
+        membership.points_adjust(customer=customer, points=5, reason="Goodwill", actor=None)
+        membership.points_reverse(customer=customer, points=20, reason="Refund", reference="transaction:1")
+    with time_machine.travel(START + datetime.timedelta(days=30), tick=False):
+        membership.points_expire_due()
+    entries = PointsEntry.objects.filter(customer=customer).order_by("at", "id")
+    running = 0
+    for entry in entries:
+        running += entry.points
+        assert entry.balance_after == running
+    lots = sum(entries.values_list("remaining", flat=True))
+    assert _balance(customer) == running == lots == 45

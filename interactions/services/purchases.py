@@ -6,7 +6,6 @@ ours; the rule itself (up at once, down after a window) is customers.services.me
 
 import datetime
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.users import acting_user
-from customers.models import Category, Customer, PointsEntry, PointsKind, Tier
+from customers.models import Category, Customer, Tier
 from customers.services import membership
 from interactions.models import (
     Channel,
@@ -68,6 +67,16 @@ def product_save(
 def transaction_reference(transaction: Transaction) -> str:
     """How the points ledger names a purchase (PointsEntry.reference)."""
     return f"transaction:{transaction.pk}"
+
+
+def purchase_points(*, amount: Decimal, tier: Tier | None) -> int:
+    """The points a purchase earns: the amount times the tier's multiplier, rounded down."""
+    return math.floor(amount * (tier.points_multiplier if tier else Decimal(1)))
+
+
+def purchase_points_reason(transaction: Transaction) -> str:
+    """What the points ledger says about a purchase's points."""
+    return gettext("Purchase #%(id)s") % {"id": transaction.pk}
 
 
 def _flag_reasons(*, customer: Customer, amount: Decimal, occurred_at: datetime.datetime) -> list[str]:
@@ -127,8 +136,7 @@ def transaction_record(
         tx.currency = currency
     reasons = _flag_reasons(customer=customer, amount=amount, occurred_at=occurred_at)
     tx.flagged, tx.flag_reason = bool(reasons), "; ".join(reasons)[:255]
-    multiplier = locked.tier.points_multiplier if locked.tier else Decimal(1)
-    tx.points_earned = math.floor(amount * multiplier)
+    tx.points_earned = purchase_points(amount=amount, tier=locked.tier)
     tx.full_clean()
     tx.save()
 
@@ -151,7 +159,7 @@ def transaction_record(
         membership.points_earn(
             customer=customer,
             points=tx.points_earned,
-            reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
+            reason=purchase_points_reason(tx),
             reference=transaction_reference(tx),
             actor=actor,
             earned_on=timezone.localdate(occurred_at),
@@ -240,8 +248,6 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
     dated the purchase day; lots whose expiry date has already passed are written
     as expired on that date, so the ledger reads as if the daily job had run all along.
     """
-    today = timezone.localdate()
-    expiry = datetime.timedelta(days=membership.points_expiry_days())
     with atomic():
         customer_ids = {t.customer_id for t in transactions}
         customers = {
@@ -249,63 +255,26 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
             for c in Customer.objects.filter(pk__in=customer_ids).select_related("tier").select_for_update(of=("self",))
         }
         for tx in transactions:
-            tier = customers[tx.customer_id].tier
-            tx.points_earned = math.floor(tx.amount * (tier.points_multiplier if tier else 1))
+            tx.points_earned = purchase_points(amount=tx.amount, tier=customers[tx.customer_id].tier)
         Transaction.objects.bulk_create(transactions, batch_size=2000)
         for tx, tx_lines in zip(transactions, lines, strict=True):
             for line in tx_lines:
                 line.transaction = tx
         TransactionLine.objects.bulk_create([line for tx_lines in lines for line in tx_lines], batch_size=2000)
-
-        by_customer = defaultdict(list)
-        for tx in transactions:
-            if tx.points_earned:
-                by_customer[tx.customer_id].append(tx)
-        entries = []
-        for customer_id, txs in by_customer.items():
-            balance = customers[customer_id].points_balance
-            events = []  # (when, order, entry): earnings before expiries at the same moment
-            for tx in txs:
-                expires_on = timezone.localdate(tx.occurred_at) + expiry
-                lapsed = expires_on <= today
-                events.append(
-                    (
-                        tx.occurred_at,
-                        0,
-                        PointsEntry(
-                            customer_id=customer_id,
-                            kind=PointsKind.EARNED,
-                            points=tx.points_earned,
-                            reason=gettext("Purchase #%(id)s") % {"id": tx.pk},
-                            reference=transaction_reference(tx),
-                            expires_on=expires_on,
-                            remaining=0 if lapsed else tx.points_earned,
-                            at=tx.occurred_at,
-                        ),
-                    )
+        membership.points_earn_bulk(
+            earnings=[
+                membership.Earning(
+                    customer_id=tx.customer_id,
+                    points=tx.points_earned,
+                    at=tx.occurred_at,
+                    reason=purchase_points_reason(tx),
+                    reference=transaction_reference(tx),
+                    expired_reason=gettext("Points of purchase #%(id)s expired") % {"id": tx.pk},
                 )
-                if lapsed:
-                    at = timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time.min))
-                    events.append(
-                        (
-                            at,
-                            1,
-                            PointsEntry(
-                                customer_id=customer_id,
-                                kind=PointsKind.EXPIRED,
-                                points=-tx.points_earned,
-                                reason=gettext("Points of purchase #%(id)s expired") % {"id": tx.pk},
-                                reference=transaction_reference(tx),
-                                at=at,
-                            ),
-                        )
-                    )
-            for _when, _order, entry in sorted(events, key=lambda e: (e[0], e[1])):
-                balance += entry.points
-                entry.balance_after = balance
-                entries.append(entry)
-            customers[customer_id].points_balance = balance
-        PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        Customer.objects.bulk_update([customers[pk] for pk in by_customer], ["points_balance"], batch_size=1000)
+                for tx in transactions
+                if tx.points_earned
+            ],
+            balances={pk: c.points_balance for pk, c in customers.items()},
+        )
     tiers_evaluate(customer_ids=list(customer_ids))
     return len(transactions)

@@ -134,3 +134,30 @@ def test_refunding_more_than_is_left_is_refused():
     services.transaction_refund(transaction=tx)
     with pytest.raises(ValidationError, match="already been refunded in full"):
         services.transaction_refund(transaction=tx)
+
+
+def test_a_bulk_loaded_purchase_earns_and_is_named_like_a_recorded_one_and_old_lots_read_as_expired(settings):
+    settings.CRM_POINTS_EXPIRY_DAYS = 365
+    tier = TierFactory(points_multiplier=Decimal("1.5"))
+    customer = CustomerFactory(tier=tier)
+    with time_machine.travel(NOW, tick=False):
+        recorded = services.transaction_record(customer=customer, amount=Decimal("99.99"))
+        old, recent = (
+            Transaction(customer=customer, amount=Decimal("99.99"), occurred_at=NOW - datetime.timedelta(days=400)),
+            Transaction(customer=customer, amount=Decimal("99.99"), occurred_at=NOW - datetime.timedelta(days=10)),
+        )
+        services.transactions_bulk_load(transactions=[old, recent], lines=[[], []])
+
+    assert old.points_earned == recent.points_earned == recorded.points_earned == 149
+    entries = {(e.reference, e.kind): e for e in PointsEntry.objects.filter(customer=customer)}
+    for tx in (recorded, old, recent):
+        lot = entries[(services.transaction_reference(tx), PointsKind.EARNED)]
+        assert lot.reason == f"Purchase #{tx.pk}"
+        assert lot.expires_on == membership.lot_expires_on(tx.occurred_at.date())
+    lapsed = entries[(services.transaction_reference(old), PointsKind.EXPIRED)]
+    assert (lapsed.points, lapsed.reason) == (-149, f"Points of purchase #{old.pk} expired")
+    assert entries[(services.transaction_reference(old), PointsKind.EARNED)].remaining == 0
+    # The bulk rows carry the balance on from the recorded purchase's; the customer's is their last figure.
+    balances = PointsEntry.objects.filter(customer=customer).order_by("id").values_list("balance_after", flat=True)
+    assert list(balances) == [149, 298, 149, 298]
+    assert _balance(customer) == 298
