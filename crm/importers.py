@@ -16,7 +16,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from crm.jobs import job_fail, job_finish, job_progress
+from crm.jobs import job_fail, job_finish, job_heartbeat, job_progress
 from crm.lib import tabular
 from crm.lib.tables import ImportFileError, Rows, read_table, row_problem, table_check
 from crm.models import Job
@@ -166,20 +166,29 @@ def importers_for(user) -> list[Importer]:
 
 
 def import_job_run(job: Job) -> ImportReport | None:
-    """The background job: read the stored upload, import it, keep the bad rows as a file."""
+    """The background job: read the stored upload as a stream, check it whole, import it, keep the bad
+    rows as a file. A file that cannot be read fails the job with the reason, shown on its page."""
     importer = IMPORTERS[job.params["importer"]]
-    with default_storage.open(job.params["path"], "rb") as f:
-        content = f.read()
+    filename = job.params["filename"]
     try:
-        # The upload page read the whole file once, so this only fails if the file or the reader changed since.
-        headers, total = table_check(content, job.params["filename"])
-    except ImportFileError as e:
-        job_fail(job, message=str(e))
+        f = default_storage.open(job.params["path"], "rb")
+    except FileNotFoundError:
+        job_fail(job, message=_("The uploaded file is no longer stored; upload it again."))
         return None
-    _headers, rows = read_table(content, job.params["filename"])
-    mapping = {int(k): v for k, v in job.params["mapping"].items()}
-    job_progress(job, done=0, total=total)
-    report = importer.run(rows, mapping=mapping, actor=job.created_by, on_progress=lambda n: job_progress(job, done=n))
+    with f:
+        try:
+            # The upload page read only the first rows: a line further on that cannot be read refuses
+            # the file here, before anything is imported.
+            headers, total = table_check(f, filename, on_progress=lambda _rows: job_heartbeat(job))
+        except ImportFileError as e:
+            job_fail(job, message=str(e))
+            return None
+        _headers, rows = read_table(f, filename)
+        mapping = {int(k): v for k, v in job.params["mapping"].items()}
+        job_progress(job, done=0, total=total)
+        report = importer.run(
+            rows, mapping=mapping, actor=job.created_by, on_progress=lambda n: job_progress(job, done=n)
+        )
     writer = tabular.CsvWriter()
     writer.write_row([_("Line"), _("Error"), *headers])
     for line, cells, reason in report.errors:

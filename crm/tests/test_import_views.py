@@ -123,3 +123,84 @@ def test_a_job_whose_file_cannot_be_read_fails_with_the_reason_and_imports_nothi
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "Line 3: a quote is not closed" in job.message
     assert not Customer.objects.exists()
+
+
+def members_csv(count: int, first: int = 0) -> list[str]:
+    return [f"会员{i},{13900000000 + i},member{i}@example.com" for i in range(first, first + count)]
+
+
+def map_and_run(client, mapping_url: str, captured) -> Job:
+    with captured():
+        client.post(mapping_url, {"col_0": "name", "col_1": "mobile", "col_2": "email"})
+    job = Job.objects.get(kind="customers_import")
+    import_task(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_big_upload_is_stored_as_sent_and_only_its_first_rows_are_read_by_the_page(
+    manager_client, django_capture_on_commit_callbacks
+):
+    # 40,000 rows whose only fault is a byte in no encoding at the very end: a page that read the whole
+    # file would refuse it; this one reads the first rows, and the job finds the fault before importing.
+    content = ("\n".join(["name,mobile,email", *members_csv(40_000)]) + "\n").encode() + b"\xff\x80\n"
+    response = upload(manager_client, content)
+    assert response.status_code == 302
+    [stored] = default_storage.listdir("imports")[1]
+    assert default_storage.open(f"imports/{stored}").read() == content
+    page = manager_client.get(response.url).content.decode()
+    assert "more than 1,000 rows to import" in page and "会员0" in page and "会员5" not in page
+
+    job = map_and_run(manager_client, response.url, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.FAILED and "not UTF-8 or GBK" in job.message
+    assert not Customer.objects.exists()
+    assert "not UTF-8 or GBK" in manager_client.get(job.get_absolute_url()).content.decode()
+
+
+def test_a_line_past_the_first_rows_that_cannot_be_read_fails_the_job_and_its_page_says_which(
+    manager_client, django_capture_on_commit_callbacks
+):
+    lines = ["name,mobile,email", *members_csv(1100)]
+    lines[1050] = '"Broken,13800000042,broken@example.com'  # file line 1051
+    response = upload(manager_client, ("\n".join(lines) + "\n").encode())
+    assert response.status_code == 302
+    job = map_and_run(manager_client, response.url, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.FAILED and not Customer.objects.exists()
+    assert "Line 1051: a quote is not closed" in manager_client.get(job.get_absolute_url()).content.decode()
+
+
+def test_the_job_streams_a_big_gbk_file_and_reports_bad_rows_with_their_lines(
+    manager_client, django_capture_on_commit_callbacks
+):
+    lines = ["姓名,手机号,邮箱,备注", *(f"{line}," for line in members_csv(3000))]
+    # Notes spanning two lines, before and after the first 64 KiB, and a bad phone on the row after each.
+    for at in (200, 2800):
+        lines[at] += '"第一行\n第二行"'
+        lines[at + 1] = lines[at + 1].split(",")[0] + ",12345,,"
+    content = ("\n".join(lines) + "\n").encode("gbk")
+    assert len(content) > 64 * 1024
+    response = upload(manager_client, content)
+    with django_capture_on_commit_callbacks():
+        manager_client.post(response.url, {"col_0": "name", "col_1": "mobile", "col_2": "email", "col_3": "notes"})
+    job = Job.objects.get(kind="customers_import")
+    import_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.message == "2998 created, 0 already present, 2 with errors."
+    assert (job.done, job.total) == (3000, 3000)
+    errors = b"".join(manager_client.get(reverse("job_download", args=[job.pk])).streaming_content)
+    # Row 201 sits on lines 201-202, so row 202 is on line 203; the second pair is one line further on.
+    assert [row.split(",")[0] for row in errors.decode("utf-8-sig").splitlines()[1:]] == ["203", "2804"]
+    assert Customer.objects.get(mobile="+8613900000199").notes == "第一行\n第二行"
+
+
+def test_an_xlsx_upload_is_imported_by_the_job_from_storage(manager_client, django_capture_on_commit_callbacks):
+    book = Workbook()
+    book.active.append(["Name", "Mobile", "Email"])
+    for line in members_csv(30):
+        book.active.append(line.split(","))
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(manager_client, out.getvalue(), name="members.xlsx")
+    assert "30 rows to import" in manager_client.get(response.url).content.decode()
+    job = map_and_run(manager_client, response.url, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.DONE and "30 created" in job.message and Customer.objects.count() == 30

@@ -1,11 +1,9 @@
 """Import a table: upload a file, check the column mapping on a preview, run it as a job."""
 
 import uuid
-from itertools import islice
 from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,11 +13,14 @@ from django.views.decorators.http import require_http_methods
 from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
-from crm.lib.tables import ImportFileError, read_table, table_check
+from crm.lib.tables import ImportFileError, table_preview
 from crm.models import JobKind
 from crm.tasks import import_task
 
 PREVIEW_ROWS = 5
+# What the upload page reads to refuse a broken file at once: a web request reads no further, the job reads all.
+CHECK_ROWS = 1000
+CHECK_BYTES = 1024 * 1024
 MAX_UPLOAD = 200 * 1024 * 1024
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 
@@ -36,14 +37,15 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
         if suffix not in SUFFIXES or upload.size > MAX_UPLOAD:
             form.add_error("file", _("Upload a .csv or .xlsx file of at most 200 MB."))
         else:
-            content = upload.read()
             try:
-                _headers, count = table_check(content, upload.name)  # a broken line shows now, not in the job
+                # The first rows only: a broken line there shows now; further on, the job reports it.
+                _headers, _rows, count = table_preview(upload, upload.name, rows=CHECK_ROWS, max_bytes=CHECK_BYTES)
             except ImportFileError as e:
                 form.add_error("file", str(e))
             else:
                 token = uuid.uuid4().hex
-                path = default_storage.save(f"imports/{token}{suffix}", ContentFile(content))
+                # Copied in chunks (a big upload is already a temporary file on disk), never read whole.
+                path = default_storage.save(f"imports/{token}{suffix}", upload)
                 request.session[f"import-{token}"] = {
                     "path": path,
                     "filename": upload.name,
@@ -63,7 +65,7 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
     if not importer.allowed(request.user):
         raise PermissionDenied
     with default_storage.open(upload["path"], "rb") as f:
-        headers, rows = read_table(f.read(), upload["filename"])
+        headers, preview, _count = table_preview(f, upload["filename"], rows=PREVIEW_ROWS, max_bytes=CHECK_BYTES)
     form = ImportMappingForm(request.POST or None, importer=importer, headers=headers)
     if request.method == "POST" and form.is_valid():
         del request.session[f"import-{token}"]
@@ -77,8 +79,9 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "form": form,
         "importer": importer,
-        "preview": [cells for _line, cells in islice(rows, PREVIEW_ROWS)],
+        "preview": preview,
         "rows": upload["rows"],
+        "checked_rows": CHECK_ROWS,
         "filename": upload["filename"],
     }
     return render(request, "crm/import_mapping.html", context)
