@@ -1,7 +1,7 @@
 """Production: no defaults for secrets, TLS assumed at the proxy, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env, secret
+from .base import BASE_DIR, DATABASES, env, secret
 
 DEBUG = False
 SECRET_KEY = secret("SECRET_KEY")
@@ -19,8 +19,12 @@ CSRF_COOKIE_SECURE = True
 # holds one connection and reuses it; see README, "Database connections", for how many that makes.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
+# Uploads waiting for their import job, and job results (exports, error reports), are written on one
+# machine and read on another (web <-> worker): MEDIA_ROOT must be one directory that every web and
+# worker machine mounts (NFS, a shared volume). For object storage instead, see README, "Background jobs".
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Preloading is a one-way commitment for the whole domain: an operator's call.
