@@ -3,12 +3,14 @@ import datetime
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.forms import BoundedDateField
+from crm.lib.forms import BoundedDateField, add_service_errors
 from customers.models import Customer
+from interactions import services
 from interactions.models import Direction, InteractionChannel, Outcome
 
 SATISFACTION_CHOICES = [("", "—"), *[(str(n), "★" * n) for n in range(1, 6)]]
@@ -56,11 +58,15 @@ class InteractionForm(forms.Form):
             Submit("log", _("Log interaction"), css_class="w-100 w-md-auto"),
         )
 
-    def clean_follow_up_on(self) -> datetime.date | None:
-        day = self.cleaned_data["follow_up_on"]
-        if day is not None and day < timezone.localdate():
-            raise forms.ValidationError(_("The follow-up date cannot be in the past."))
-        return day
+    def clean(self) -> dict:
+        # The service's rule, asked now so its error shows beside the form's own.
+        cleaned_data = super().clean()
+        if "follow_up_on" in cleaned_data:
+            try:
+                services.follow_up_validate(follow_up_on=cleaned_data["follow_up_on"])
+            except ValidationError as error:
+                add_service_errors(self, error)
+        return cleaned_data
 
 
 class ReportForm(forms.Form):

@@ -6,6 +6,8 @@ contact: interactions and reminders.
 
 from interactions.services.contact import (
     follow_up_due_at,
+    follow_up_reminder,
+    follow_up_validate,
     interaction_log,
     interactions_bulk_load,
     reminder_cancel,
@@ -36,6 +38,8 @@ __all__ = [
     "FLAG_MIN_PRIOR_ORDERS",
     "LineInput",
     "follow_up_due_at",
+    "follow_up_reminder",
+    "follow_up_validate",
     "interaction_log",
     "interactions_bulk_load",
     "membership_maintain",

@@ -34,6 +34,30 @@ def follow_up_due_at(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(settings.CRM_FOLLOW_UP_HOUR)))
 
 
+def follow_up_validate(*, follow_up_on: datetime.date | None) -> None:
+    """A follow-up date may not be in the past. interaction_log checks it; a form may ask first, to show
+    it beside its own errors."""
+    if follow_up_on is not None and follow_up_on < timezone.localdate():
+        raise ValidationError({"follow_up_on": _("The follow-up date cannot be in the past.")})
+
+
+def follow_up_reminder(*, interaction: Interaction, owner_id: int | None) -> Reminder | None:
+    """The reminder an interaction's follow-up date leaves (not saved): for the staff member who logged
+    it, else the customer's owner; None when it has no follow-up date or there is no one to remind."""
+    assignee_id = interaction.staff_id or owner_id
+    if interaction.follow_up_on is None or assignee_id is None:
+        return None
+    return Reminder(
+        customer_id=interaction.customer_id,
+        assignee_id=assignee_id,
+        due_at=follow_up_due_at(interaction.follow_up_on),
+        text=(gettext("Follow up: %(subject)s") % {"subject": interaction.subject})[:255],
+        source=ReminderSource.FOLLOW_UP,
+        interaction=interaction,
+        created_by_id=interaction.staff_id,
+    )
+
+
 @atomic
 def interaction_log(
     *,
@@ -75,25 +99,15 @@ def interaction_log(
         external_url=external_url,
     )
     interaction.full_clean()
-    if follow_up_on is not None:
-        if follow_up_on < timezone.localdate():
-            raise ValidationError({"follow_up_on": _("The follow-up date cannot be in the past.")})
-        assignee = staff or customer.owner
-        if assignee is None:
-            raise ValidationError(
-                {"follow_up_on": _("No one to remind: name a staff member, or give the customer an owner first.")}
-            )
-    interaction.save()
-    if follow_up_on is not None:
-        reminder_create(
-            customer=customer,
-            assignee=assignee,
-            due_at=follow_up_due_at(follow_up_on),
-            text=gettext("Follow up: %(subject)s") % {"subject": subject},
-            source=ReminderSource.FOLLOW_UP,
-            interaction=interaction,
-            created_by=staff,
+    follow_up_validate(follow_up_on=follow_up_on)
+    reminder = follow_up_reminder(interaction=interaction, owner_id=customer.owner_id)
+    if follow_up_on is not None and reminder is None:
+        raise ValidationError(
+            {"follow_up_on": _("No one to remind: name a staff member, or give the customer an owner first.")}
         )
+    interaction.save()
+    if reminder is not None:
+        _reminder_save(reminder)
     return interaction
 
 
@@ -110,18 +124,23 @@ def reminder_create(
     created_by: AbstractBaseUser | None = None,
 ) -> Reminder:
     """A reminder for `assignee` about `customer`; the notification job tells them when it falls due."""
-    if not assignee.is_active:
-        raise ValidationError({"assignee": _("Reminders can only be given to active users.")})
-    reminder = Reminder(
-        customer=customer,
-        assignee=assignee,
-        due_at=due_at,
-        text=text[:255],
-        source=source,
-        interaction=interaction,
-        rule=rule,
-        created_by=acting_user(created_by),
+    return _reminder_save(
+        Reminder(
+            customer=customer,
+            assignee=assignee,
+            due_at=due_at,
+            text=text[:255],
+            source=source,
+            interaction=interaction,
+            rule=rule,
+            created_by=acting_user(created_by),
+        )
     )
+
+
+def _reminder_save(reminder: Reminder) -> Reminder:
+    if not reminder.assignee.is_active:
+        raise ValidationError({"assignee": _("Reminders can only be given to active users.")})
     reminder.full_clean()
     reminder.save()
     return reminder
@@ -166,30 +185,22 @@ def reminder_cancel(*, reminder: Reminder, actor: AbstractBaseUser | None = None
 
 def interactions_bulk_load(*, interactions: list[Interaction], now: datetime.datetime | None = None) -> int:
     """Demo data and trusted back-fills only: insert many interactions fast, with the reminders their
-    follow-up dates leave (for the staff member who logged each). No per-row validation: the database
-    still checks the satisfaction range. Follow-ups already past are stored done, as if handled in time."""
+    follow-up dates leave, as interaction_log leaves them. No per-row validation: the database still
+    checks the satisfaction range. Follow-ups already past are stored done, as if handled in time."""
     now = now or timezone.now()
     with atomic():
         Interaction.objects.bulk_create(interactions, batch_size=2000)
+        unlogged = {i.customer_id for i in interactions if i.follow_up_on is not None and i.staff_id is None}
+        owners = dict(Customer.objects.filter(pk__in=unlogged).values_list("pk", "owner_id")) if unlogged else {}
         reminders = []
         for interaction in interactions:
-            if interaction.follow_up_on is None or interaction.staff_id is None:
+            reminder = follow_up_reminder(interaction=interaction, owner_id=owners.get(interaction.customer_id))
+            if reminder is None:
                 continue
-            due_at = follow_up_due_at(interaction.follow_up_on)
-            handled = due_at < now - datetime.timedelta(days=3)
-            reminders.append(
-                Reminder(
-                    customer_id=interaction.customer_id,
-                    assignee_id=interaction.staff_id,
-                    due_at=due_at,
-                    text=gettext("Follow up: %(subject)s") % {"subject": interaction.subject},
-                    source=ReminderSource.FOLLOW_UP,
-                    interaction=interaction,
-                    status=ReminderStatus.DONE if handled else ReminderStatus.OPEN,
-                    done_at=due_at if handled else None,
-                    notified_at=due_at if handled else None,
-                )
-            )
+            if reminder.due_at < now - datetime.timedelta(days=3):
+                reminder.status = ReminderStatus.DONE
+                reminder.done_at = reminder.notified_at = reminder.due_at
+            reminders.append(reminder)
         Reminder.objects.bulk_create(reminders, batch_size=2000)
     return len(interactions)
 

@@ -168,3 +168,48 @@ def test_snoozing_a_done_reminder_or_into_the_past_is_refused(service_user):
     services.reminder_complete(reminder=reminder)
     with pytest.raises(ValidationError):
         services.reminder_snooze(reminder=reminder, until=timezone.now() + datetime.timedelta(hours=1))
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 2, 15, 0, tzinfo=SHANGHAI), tick=False)
+def test_bulk_loaded_follow_ups_leave_the_reminders_interaction_log_leaves(service_user):
+    owner = UserFactory(role=Role.SALES)
+    owned, unowned = CustomerFactory(owner=owner), CustomerFactory(owner=None)
+    day = datetime.date(2026, 3, 5)
+    logged = services.interaction_log(
+        customer=owned, channel=InteractionChannel.PHONE, subject="Size", staff=service_user, follow_up_on=day
+    )
+    by_staff, by_nobody, for_no_one = (
+        Interaction(customer=owned, channel=InteractionChannel.PHONE, subject="Size", staff=service_user),
+        Interaction(customer=owned, channel=InteractionChannel.CHAT, subject="Colour"),
+        Interaction(customer=unowned, channel=InteractionChannel.CHAT, subject="Refund"),
+    )
+    for interaction in (by_staff, by_nobody, for_no_one):
+        interaction.occurred_at, interaction.follow_up_on = timezone.now(), day
+    services.interactions_bulk_load(interactions=[by_staff, by_nobody, for_no_one])
+
+    fields = ("assignee", "due_at", "text", "source", "status", "created_by")
+    made = {r.interaction_id: r for r in Reminder.objects.all()}
+    assert [getattr(made[by_staff.pk], f) for f in fields] == [getattr(made[logged.pk], f) for f in fields]
+    assert made[by_nobody.pk].assignee == owner  # the owner, as interaction_log falls back to
+    assert for_no_one.pk not in made  # no one to remind: the bulk load leaves it out rather than refuse
+    assert made[by_staff.pk].due_at == datetime.datetime(2026, 3, 5, 9, 0, tzinfo=SHANGHAI)
+
+
+def test_a_follow_up_date_is_checked_by_the_service_for_the_form_too():
+    with pytest.raises(ValidationError) as error:
+        services.follow_up_validate(follow_up_on=timezone.localdate() - datetime.timedelta(days=1))
+    assert error.value.message_dict == {"follow_up_on": ["The follow-up date cannot be in the past."]}
+    services.follow_up_validate(follow_up_on=timezone.localdate())
+    services.follow_up_validate(follow_up_on=None)
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 2, 15, 0, tzinfo=SHANGHAI), tick=False)
+def test_snoozing_to_tomorrow_morning_lands_at_the_working_day_hour_of_a_follow_up(settings):
+    from interactions.forms.followups import SnoozeForm
+
+    settings.CRM_FOLLOW_UP_HOUR = 8
+    form = SnoozeForm({"until": "tomorrow"})
+    assert form.is_valid()
+    until = form.until_time(timezone.now())
+    assert until == services.follow_up_due_at(datetime.date(2026, 3, 3))
+    assert until == datetime.datetime(2026, 3, 3, 8, 0, tzinfo=SHANGHAI)

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -51,7 +50,7 @@ def reminder_snooze_view(request: HttpRequest, reminder_id: int) -> HttpResponse
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         return _reminder_response(request, reminder, error=_("Choose when to be reminded again."), status=400)
-    until = form.until_time(timezone.now(), settings.CRM_FOLLOW_UP_HOUR)
+    until = form.until_time(timezone.now())
     try:
         services.reminder_snooze(reminder=reminder, until=until, actor=request.user)
     except ValidationError as e:
