@@ -1,29 +1,29 @@
-"""Through a real Celery worker on Redis: the job runs in another process and the page sees it."""
+"""Through a real Celery worker on Redis: the job runs in another process and the page sees it;
+a worker killed in the middle of a job leaves it to the sweeper and a fresh worker."""
 
+import io
 import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
 from crm.celery import app
-from crm.models import Job, JobStatus
+from crm.models import Job, JobKind, JobStatus
+from crm.tasks import jobs_sweep_task
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    if not os.environ.get("REDIS_URL"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("REDIS_URL is not set: CI must run the real-worker tests")
-        pytest.skip("REDIS_URL not set: no real Celery worker to run against")
-    app.control.purge()
+def start_worker() -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -31,7 +31,7 @@ def celery_worker_process(transactional_db):
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -47,6 +47,25 @@ def celery_worker_process(transactional_db):
         env=env,
         cwd=settings.BASE_DIR,
     )
+
+
+@pytest.fixture
+def redis_broker(transactional_db):
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("REDIS_URL is not set: CI must run the real-worker tests")
+        pytest.skip("REDIS_URL not set: no real Celery worker to run against")
+    app.control.purge()
+    yield
+    # A killed worker's task stays "unacked" in Redis, to be delivered again after the visibility
+    # timeout: it must not reach a later run's database.
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete("unacked", "unacked_index")
+
+
+@pytest.fixture
+def celery_worker_process(redis_broker):
+    worker = start_worker()
     yield worker
     worker.terminate()
     worker.wait(timeout=20)
@@ -73,3 +92,41 @@ def test_export_runs_on_a_real_worker_and_the_page_offers_the_file(celery_worker
     assert "100%" in page and reverse("job_download", args=[job.pk]) in page
     content = b"".join(manager_client.get(reverse("job_download", args=[job.pk])).streaming_content)
     assert content.decode("utf-8-sig").count("宁波市") == 5
+
+
+def test_a_killed_workers_import_is_taken_up_again_and_finished_by_a_fresh_worker(
+    redis_broker, manager_client, settings
+):
+    rows = 20_000
+    content = "name,mobile\n" + "".join(f"会员{i},{13900000000 + i}\n" for i in range(rows))
+    file = io.BytesIO(content.encode())
+    file.name = "members.csv"
+    mapping_url = manager_client.post(reverse("import"), {"file": file, "importer": "customers"}).url
+    worker = start_worker()
+    try:
+        manager_client.post(mapping_url, {"col_0": "name", "col_1": "mobile"})
+        job = Job.objects.get(kind=JobKind.CUSTOMERS_IMPORT)
+        deadline = time.monotonic() + 60
+        while not (job.status == JobStatus.RUNNING and job.done > 0):  # a first chunk is in
+            assert time.monotonic() < deadline and not job.finished, f"job {job.status} at {job.done}"
+            time.sleep(0.05)
+            job.refresh_from_db()
+    finally:
+        worker.kill()  # no warm shutdown: the task is neither finished nor acknowledged
+        worker.wait(timeout=20)
+    job.refresh_from_db()
+    imported_before = Customer.objects.count()
+    assert job.status == JobStatus.RUNNING and 0 < imported_before < rows
+
+    # Its heartbeat stops; a lease later the sweeper queues the job again, and a fresh worker runs it.
+    with time_machine.travel(job.heartbeat_at + timedelta(seconds=settings.CRM_JOB_LEASE_SECONDS + 1)):
+        assert jobs_sweep_task() == {"requeued": 1, "failed": 0}
+    fresh = start_worker()
+    try:
+        job = wait_for_job(job)
+    finally:
+        fresh.terminate()
+        fresh.wait(timeout=20)
+    assert job.status == JobStatus.DONE and job.attempts == 2, job.message
+    assert job.message == f"{rows - imported_before} created, {imported_before} already present, 0 with errors."
+    assert Customer.objects.count() == rows
