@@ -4,6 +4,7 @@ The jobs that notify due reminders and apply reminder rules are in interactions.
 """
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.once import record_once
 from crm.lib.users import acting_user
 from customers.models import Customer
 from interactions.models import (
@@ -109,6 +111,20 @@ def interaction_log(
     if reminder is not None:
         _reminder_save(reminder)
     return interaction
+
+
+def interaction_receive(
+    *, source: InteractionSource, external_ref: str = "", **fields: Any
+) -> tuple[Interaction, bool]:
+    """Log an interaction another system sends: returns (interaction, repeat). With an `external_ref`
+    it is stored once; the same reference again (a retry, or two copies racing) returns the stored one."""
+
+    def stored() -> Interaction | None:
+        if not external_ref:
+            return None
+        return Interaction.objects.select_related("customer").filter(source=source, external_ref=external_ref).first()
+
+    return record_once(find=stored, create=lambda: interaction_log(source=source, external_ref=external_ref, **fields))
 
 
 @atomic

@@ -8,6 +8,7 @@ import datetime
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.once import record_once
 from crm.lib.users import acting_user
 from customers.models import Category, Customer, Tier
 from customers.services import membership
@@ -166,6 +168,47 @@ def transaction_record(
         )
     tiers_evaluate(customer_ids=[customer.pk])
     return tx
+
+
+def transaction_receive(
+    *, customer: Customer, amount: Decimal, source: TransactionSource, external_ref: str, **fields: Any
+) -> tuple[Transaction, bool]:
+    """Record an order that another system names by `external_ref`, once: returns (purchase, repeat).
+
+    The same order again (a retry after a timeout, or two copies racing) returns the purchase
+    already stored. The reference reused for another customer or amount is refused with a
+    ValidationError whose errors have the code "conflict" and the stored purchase's id in
+    their params (existing_id).
+    """
+
+    def stored() -> Transaction | None:
+        found = Transaction.objects.select_related("customer").filter(source=source, external_ref=external_ref).first()
+        if found is not None:
+            _same_order(found, customer=customer, amount=amount)
+        return found
+
+    return record_once(
+        find=stored,
+        create=lambda: transaction_record(
+            customer=customer, amount=amount, source=source, external_ref=external_ref, **fields
+        ),
+    )
+
+
+def _same_order(stored: Transaction, *, customer: Customer, amount: Decimal) -> None:
+    errors = {}
+    if stored.customer_id != customer.pk:
+        errors["customer"] = ValidationError(
+            _("This order was recorded for another member."), code="conflict", params={"existing_id": stored.pk}
+        )
+    if stored.amount != amount:
+        errors["amount"] = ValidationError(
+            _("This order was recorded with the amount %(amount)s."),
+            code="conflict",
+            params={"amount": stored.amount, "existing_id": stored.pk},
+        )
+    if errors:
+        raise ValidationError(errors)
 
 
 @atomic

@@ -213,3 +213,44 @@ def test_snoozing_to_tomorrow_morning_lands_at_the_working_day_hour_of_a_follow_
     until = form.until_time(timezone.now())
     assert until == services.follow_up_due_at(datetime.date(2026, 3, 3))
     assert until == datetime.datetime(2026, 3, 3, 8, 0, tzinfo=SHANGHAI)
+
+
+def test_an_interaction_received_twice_with_its_reference_is_stored_once():
+    kwargs = {
+        "customer": CustomerFactory(),
+        "channel": InteractionChannel.CHAT,
+        "subject": "Where is my parcel",
+        "source": InteractionSource.API,
+        "external_ref": "chat-77",
+    }
+    first, first_repeat = services.interaction_receive(**kwargs)
+    again, repeat = services.interaction_receive(**kwargs)
+    assert (first_repeat, repeat, again) == (False, True, first)
+    assert Interaction.objects.count() == 1
+
+
+def test_interactions_received_without_a_reference_are_each_stored():
+    kwargs = {"customer": CustomerFactory(), "channel": InteractionChannel.CHAT, "source": InteractionSource.API}
+    services.interaction_receive(subject="One", **kwargs)
+    _interaction, repeat = services.interaction_receive(subject="One", **kwargs)
+    assert not repeat and Interaction.objects.count() == 2
+
+
+def test_an_interaction_that_loses_a_race_returns_the_winners(monkeypatch):
+    from interactions.services import contact
+
+    real = contact.interaction_log
+
+    def racing(**kwargs):
+        real(**kwargs)  # the other copy commits first...
+        raise IntegrityError("duplicate key")  # ...and this one hits the unique index
+
+    monkeypatch.setattr(contact, "interaction_log", racing)
+    interaction, repeat = services.interaction_receive(
+        customer=CustomerFactory(),
+        channel=InteractionChannel.CHAT,
+        subject="x",
+        source=InteractionSource.API,
+        external_ref="chat-1",
+    )
+    assert repeat and interaction == Interaction.objects.get()

@@ -161,3 +161,47 @@ def test_a_bulk_loaded_purchase_earns_and_is_named_like_a_recorded_one_and_old_l
     balances = PointsEntry.objects.filter(customer=customer).order_by("id").values_list("balance_after", flat=True)
     assert list(balances) == [149, 298, 149, 298]
     assert _balance(customer) == 298
+
+
+def test_an_order_received_twice_is_stored_once_and_the_repeat_says_so():
+    customer = CustomerFactory()
+    kwargs = {"customer": customer, "amount": Decimal("80"), "source": TransactionSource.API, "external_ref": "S-1"}
+    first, first_repeat = services.transaction_receive(**kwargs)
+    again, repeat = services.transaction_receive(**kwargs)
+    assert (first_repeat, repeat, again) == (False, True, first)
+    assert Transaction.objects.count() == 1 and _balance(customer) == 80
+
+
+def test_an_order_number_reused_for_another_order_is_a_conflict_naming_the_stored_one():
+    customer = CustomerFactory()
+    stored, _repeat = services.transaction_receive(
+        customer=customer, amount=Decimal("80"), source=TransactionSource.API, external_ref="S-1"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.transaction_receive(
+            customer=CustomerFactory(), amount=Decimal("1"), source=TransactionSource.API, external_ref="S-1"
+        )
+    assert set(exc.value.message_dict) == {"customer", "amount"}
+    assert exc.value.message_dict["amount"] == ["This order was recorded with the amount 80.00."]
+    errors = [e for field_errors in exc.value.error_dict.values() for e in field_errors]
+    assert {(e.code, e.params["existing_id"]) for e in errors} == {("conflict", stored.pk)}
+    assert Transaction.objects.count() == 1
+
+
+def test_an_order_that_loses_a_race_returns_the_winners_purchase(monkeypatch):
+    from django.db import IntegrityError
+
+    from interactions.services import purchases
+
+    customer = CustomerFactory()
+    real = purchases.transaction_record
+
+    def racing(**kwargs):
+        real(**kwargs)  # the other copy commits first...
+        raise IntegrityError("duplicate key")  # ...and this one hits the unique index
+
+    monkeypatch.setattr(purchases, "transaction_record", racing)
+    tx, repeat = services.transaction_receive(
+        customer=customer, amount=Decimal("80"), source=TransactionSource.API, external_ref="S-1"
+    )
+    assert repeat and tx == Transaction.objects.get()

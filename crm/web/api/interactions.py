@@ -1,11 +1,9 @@
-"""Interactions from outside systems (a call centre, a chat tool), through interactions.services.interaction_log.
+"""Interactions from outside systems (a call centre, a chat tool), through interactions.services.interaction_receive.
 
 With an external_ref the post is idempotent like purchases: a repeat answers
 200 with the stored interaction.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -19,7 +17,6 @@ from interactions import services
 from interactions.models import (
     SATISFACTION_RANGE,
     Direction,
-    Interaction,
     InteractionChannel,
     InteractionSource,
     Outcome,
@@ -47,16 +44,6 @@ class InteractionSerializer(serializers.Serializer):
     external_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
 
 
-def _existing(external_ref: str) -> Interaction | None:
-    if not external_ref:
-        return None
-    return (
-        Interaction.objects.select_related("customer")
-        .filter(source=InteractionSource.API, external_ref=external_ref)
-        .first()
-    )
-
-
 class InteractionsView(APIView):
     required_scopes = {"POST": Scope.INTERACTIONS_WRITE}
 
@@ -71,12 +58,7 @@ class InteractionsView(APIView):
         serializer = InteractionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if existing := _existing(data["external_ref"]):
-            return Response(InteractionSerializer(existing).data, status=status.HTTP_200_OK)
-        try:
-            interaction = services.interaction_log(source=InteractionSource.API, staff=None, **data)
-        except (IntegrityError, DjangoValidationError):
-            if existing := _existing(data["external_ref"]):
-                return Response(InteractionSerializer(existing).data, status=status.HTTP_200_OK)
-            raise
-        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+        interaction, repeat = services.interaction_receive(source=InteractionSource.API, staff=None, **data)
+        return Response(
+            InteractionSerializer(interaction).data, status=status.HTTP_200_OK if repeat else status.HTTP_201_CREATED
+        )

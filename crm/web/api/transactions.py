@@ -1,14 +1,13 @@
 """Purchases from the shop or ERP, idempotent on the order number (external_ref).
 
 The same order posted again (a retry after a timeout) answers 200 with the
-purchase already stored, never a second one; the unique constraint on
-(source, external_ref) is the referee when two copies race.
+purchase already stored, never a second one: interactions.services.transaction_receive
+decides, also when two copies race. Its conflict (the number reused for another order) is a 409.
 """
 
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -21,7 +20,7 @@ from crm.web.api.fields import BoundedDateTimeField, MemberField
 from crm.web.api.models import Scope
 from crm.web.api.schema import error_responses
 from interactions import services
-from interactions.models import Channel, Product, Transaction, TransactionSource
+from interactions.models import Channel, Product, TransactionSource
 
 MAX_LINES = 200
 
@@ -59,24 +58,13 @@ class TransactionSerializer(serializers.Serializer):
     status = serializers.CharField(read_only=True)
 
 
-def _existing(external_ref: str) -> Transaction | None:
-    return (
-        Transaction.objects.select_related("customer")
-        .filter(source=TransactionSource.API, external_ref=external_ref)
-        .first()
-    )
-
-
-def _same_order(existing: Transaction, data: dict) -> Transaction:
-    """The stored order if the repeat describes it; a 409 if the reference is reused for another order."""
-    errors = {}
-    if existing.customer_id != data["customer"].pk:
-        errors["member"] = [_("This order was recorded for another member.")]
-    if existing.amount != data["amount"]:
-        errors["amount"] = [_("This order was recorded with the amount %(amount)s.") % {"amount": existing.amount}]
-    if errors:
-        raise Conflict(errors, {"existing_id": existing.pk})
-    return existing
+def _conflict(error: DjangoValidationError) -> Conflict | None:
+    """The service's "this number was used for another order" as a 409 naming the stored one."""
+    conflicts = [e for errors in getattr(error, "error_dict", {}).values() for e in errors if e.code == "conflict"]
+    if not conflicts:
+        return None
+    errors = {"member" if field == "customer" else field: msgs for field, msgs in error.message_dict.items()}
+    return Conflict(errors, {"existing_id": conflicts[0].params["existing_id"]})
 
 
 class TransactionsView(APIView):
@@ -96,8 +84,6 @@ class TransactionsView(APIView):
         serializer = TransactionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if existing := _existing(data["external_ref"]):
-            return Response(TransactionSerializer(_same_order(existing, data)).data, status=status.HTTP_200_OK)
         lines = [
             services.LineInput(
                 product=line.get("product"),
@@ -108,10 +94,11 @@ class TransactionsView(APIView):
             for line in data.pop("lines", [])
         ]
         try:
-            tx = services.transaction_record(source=TransactionSource.API, actor=None, lines=lines, **data)
-        except (IntegrityError, DjangoValidationError):
-            # A copy of the same order committed meanwhile: answer as for any repeat.
-            if existing := _existing(data["external_ref"]):
-                return Response(TransactionSerializer(_same_order(existing, data)).data, status=status.HTTP_200_OK)
+            tx, repeat = services.transaction_receive(source=TransactionSource.API, actor=None, lines=lines, **data)
+        except DjangoValidationError as error:
+            if (conflict := _conflict(error)) is not None:
+                raise conflict from error
             raise
-        return Response(TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TransactionSerializer(tx).data, status=status.HTTP_200_OK if repeat else status.HTTP_201_CREATED
+        )

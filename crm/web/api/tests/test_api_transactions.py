@@ -66,6 +66,18 @@ def test_an_order_number_reused_for_another_amount_is_409(integration, customer)
     assert Transaction.objects.count() == 1
 
 
+def test_an_order_number_reused_for_another_member_is_409_naming_the_stored_order(integration, customer):
+    api = integration(Scope.TRANSACTIONS_WRITE)
+    first = api.post(reverse("api:transactions"), order(customer)).json()
+    response = api.post(reverse("api:transactions"), order(CustomerFactory()))
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Conflicts with existing data.",
+        "errors": {"member": ["This order was recorded for another member."]},
+        "existing_id": first["id"],
+    }
+
+
 def test_the_same_order_number_from_staff_entry_does_not_block_the_api(integration, customer):
     from interactions.tests.factories import TransactionFactory
 
