@@ -49,26 +49,32 @@ def start_worker() -> subprocess.Popen:
     )
 
 
-@pytest.fixture
-def redis_broker(transactional_db):
+def require_redis() -> None:
     if not os.environ.get("REDIS_URL"):
         if os.environ.get("CI") == "true":
             pytest.fail("REDIS_URL is not set: CI must run the real-worker tests")
         pytest.skip("REDIS_URL not set: no real Celery worker to run against")
     app.control.purge()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    require_redis()
+    worker = start_worker()
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=20)
+
+
+@pytest.fixture
+def redis_broker(transactional_db):
+    """For a test that starts (and kills) its own workers."""
+    require_redis()
     yield
     # A killed worker's task stays "unacked" in Redis, to be delivered again after the visibility
     # timeout: it must not reach a later run's database.
     with app.connection_for_write() as conn:
         conn.default_channel.client.delete("unacked", "unacked_index")
-
-
-@pytest.fixture
-def celery_worker_process(redis_broker):
-    worker = start_worker()
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=20)
 
 
 def wait_for_job(job: Job, timeout: float = 60) -> Job:
