@@ -167,13 +167,14 @@ def job_queue(job: Job) -> None:
 def jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Queue again each stale job that has attempts left, and fail the others (the rule: module docstring)."""
     now = now or timezone.now()
-    gave_up = gettext("The job was started %(count)d times without finishing; it is not started again by itself.")
+    gave_up = gettext(
+        "The job was started %(count)d times without finishing; it is not started again by itself. "
+        "You can run it again."
+    )
     failed = 0
     for job in Job.objects.filter(_stale(now)).exclude(_attempts_left()).only("pk", "attempts"):
         failed += Job.objects.filter(_stale(now), pk=job.pk).update(
-            status=JobStatus.FAILED,
-            finished_at=now,
-            message=f"{gave_up % {'count': job.attempts}} {gettext('You can run it again.')}",
+            status=JobStatus.FAILED, finished_at=now, message=gave_up % {"count": job.attempts}
         )
     requeued = 0
     for job in Job.objects.filter(_stale(now), _attempts_left()).only("pk", "kind", "attempts"):
