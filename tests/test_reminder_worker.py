@@ -11,7 +11,6 @@ from customers.tests.factories import CustomerFactory
 from interactions.models import Reminder
 from interactions.tasks import reminders_notify_task
 from interactions.tests.factories import ReminderFactory
-from tests.test_worker import celery_worker_process  # noqa: F401 -- the shared real-worker fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -1,80 +1,21 @@
-"""Through a real Celery worker on Redis: the job runs in another process and the page sees it;
+"""Through a real Celery worker on Redis (tests/workers.py): the job runs in another process and the page sees it;
 a worker killed in the middle of a job leaves it to the sweeper and a fresh worker."""
 
 import io
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
-from crm.celery import app
 from crm.models import Job, JobKind, JobStatus
 from crm.tasks import jobs_sweep_task
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
+from tests.workers import start_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def start_worker() -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=warning",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-    )
-
-
-def require_redis() -> None:
-    if not os.environ.get("REDIS_URL"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("REDIS_URL is not set: CI must run the real-worker tests")
-        pytest.skip("REDIS_URL not set: no real Celery worker to run against")
-    app.control.purge()
-
-
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    require_redis()
-    worker = start_worker()
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=20)
-
-
-@pytest.fixture
-def redis_broker(transactional_db):
-    """For a test that starts (and kills) its own workers."""
-    require_redis()
-    yield
-    # A killed worker's task stays "unacked" in Redis, to be delivered again after the visibility
-    # timeout: it must not reach a later run's database.
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("unacked", "unacked_index")
 
 
 def wait_for_job(job: Job, timeout: float = 60) -> Job:

@@ -10,8 +10,7 @@ from openpyxl import Workbook
 from crm.models import Job, JobStatus
 from crm.tasks import import_task
 from customers.models import Customer
-from customers.tests.factories import TierFactory
-from customers.tests.test_import import GOOD_AND_BAD
+from customers.tests.factories import GOOD_AND_BAD, TierFactory
 
 pytestmark = pytest.mark.django_db
 UPLOAD = reverse("import")

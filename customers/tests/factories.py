@@ -70,3 +70,15 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         obj = super()._create(model_class, *args, **kwargs)
         obj.refresh_from_db(fields=["crm_number"])
         return obj
+
+
+# A customer import file with good rows and one bad row of each kind (shared by the import tests).
+GOOD_AND_BAD = (
+    "姓名,手机号,邮箱,生日,会员等级,会员号,接收短信\n"
+    "张三,13800000001,zhang@example.com,1990-01-02,金卡,OLD-1,是\n"
+    "李四,12345,li@example.com,1991-02-03,,OLD-2,否\n"
+    ",13800000003,,,,OLD-3,\n"
+    "王五,13800000004,wang@example.com,2099-01-01,,OLD-4,\n"
+    "赵六,13800000005,zhao@example.com,1985/06/07,钻石王者,OLD-5,\n"
+    "钱七,+86 138 0000 0006,qian@example.com,,,OLD-6,\n"
+)

@@ -8,19 +8,9 @@ from openpyxl import Workbook
 from crm.lib.tables import ImportFileError, read_table
 from customers.imports import CUSTOMERS
 from customers.models import ConsentEvent, Customer, Source
-from customers.tests.factories import CustomerFactory, TierFactory
+from customers.tests.factories import GOOD_AND_BAD, CustomerFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
-
-GOOD_AND_BAD = (
-    "姓名,手机号,邮箱,生日,会员等级,会员号,接收短信\n"
-    "张三,13800000001,zhang@example.com,1990-01-02,金卡,OLD-1,是\n"
-    "李四,12345,li@example.com,1991-02-03,,OLD-2,否\n"
-    ",13800000003,,,,OLD-3,\n"
-    "王五,13800000004,wang@example.com,2099-01-01,,OLD-4,\n"
-    "赵六,13800000005,zhao@example.com,1985/06/07,钻石王者,OLD-5,\n"
-    "钱七,+86 138 0000 0006,qian@example.com,,,OLD-6,\n"
-)
 
 
 def run(text: str, encoding="utf-8", filename="members.csv"):
