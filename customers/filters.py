@@ -5,11 +5,11 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Source, Tag, Tier
-from customers.selectors import customer_search
+from customers.selectors import customers_filtered
 
 
 class CustomerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(label=_("Search"))
     tier = django_filters.ModelChoiceFilter(queryset=Tier.objects.all(), label=_("Tier"))
     province = django_filters.CharFilter(label=_("Province"))
     city = django_filters.CharFilter(label=_("City"))
@@ -54,5 +54,15 @@ class CustomerFilter(django_filters.FilterSet):
             else:
                 f.widget.attrs["class"] = "form-control form-control-sm"
 
-    def search(self, queryset, name, value):
-        return customer_search(queryset, value, contacts=self.contacts) if value.strip() else queryset
+    def filter_queryset(self, queryset):
+        # The declared filters parse and validate; the filtering itself is the selector's, shared with exports.
+        return customers_filtered(queryset, filters=self.plain_filters(), contacts=self.contacts)
+
+    def plain_filters(self) -> dict:
+        """The valid filters as plain values (ids, not rows), for the selector and a job's params."""
+        plain = {}
+        for name, value in self.form.cleaned_data.items():
+            if value in (None, "", []):
+                continue
+            plain[name] = value.pk if hasattr(value, "pk") else int(value) if name == "birthday_month" else value
+        return plain

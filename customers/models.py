@@ -88,6 +88,19 @@ class Category(models.Model):
         return self.name
 
 
+class CustomerQuerySet(models.QuerySet):
+    def sharing_contacts(self, *, mobile: str, email: str, exclude_pk: int | None = None) -> "CustomerQuerySet":
+        """Others with this (stored-form) phone or e-mail: the one query behind every duplicate check."""
+        q = models.Q()
+        if mobile:
+            q |= models.Q(mobile=mobile)
+        if email:
+            q |= models.Q(email=email)
+        if not q:
+            return self.none()
+        return self.filter(q).exclude(pk=exclude_pk)
+
+
 class Customer(models.Model):
     crm_number = models.BigIntegerField(
         _("CRM number"),
@@ -133,6 +146,8 @@ class Customer(models.Model):
     sms_opt_in = models.BooleanField(_("SMS consent"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["-crm_number"]
@@ -213,17 +228,18 @@ class Customer(models.Model):
         return errors
 
     def _add_duplicate_errors(self, errors: dict) -> None:
-        from customers.selectors import customer_duplicates
-
-        for field, other in customer_duplicates(mobile=self.mobile, email=self.email, exclude_pk=self.pk):
-            errors.setdefault(field, []).append(
-                _("Customer %(crm)s (%(name)s) already has this %(field)s.")
-                % {
-                    "crm": other.crm_number_display,
-                    "name": other.name,
-                    "field": self._meta.get_field(field).verbose_name,
-                }
-            )
+        others = Customer.objects.sharing_contacts(mobile=self.mobile, email=self.email, exclude_pk=self.pk)
+        for other in others.only("pk", "crm_number", "name", "mobile", "email"):
+            for field in ("mobile", "email"):
+                if getattr(self, field) and getattr(other, field) == getattr(self, field):
+                    errors.setdefault(field, []).append(
+                        _("Customer %(crm)s (%(name)s) already has this %(field)s.")
+                        % {
+                            "crm": other.crm_number_display,
+                            "name": other.name,
+                            "field": self._meta.get_field(field).verbose_name,
+                        }
+                    )
 
 
 # The person's own details, apart from the name: the customer form shows them, and a merge fills the

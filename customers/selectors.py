@@ -65,6 +65,35 @@ def _contact_matches(text: str, digits: str) -> Q:
     return q
 
 
+# The list's filters, as plain values: field -> lookup.
+LIST_FILTERS = {
+    "tier": "tier_id",
+    "province": "province",
+    "city": "city",
+    "owner": "owner_id",
+    "tag": "tags",
+    "source": "source",
+    "birthday_month": "birthday__month",
+}
+
+
+def customers_filtered(queryset: QuerySet[Customer], *, filters: dict, contacts: bool) -> QuerySet[Customer]:
+    """The customer list's search, filters and sort, from plain values (text, ids, field names).
+
+    One home for the list page (customers.filters.CustomerFilter parses the query string into these)
+    and the export job (which keeps them in its params). `contacts`: whether the search may match
+    phones and e-mails (see customer_search).
+    """
+    if text := (filters.get("q") or "").strip():
+        queryset = customer_search(queryset, text, contacts=contacts)
+    for name, lookup in LIST_FILTERS.items():
+        if filters.get(name) not in (None, ""):
+            queryset = queryset.filter(**{lookup: filters[name]})
+    if sort := filters.get("sort"):
+        queryset = queryset.order_by(*sort)
+    return queryset
+
+
 # Two-character pieces of the upper-cased name, GIN-indexed (migration 0006): most Chinese
 # names are two or three characters, too short for trigrams, so this is what finds 张伟 fast.
 NAME_BIGRAMS = Func(Upper("name"), function="crm_bigrams", output_field=ArrayField(models.TextField()))
@@ -121,14 +150,9 @@ def customer_merged_from(*, number: int, queryset: QuerySet[Customer]) -> Custom
 
 def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = None) -> Iterator[tuple[str, Customer]]:
     """(field, other customer) for each other customer sharing this phone or e-mail."""
-    q, email = Q(), normalize_email(email)
-    if mobile:
-        q |= Q(mobile=mobile)
-    if email:
-        q |= Q(email=email)
-    if not q:
-        return
-    for other in Customer.objects.filter(q).exclude(pk=exclude_pk).only("pk", "crm_number", "name", "mobile", "email"):
+    email = normalize_email(email)
+    others = Customer.objects.sharing_contacts(mobile=mobile, email=email, exclude_pk=exclude_pk)
+    for other in others.only("pk", "crm_number", "name", "mobile", "email"):
         if mobile and other.mobile == mobile:
             yield "mobile", other
         if email and other.email == email:

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -12,11 +12,12 @@ from crm.jobs import job_create
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
 from crm.lib.pagination import CappedPaginator
+from crm.models import JobKind
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms.customers import CustomerForm, ExportForm
-from customers.models import AuditAction
+from customers.models import AuditAction, Customer
 from customers.sections import sections_for, timeline_page
 from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
 from customers.tasks import customer_export_task
@@ -128,9 +129,12 @@ def customer_export_view(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Choose CSV or Excel."))
+    query = form.cleaned_data["query"]
+    filterset = CustomerFilter(QueryDict(query), queryset=Customer.objects.none(), user=request.user)
+    filterset.is_valid()  # invalid filters are left out, as on the list page
     job = job_create(
-        kind="customer_export",
-        params={"query": form.cleaned_data["query"], "format": form.cleaned_data["format"]},
+        kind=JobKind.CUSTOMER_EXPORT,
+        params={"query": query, "filters": filterset.plain_filters(), "format": form.cleaned_data["format"]},
         created_by=request.user,
         queue=customer_export_task.delay,
     )
