@@ -49,10 +49,10 @@ class JobLost(Exception):
     """Another run has taken the job up (this one was presumed dead): this run stops without a word."""
 
 
-def job_create(*, kind: str, params: dict, created_by, queue: Callable[[int], object]) -> Job:
-    """Record the job and queue `queue(job.id)` once the row is committed."""
+def job_create(*, kind: JobKind, params: dict, created_by) -> Job:
+    """Record the job and queue its kind's task (JOB_TASKS) once the row is committed."""
     job = Job.objects.create(kind=kind, params=params, created_by=created_by)
-    transaction.on_commit(lambda: queue(job.pk))
+    job_queue(job)
     return job
 
 

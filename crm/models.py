@@ -73,6 +73,14 @@ class Job(models.Model):
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
     @property
+    def failed(self) -> bool:
+        return self.status == JobStatus.FAILED
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == JobStatus.DONE
+
+    @property
     def is_import(self) -> bool:
         return self.kind in IMPORT_KINDS
 

@@ -15,7 +15,6 @@ from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
 from crm.lib.tables import ImportFileError, table_preview
 from crm.models import JobKind
-from crm.tasks import import_task
 
 PREVIEW_ROWS = 5
 # What the upload page reads to refuse a broken file at once: a web request reads no further, the job reads all.
@@ -73,7 +72,6 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
             kind=JobKind(f"{importer.kind}_import"),
             params={**upload, "mapping": form.mapping()},
             created_by=request.user,
-            queue=import_task.delay,
         )
         return redirect(job)
     context = {

@@ -20,7 +20,6 @@ from customers.forms.customers import CustomerForm, ExportForm
 from customers.models import AuditAction, Customer
 from customers.sections import sections_for, timeline_page
 from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
-from customers.tasks import customer_export_task
 
 PAGE_SIZE = 25
 
@@ -136,6 +135,5 @@ def customer_export_view(request: HttpRequest) -> HttpResponse:
         kind=JobKind.CUSTOMER_EXPORT,
         params={"query": query, "filters": filterset.plain_filters(), "format": form.cleaned_data["format"]},
         created_by=request.user,
-        queue=customer_export_task.delay,
     )
     return redirect(job)
