@@ -8,11 +8,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.once import record_once
 from crm.lib.users import acting_user
 from customers.models import Customer
 from customers.selectors import customer_by_contact
@@ -66,26 +67,28 @@ def normalize_handle(handle: str) -> str:
 def mention_receive(*, mention: MentionInput, received_from_id: int | None = None) -> MentionOutcome:
     """Record a mention on the customer it names (phone, e-mail, then a handle seen before) with a reminder
     to respond; queue it for a person when no customer matches. A repeated delivery changes nothing,
-    also when two deliveries of one post arrive at once: the loser finds the winner's record."""
-    try:
-        return _mention_receive(mention=mention, received_from_id=received_from_id)
-    except (IntegrityError, ValidationError):
-        if not mention.external_id:
-            raise
-        return _mention_receive(mention=mention, received_from_id=received_from_id)
+    also when two deliveries of one post arrive at once (crm.lib.once: the loser finds the winner's record)."""
+    mention = replace(mention, handle=normalize_handle(mention.handle))
+    if not mention.external_id:
+        return _mention_store(mention=mention, received_from_id=received_from_id)
+    outcome, repeat = record_once(
+        find=lambda: _mention_stored(mention),
+        create=lambda: _mention_store(mention=mention, received_from_id=received_from_id),
+    )
+    return replace(outcome, repeat=repeat)
+
+
+def _mention_stored(mention: MentionInput) -> MentionOutcome | None:
+    """What an earlier delivery of this post left: its interaction, or its place in the queue."""
+    done = Interaction.objects.filter(source=InteractionSource.SOCIAL, external_ref=mention.external_ref).first()
+    if done is not None:
+        return MentionOutcome(interaction=done, reminder=done.reminders.first())
+    waiting = UnmatchedMention.objects.filter(platform=mention.platform, external_id=mention.external_id).first()
+    return MentionOutcome(queued=waiting) if waiting is not None else None
 
 
 @transaction.atomic
-def _mention_receive(*, mention: MentionInput, received_from_id: int | None) -> MentionOutcome:
-    mention = replace(mention, handle=normalize_handle(mention.handle))
-    if mention.external_ref and (
-        done := Interaction.objects.filter(source=InteractionSource.SOCIAL, external_ref=mention.external_ref).first()
-    ):
-        return MentionOutcome(interaction=done, reminder=done.reminders.first(), repeat=True)
-    if mention.external_id and (
-        waiting := UnmatchedMention.objects.filter(platform=mention.platform, external_id=mention.external_id).first()
-    ):
-        return MentionOutcome(queued=waiting, repeat=True)
+def _mention_store(*, mention: MentionInput, received_from_id: int | None) -> MentionOutcome:
     customer = customer_by_contact(
         phone=mention.phone, email=mention.email, queryset=Customer.objects.all()
     ) or customer_by_handle(handle=mention.handle)

@@ -123,7 +123,7 @@ def test_a_delivery_that_loses_a_race_answers_with_the_winners_record(listener, 
     from interactions.services import mentions
 
     customer = CustomerFactory(mobile="+8613811112222", owner=owner)
-    real, calls = mentions._mention_receive, []
+    real, calls = mentions._mention_store, []
 
     def racing(**kwargs):
         calls.append(1)
@@ -132,7 +132,7 @@ def test_a_delivery_that_loses_a_race_answers_with_the_winners_record(listener, 
             raise IntegrityError("duplicate key")  # ...and this one hits the unique index
         return real(**kwargs)
 
-    monkeypatch.setattr(mentions, "_mention_receive", racing)
+    monkeypatch.setattr(mentions, "_mention_store", racing)
     response = listener.post(reverse(URL), mention(phone="13811112222"))
     assert response.status_code == 200
     assert response.json()["member"] == str(customer.crm_number)
