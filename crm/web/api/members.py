@@ -81,14 +81,14 @@ class MembersView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contacts = {"mobile": data.get("mobile", ""), "email": data.get("email", "")}
-        _refuse_duplicates(**contacts)
         data.setdefault("source", Source.API)
         try:
             customer = services.customer_create(
                 actor=None, consent_method=ConsentMethod.API, consent_note=_consent_note(request.auth), **data
             )
         except DjangoValidationError:
-            # A sign-up with the same phone or e-mail committed in between: the same 409 as a serial duplicate.
+            # The service refuses a phone or e-mail another member has (also one that a racing sign-up
+            # took a moment ago); the API says so with a 409 naming that member.
             _refuse_duplicates(**contacts)
             raise
         return Response(MemberSerializer(customer).data, status=status.HTTP_201_CREATED)
@@ -127,7 +127,6 @@ class MemberDetailView(APIView):
         data = dict(serializer.validated_data)
         data.pop("source", None)  # where a member came from does not change
         contacts = {"mobile": data.get("mobile", ""), "email": data.get("email", ""), "exclude": customer}
-        _refuse_duplicates(**contacts)
         if data:
             try:
                 services.customer_update(
@@ -138,7 +137,7 @@ class MemberDetailView(APIView):
                     **data,
                 )
             except DjangoValidationError:
-                _refuse_duplicates(**contacts)  # as for a sign-up: a racing write took the phone or e-mail
+                _refuse_duplicates(**contacts)  # as for a sign-up
                 raise
         return Response(MemberSerializer(customer).data)
 
