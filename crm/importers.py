@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DataError, IntegrityError, transaction
@@ -71,7 +72,7 @@ class Importer:
         labels = {name: str(label) for name, (label, _aliases) in self.fields.items()}
         return "; ".join(f"{labels.get(f, f)}: {' '.join(m)}" for f, m in message_dict.items())
 
-    def allowed(self, user) -> bool:
+    def allowed(self, user: AbstractBaseUser) -> bool:
         return user.has_perms(self.permissions)
 
 
@@ -161,7 +162,7 @@ def register(importer: Importer) -> None:
     IMPORTERS[importer.kind] = importer
 
 
-def importers_for(user) -> list[Importer]:
+def importers_for(user: AbstractBaseUser) -> list[Importer]:
     return [i for i in IMPORTERS.values() if i.allowed(user)]
 
 

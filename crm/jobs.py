@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Q, QuerySet
@@ -49,7 +50,7 @@ class JobLost(Exception):
     """Another run has taken the job up (this one was presumed dead): this run stops without a word."""
 
 
-def job_create(*, kind: JobKind, params: dict, created_by) -> Job:
+def job_create(*, kind: JobKind, params: dict, created_by: AbstractBaseUser) -> Job:
     """Record the job and queue its kind's task (JOB_TASKS) once the row is committed."""
     job = Job.objects.create(kind=kind, params=params, created_by=created_by)
     job_queue(job)
@@ -190,12 +191,12 @@ def jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     return {"requeued": requeued, "failed": failed}
 
 
-def job_may_rerun(user, job: Job) -> bool:
+def job_may_rerun(user: AbstractBaseUser, job: Job) -> bool:
     """Who may run a job again: whoever started it, and managers (the crm.rerun_job permission)."""
     return job.created_by_id == user.pk or user.has_perm("crm.rerun_job")
 
 
-def job_rerun(*, job: Job, actor) -> bool:
+def job_rerun(*, job: Job, actor: AbstractBaseUser) -> bool:
     """Queue a finished or stale job again from the start, with all its attempts; False if it is
     queued or running. Jobs are written to be run again: an import skips rows already present, an
     export replaces its file. Recorded in the job's admin history."""

@@ -178,7 +178,7 @@ def customer_update(
     if tier_changed:
         membership.tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
     changes = {
-        name: [_jsonable(before[name]), _jsonable(getattr(stored, name))]
+        name: [audit_value(before[name]), audit_value(getattr(stored, name))]
         for name in fields
         if before[name] != getattr(stored, name) and name not in AUDIT_IGNORED
     }
@@ -224,7 +224,8 @@ def consent_set(
     return customer.consent_events.filter(channel=channel).latest("at", "pk")
 
 
-def _jsonable(value):
+def audit_value(value: object) -> bool | int | str | None:
+    """A field's value as the audit trail (and a merge's snapshot) stores it in JSON."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     return str(value)

@@ -27,7 +27,7 @@ from customers.models import (
     TierChangeKind,
 )
 from customers.services import membership
-from customers.services.customers import CONSENT_FIELDS, audit_record
+from customers.services.customers import CONSENT_FIELDS, audit_record, audit_value
 from customers.signals import customer_merging
 
 # Profile fields the survivor takes from the other customer when its own is blank.
@@ -67,7 +67,7 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk]).order_by("pk")
     }
     survivor, other = locked[survivor.pk], locked[other.pk]
-    snapshot = {f: _jsonable(getattr(other, f)) for f in SNAPSHOT}
+    snapshot = {f: audit_value(getattr(other, f)) for f in SNAPSHOT}
 
     customer_merging.send(sender=Customer, survivor=survivor, other=other)
     for relation in Customer._meta.related_objects:
@@ -119,7 +119,7 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         changes={
             "merged": other.crm_number,
             **{
-                f: [_jsonable(getattr(survivor, f)), _jsonable(v)]
+                f: [audit_value(getattr(survivor, f)), audit_value(v)]
                 for f, v in updates.items()
                 if getattr(survivor, f) != v
             },
@@ -127,9 +127,3 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
     )
     survivor.refresh_from_db()
     return record
-
-
-def _jsonable(value):
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)

@@ -221,7 +221,7 @@ def interactions_bulk_load(*, interactions: list[Interaction], now: datetime.dat
     return len(interactions)
 
 
-def reminders_settle_merge(*, survivor: Customer, other: Customer, **kwargs) -> int:
+def reminders_settle_merge(*, survivor: Customer, other: Customer, **kwargs: object) -> int:
     """Before a merge moves `other`'s reminders: a rule keeps one waiting reminder per customer, so the
     other's that duplicate one of the survivor's are cancelled. Runs in the merge's transaction."""
     survivor_rules = Reminder.objects.filter(ACTIVE_REMINDER, customer=survivor, rule__isnull=False).values("rule")

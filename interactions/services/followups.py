@@ -18,7 +18,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -143,11 +143,11 @@ def _insert(reminders: list[Reminder]) -> None:
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
 
 
-def _rule_reminders(rule: ReminderRule):
+def _rule_reminders(rule: ReminderRule) -> QuerySet[Reminder]:
     return Reminder.objects.filter(rule=rule, customer=OuterRef("pk"))
 
 
-def _no_contact_candidates(rule: ReminderRule, now: datetime.datetime):
+def _no_contact_candidates(rule: ReminderRule, now: datetime.datetime) -> QuerySet[Customer]:
     """Customers (of the tier or above) registered before the cutoff with no interaction since, and no
     reminder from this rule waiting or made since the cutoff, so a done reminder is not repeated next day."""
     cutoff = now - datetime.timedelta(days=rule.days)
@@ -164,7 +164,7 @@ def _no_contact_candidates(rule: ReminderRule, now: datetime.datetime):
     )
 
 
-def _low_satisfaction_candidates(rule: ReminderRule, now: datetime.datetime):
+def _low_satisfaction_candidates(rule: ReminderRule, now: datetime.datetime) -> QuerySet[Customer]:
     """Each customer's lowest recent score at or below the limit, unless this rule already has a reminder
     waiting for them or has made one for that interaction."""
     since = now - datetime.timedelta(days=rule.days)
