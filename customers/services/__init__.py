@@ -1,11 +1,12 @@
 """Every write to customers, one module per subject; import them from here.
 
 customers: create, update, consent, audit, bulk create, export.
-membership: the points ledger and tiers.
+membership: the points ledger.
+tiers: tiers earned by spend, set by hand, and the progress to the next.
 merge: likely duplicates and merging two customers.
 """
 
-from customers.services import membership, merge
+from customers.services import membership, merge, tiers
 from customers.services.customers import (
     CONSENT_FIELDS,
     EXPORT_COLUMNS,
@@ -28,4 +29,5 @@ __all__ = [
     "customers_bulk_create",
     "membership",
     "merge",
+    "tiers",
 ]

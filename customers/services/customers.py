@@ -26,7 +26,7 @@ from customers.models import (
     Tag,
 )
 from customers.selectors import customer_list, customers_filtered
-from customers.services import membership
+from customers.services.tiers import tier_record_manual
 
 EXPORT_COLUMNS = [
     (_("CRM number"), lambda c, masked: crm_number.format_number(c.crm_number)),
@@ -176,7 +176,7 @@ def customer_update(
         stored.tier_since = timezone.now()
     _save_validated(stored)
     if tier_changed:
-        membership.tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
+        tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
     changes = {
         name: [audit_value(before[name]), audit_value(getattr(stored, name))]
         for name in fields

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from crm.lib.money import format_money
 from customers.models import Customer, Tier
 from customers.sections import PAGE_SIZE, Section, TimelineItem, register_sections, register_timeline
-from customers.services import membership
+from customers.services.tiers import tier_progress, tier_window
 from interactions import selectors
 from interactions.forms.purchases import RecordPurchaseForm
 from interactions.models import TransactionStatus
@@ -20,7 +20,7 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
     """Tier progress, preferred categories and the paginated purchase history: five queries, whatever the history."""
     if not request.user.has_perm("interactions.view_transaction"):
         return []
-    summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - membership.tier_window())
+    summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - tier_window())
     paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
     paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
     page = paginator.get_page(request.GET.get("purchases_page"))
@@ -32,10 +32,10 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
             template="interactions/includes/tier_progress.html",
             column="side",
             order=10,
-            data=membership.tier_progress(
+            data=tier_progress(
                 customer=customer, tiers=list(Tier.objects.order_by("rank")), window_spend=summary["window_spend"]
             )
-            | {"window_days": membership.tier_window().days},
+            | {"window_days": tier_window().days},
         ),
         Section(
             key="purchase-categories",

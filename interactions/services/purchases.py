@@ -1,7 +1,7 @@
 """Writes about purchases: record, refund, and the membership rules that follow from spend.
 
 Tier evaluation lives here, not in customers, because it needs spend, which is
-ours; the rule itself (up at once, down after a window) is customers.services.membership.tier_apply.
+ours; the rule itself (up at once, down after a window) is customers.services.tiers.tier_apply.
 """
 
 import datetime
@@ -22,6 +22,7 @@ from crm.lib.once import record_once
 from crm.lib.users import acting_user
 from customers.models import Category, Customer, Tier
 from customers.services import membership
+from customers.services.tiers import tier_apply, tier_for_spend, tier_window
 from interactions.models import (
     Channel,
     Product,
@@ -261,15 +262,15 @@ def tiers_evaluate(*, customer_ids: list[int] | None = None, now: datetime.datet
     tiers = list(Tier.objects.order_by("rank"))
     if not tiers:
         return 0
-    queryset = customers_with_window_spend(since=now - membership.tier_window(), until=now)
+    queryset = customers_with_window_spend(since=now - tier_window(), until=now)
     if customer_ids is not None:
         queryset = queryset.filter(pk__in=customer_ids)
     changed = 0
     for customer in queryset.iterator(chunk_size=2000):
-        target = membership.tier_for_spend(tiers=tiers, spend=customer.window_spend)
+        target = tier_for_spend(tiers=tiers, spend=customer.window_spend)
         if (target.pk if target else None) == customer.tier_id:
             continue
-        if membership.tier_apply(customer=customer, window_spend=customer.window_spend, tiers=tiers, now=now):
+        if tier_apply(customer=customer, window_spend=customer.window_spend, tiers=tiers, now=now):
             changed += 1
     return changed
 

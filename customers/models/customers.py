@@ -1,3 +1,5 @@
+"""Customers: the person, their profile, tags and preferred categories."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,37 +31,6 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     OTHER = "other", _("Other")
-
-
-class ConsentChannel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("SMS")
-
-
-class ConsentMethod(models.TextChoices):
-    FORM = "form", _("Staff form")
-    SIGNUP = "signup", _("Sign-up form")
-    PAPER = "paper", _("Signed paper form")
-    VERBAL = "verbal", _("Verbal, recorded by staff")
-    IMPORT = "import", _("Import")
-    API = "api", _("API")
-    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
-
-
-class Tier(models.Model):
-    name = models.CharField(_("name"), max_length=50, unique=True)
-    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("Higher is better."))
-    min_spend = models.DecimalField(_("minimum spend"), max_digits=12, decimal_places=2, default=0)
-    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
-    benefits = models.TextField(_("benefits"), blank=True)
-
-    class Meta:
-        ordering = ["rank"]
-        verbose_name = _("tier")
-        verbose_name_plural = _("tiers")
-
-    def __str__(self):
-        return self.name
 
 
 class Tag(models.Model):
@@ -134,7 +105,7 @@ class Customer(models.Model):
         related_name="owned_customers",
         db_index=False,  # customer_owner_idx (owner, -crm_number) serves lookups by owner
     )
-    tier = models.ForeignKey(Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True)
+    tier = models.ForeignKey("customers.Tier", verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True)
     tier_since = models.DateTimeField(_("tier held since"), null=True, blank=True, editable=False)
     points_balance = models.IntegerField(_("points balance"), default=0, editable=False)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
@@ -245,180 +216,3 @@ class Customer(models.Model):
 # The person's own details, apart from the name: the customer form shows them, and a merge fills the
 # survivor's blanks from the other customer's.
 PROFILE_FIELDS = ["gender", "birthday", "mobile", "email", "occupation", "company", "province", "city", "address"]
-
-
-class ConsentEvent(models.Model):
-    """History of consent per channel: every grant and withdrawal, when and how."""
-
-    customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consent_events"
-    )
-    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel)
-    granted = models.BooleanField(_("granted"))
-    method = models.CharField(_("how"), max_length=20, choices=ConsentMethod)
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    at = models.DateTimeField(_("when"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "-at"], name="consent_customer_idx")]
-        verbose_name = _("consent event")
-        verbose_name_plural = _("consent events")
-
-    def __str__(self):
-        return f"{self.customer_id} {self.channel} {'+' if self.granted else '-'} {self.at:%Y-%m-%d}"
-
-
-class AuditAction(models.TextChoices):
-    VIEW = "view", _("Viewed")
-    CREATE = "create", _("Created")
-    UPDATE = "update", _("Changed")
-    EXPORT = "export", _("Exported")
-    MERGE = "merge", _("Merged")
-    ERASE = "erase", _("Erased")
-
-
-class AuditEvent(models.Model):
-    """Who viewed, changed, exported, merged or erased which customer."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    customer = models.ForeignKey(
-        Customer,
-        verbose_name=_("customer"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="audit_events",
-    )
-    action = models.CharField(_("action"), max_length=10, choices=AuditAction)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "-at"], name="audit_customer_idx")]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-
-    def __str__(self):
-        return f"{self.actor} {self.action} {self.customer_id}"
-
-
-class PointsKind(models.TextChoices):
-    EARNED = "earned", _("Earned")
-    REDEEMED = "redeemed", _("Redeemed")
-    EXPIRED = "expired", _("Expired")
-    ADJUSTED = "adjusted", _("Adjusted")
-    REVERSED = "reversed", _("Reversed")
-
-
-class PointsEntry(models.Model):
-    """One change of a customer's points: the ledger that Customer.points_balance sums up.
-
-    Entries that add points are lots (`remaining`, `expires_on`); spending, reversal
-    and expiry take from the oldest lots first, so the lots' remaining always add up
-    to the balance.
-    """
-
-    customer = models.ForeignKey(
-        Customer,
-        verbose_name=_("customer"),
-        on_delete=models.CASCADE,
-        related_name="points_entries",
-        db_index=False,  # points_customer_idx (customer, -at, -id) serves it
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=PointsKind)
-    points = models.IntegerField(_("points"))
-    balance_after = models.IntegerField(_("balance after"))
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
-    reference = models.CharField(_("reference"), max_length=64, blank=True)
-    expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    remaining = models.PositiveIntegerField(_("remaining"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    at = models.DateTimeField(_("when"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("points entry")
-        verbose_name_plural = _("points entries")
-        permissions = [("adjust_points", _("Can adjust a customer's points"))]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="points_balance_after_not_negative"),
-            models.CheckConstraint(
-                condition=models.Q(remaining__lte=models.F("points")) | models.Q(remaining=0),
-                name="points_remaining_within_lot",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["customer", "-at", "-id"], name="points_customer_idx"),
-            # The daily expiry scans only lots that still hold points.
-            models.Index(fields=["expires_on"], condition=models.Q(remaining__gt=0), name="points_open_lots_idx"),
-        ]
-
-    def __str__(self):
-        return f"{self.customer_id} {self.kind} {self.points:+d}"
-
-
-class TierChangeKind(models.TextChoices):
-    UPGRADE = "upgrade", _("Upgrade")
-    DOWNGRADE = "downgrade", _("Downgrade")
-    MANUAL = "manual", _("Set by staff")
-
-
-class TierChange(models.Model):
-    """What tier evaluation (or staff) changed, and why."""
-
-    customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_changes"
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=TierChangeKind)
-    from_tier = models.ForeignKey(
-        Tier, verbose_name=_("from"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    to_tier = models.ForeignKey(
-        Tier, verbose_name=_("to"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    at = models.DateTimeField(_("when"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("tier change")
-        verbose_name_plural = _("tier changes")
-        indexes = [models.Index(fields=["customer", "-at"], name="tierchange_customer_idx")]
-
-    def __str__(self):
-        return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"
-
-
-class MergeRecord(models.Model):
-    """A customer merged into another: its CRM number keeps leading to the survivor."""
-
-    survivor = models.ForeignKey(
-        Customer, verbose_name=_("merged into"), on_delete=models.CASCADE, related_name="merge_records"
-    )
-    merged_crm_number = models.BigIntegerField(_("merged CRM number"), unique=True)
-    merged_name = models.CharField(_("merged customer's name"), max_length=100)
-    snapshot = models.JSONField(_("merged customer's details"), default=dict)
-    merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("merged by"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    at = models.DateTimeField(_("when"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-at"]
-        verbose_name = _("merge record")
-        verbose_name_plural = _("merge records")
-
-    def __str__(self):
-        return f"{self.merged_crm_number} -> {self.survivor_id}"

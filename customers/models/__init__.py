@@ -1,0 +1,34 @@
+"""Customers' tables, one module per subject: the customer and profile (customers), membership (tiers,
+points ledger, tier changes) and history (consent, audit, merges)."""
+
+from customers.models.customers import PROFILE_FIELDS, Category, Customer, CustomerQuerySet, Gender, Source, Tag
+from customers.models.history import (
+    AuditAction,
+    AuditEvent,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentMethod,
+    MergeRecord,
+)
+from customers.models.membership import PointsEntry, PointsKind, Tier, TierChange, TierChangeKind
+
+__all__ = [
+    "PROFILE_FIELDS",
+    "AuditAction",
+    "AuditEvent",
+    "Category",
+    "ConsentChannel",
+    "ConsentEvent",
+    "ConsentMethod",
+    "Customer",
+    "CustomerQuerySet",
+    "Gender",
+    "MergeRecord",
+    "PointsEntry",
+    "PointsKind",
+    "Source",
+    "Tag",
+    "Tier",
+    "TierChange",
+    "TierChangeKind",
+]
