@@ -12,6 +12,7 @@ from crm.jobs import job_create
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
 from crm.lib.pagination import CappedPaginator
+from crm.lib.phone import normalize_phone
 from crm.models import JobKind
 from customers import services
 from customers.access import get_customer_for_user
@@ -19,7 +20,13 @@ from customers.filters import CustomerFilter
 from customers.forms.customers import CustomerForm, ExportForm
 from customers.models import AuditAction, Customer
 from customers.sections import sections_for, timeline_page
-from customers.selectors import customer_by_number, customer_list, customer_merged_from, customers_visible_to
+from customers.selectors import (
+    customer_by_number,
+    customer_list,
+    customer_merged_from,
+    customer_search,
+    customers_visible_to,
+)
 
 PAGE_SIZE = 25
 
@@ -41,24 +48,41 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_lookup_view(request: HttpRequest) -> HttpResponse:
-    """The top-bar box: a CRM number or legacy number opens the customer, anything else searches."""
+    """The top-bar box, with no mode to choose: a CRM number or legacy number opens the customer; a mobile
+    in any usual form, a fragment of 4+ digits, an e-mail or a name opens the one member it matches, or
+    lists them all. A CRM number with a wrong check digit that matches nothing else is refused as a typo."""
     text = request.GET.get("q", "").strip()
     if not text:
         return redirect("customers:list")
+    visible = customers_visible_to(request.user)
     try:
-        customer = customer_by_number(text=text, queryset=customers_visible_to(request.user))
+        customer = customer_by_number(text=text, queryset=visible)
+        typo = False
     except crm_number.InvalidCrmNumber:
+        customer, typo = None, True  # could still be a phone or a fragment of one
+    if customer is not None:
+        return redirect(customer)
+    contacts = request.user.has_perm("customers.view_contact_details")
+    found = list(customer_search(visible, text, contacts=contacts).order_by("-crm_number")[:2])
+    if len(found) == 1:
+        return redirect(found[0])
+    if not found and typo and not _is_phone(text):
         messages.error(
             request,
             _("%(number)s is not a valid CRM number: the check digit does not match. Please check for a typo.")
             % {"number": text},
         )
         return redirect("customers:list")
-    if customer is not None:
-        return redirect(customer)
-    if crm_number.normalize(text):
+    if not found and crm_number.normalize(text):
         messages.warning(request, _("No customer with CRM number %(number)s.") % {"number": text})
     return redirect(reverse("customers:list") + "?" + urlencode({"q": text}))
+
+
+def _is_phone(text: str) -> bool:
+    try:
+        return bool(normalize_phone(text))
+    except ValidationError:
+        return False
 
 
 @require_GET

@@ -82,3 +82,14 @@ def test_customer_list_on_a_phone_shows_customer_under_a_collapsed_menu(logged_i
     expect(menu_link).to_be_hidden()
     toggler.click()
     expect(menu_link).to_be_visible()
+
+
+def test_slash_anywhere_puts_the_cursor_in_the_lookup_box_and_a_mobile_opens_the_member(logged_in_page, service_user):
+    customer = CustomerFactory(name="周末", mobile="+8613357877348")
+    page = logged_in_page(service_user)
+    page.keyboard.press("/")
+    expect(page.locator("#lookup-box")).to_be_focused()
+    page.keyboard.type("133 5787 7348")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer.crm_number}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("周末")
