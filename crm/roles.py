@@ -17,6 +17,9 @@ class Role(TextChoices):
     ADMIN = "Admin"
 
 
+# The roles whose staff keep a book of customers, so the owner of a customer is one of them.
+OWNER_ROLES = [Role.SERVICE, Role.SALES, Role.MANAGER]
+
 CUSTOMER_READ = ["customers.view_customer", "customers.view_tag", "customers.view_tier"]
 CUSTOMER_WRITE = ["customers.add_customer", "customers.change_customer"]
 # Purchase history, points ledger and tier changes: read by everyone who reads customers.

@@ -1,11 +1,22 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.utils import pretty_name
 from django.utils.dates import MONTHS
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Source, Tag, Tier
-from customers.selectors import customers_filtered
+from customers.selectors import customer_owners, customers_filtered
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """Sort choices whose "descending" is translated when shown, not once when the module is imported."""
+
+    def build_choices(self, fields: dict, labels: dict) -> list:
+        ascending = [(param, labels.get(field, pretty_name(param))) for field, param in fields.items()]
+        descending = [(f"-{param}", format_lazy("{} ({})", label, _("descending"))) for param, label in ascending]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -19,7 +30,7 @@ class CustomerFilter(django_filters.FilterSet):
     birthday_month = django_filters.ChoiceFilter(
         field_name="birthday", lookup_expr="month", choices=sorted(MONTHS.items()), label=_("Birthday month")
     )
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         fields=(
             ("crm_number", "crm_number"),
             ("name", "name"),
@@ -45,7 +56,7 @@ class CustomerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.contacts = user.has_perm("customers.view_contact_details")
         if user.has_perm("customers.view_all_customers"):
-            self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+            self.filters["owner"].queryset = customer_owners()
         else:
             del self.filters["owner"]
         for f in self.form.fields.values():

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterator
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.db.models.functions import Upper
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.text import normalize_email
+from crm.roles import OWNER_ROLES
 from customers.models import Customer, PointsEntry
 
 
@@ -22,6 +24,11 @@ def customers_visible_to(user: AbstractBaseUser) -> QuerySet[Customer]:
     if not user.has_perm("customers.view_all_customers"):
         qs = qs.filter(owner=user)
     return qs
+
+
+def customer_owners() -> QuerySet:
+    """Staff who can own customers (crm.roles.OWNER_ROLES): what the owner fields and filters offer."""
+    return get_user_model().objects.filter(is_active=True, groups__name__in=OWNER_ROLES).distinct().order_by("username")
 
 
 def customer_list(*, user: AbstractBaseUser) -> QuerySet[Customer]:

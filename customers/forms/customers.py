@@ -1,12 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import BoundedDateField
 from customers.models import PROFILE_FIELDS, Customer
-from customers.selectors import customer_duplicates
+from customers.selectors import customer_duplicates, customer_owners
 
 
 class CustomerForm(forms.ModelForm):
@@ -41,7 +40,7 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         if user.has_perm("customers.view_all_customers"):
-            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+            self.fields["owner"].queryset = customer_owners()
         else:
             # Staff who only see their own book can only put customers in it.
             del self.fields["owner"]

@@ -145,3 +145,17 @@ def test_admin_search_leaves_out_contacts_for_staff_who_see_them_masked(make_use
     admin_list = reverse("admin:customers_customer_changelist")
     assert "目标" not in login_as(clerk).get(admin_list, {"q": "12345678"}).content.decode()
     assert "目标" in login_as(clerk).get(admin_list, {"q": "目标"}).content.decode()
+
+
+def test_the_owner_filter_offers_staff_who_can_own_customers_not_admins(manager_client, manager_user, make_user):
+    seller = make_user("Sales", username="seller-1")
+    make_user("Admin", username="the-admin", is_staff=True, is_superuser=True)
+    make_user("Marketing", username="marketer")
+    owners = list(manager_client.get(URL).context["filter"].form.fields["owner"].queryset)
+    assert seller in owners and manager_user in owners
+    assert {u.username for u in owners}.isdisjoint({"the-admin", "marketer"})
+
+
+def test_on_a_phone_the_filters_fold_behind_a_button(service_client):
+    body = service_client.get(URL).content.decode()
+    assert 'id="more-filters"' in body and 'data-bs-target="#more-filters"' in body
