@@ -145,9 +145,18 @@ def measure_timeline(runs: int) -> list[str]:
 
 
 def measure_notify() -> list[str]:
+    from django.db import connection
+
+    from crm.models import Notification
     from interactions.models import Reminder
     from interactions.services.followups import reminders_notify_due
 
+    # Every run measures the same backlog: what an earlier run notified is due again.
+    Reminder.objects.filter(notified_at__isnull=False).update(notified_at=None)
+    Notification.objects.all().delete()
+    with connection.cursor() as cursor:
+        for model in (Reminder, Notification):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     due = Reminder.objects.filter(notified_at__isnull=True).count()
     start = time.perf_counter()
     notified = reminders_notify_due()

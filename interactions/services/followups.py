@@ -1,15 +1,17 @@
 """The reminder jobs: tell assignees about reminders that fall due, and turn rules into reminders.
 
-Notifying exactly once. Each due reminder is claimed with a conditional
-`UPDATE ... SET notified_at = now WHERE notified_at IS NULL`; only the run whose
-update changed the row goes on. The in-app Notification is written in the same
-transaction as the claim, so the two commit or roll back together: a run that
-dies before the commit leaves the reminder unclaimed for the next run, and one
-that runs twice finds nothing left to claim. The e-mail goes out only after that
-transaction has committed (never inside it), built from the committed row. A
-worker that dies between the commit and the send loses at most that one e-mail:
-the reminder is not notified again, and the in-app notification is already there.
-A send that fails is logged and the run carries on with the next reminder.
+Notifying exactly once, a batch at a time. Each batch of due reminders is claimed
+in one transaction: `SELECT ... FOR UPDATE SKIP LOCKED` takes up to `batch` rows
+no other run holds, a conditional `UPDATE ... SET notified_at = now WHERE
+notified_at IS NULL` claims them, and their in-app Notifications are inserted in
+one statement before the commit. Claim and notifications commit or roll back
+together: a run that dies before the commit leaves its batch unclaimed for the
+next run, and two runs at once take disjoint batches (a locked row is skipped by
+the other run, and a committed one no longer matches). The e-mails go out only
+after the batch has committed (never inside the transaction). A worker that dies
+between the commit and the sends loses at most that batch's e-mails: the
+reminders are not notified again, and the in-app notifications are already
+there. A send that fails is logged and the run carries on with the next e-mail.
 """
 
 import datetime
@@ -22,7 +24,7 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Val
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from crm.notifications import notification_create
+from crm.models import Notification
 from customers.models import Customer
 from interactions.models import (
     ACTIVE_REMINDER,
@@ -41,58 +43,78 @@ RULE_CHUNK = 2000
 NO_INTERACTION = Value(None, output_field=BigIntegerField())
 
 
-def reminders_notify_due(*, now: datetime.datetime | None = None, batch: int = NOTIFY_BATCH) -> int:
-    """Notify the assignees of every reminder due by `now`, `batch` rows read at a time (a backlog after
-    downtime does not load at once); returns how many this run notified."""
+def reminders_notify_due(*, now: datetime.datetime | None = None, batch: int | None = None) -> int:
+    """Notify the assignees of every reminder due by `now`, claiming `batch` rows per transaction (a backlog
+    after downtime does not load at once); returns how many this run notified."""
     now = now or timezone.now()
-    due = (
-        Reminder.objects.filter(ACTIVE_REMINDER, notified_at__isnull=True, due_at__lte=now)
-        .select_related("customer", "assignee")
-        .order_by("due_at", "pk")
-    )
+    batch = batch or NOTIFY_BATCH
+    due = Reminder.objects.filter(ACTIVE_REMINDER, notified_at__isnull=True, due_at__lte=now)
     notified = 0
     while True:
-        rows = list(due[:batch])
-        for reminder in rows:
-            # A row another run holds blocks the claim until that run commits; then it matches nothing.
-            if reminder_notify(reminder=reminder, now=now):
-                notified += 1
-        if len(rows) < batch:
+        # Rows another run holds are skipped, not waited for: that run notifies them.
+        claimed = _reminders_claim(due.order_by("due_at", "pk"), now=now, limit=batch)
+        notified += claimed
+        if claimed < batch:
             return notified
 
 
 def reminder_notify(*, reminder: Reminder, now: datetime.datetime) -> bool:
     """Claim and notify one reminder; False if another run has claimed it (or it is no longer due)."""
+    due = Reminder.objects.filter(ACTIVE_REMINDER, pk=reminder.pk, notified_at__isnull=True, due_at__lte=now)
+    return _reminders_claim(due, now=now, limit=1) == 1
+
+
+def _reminders_claim(due: QuerySet[Reminder], *, now: datetime.datetime, limit: int) -> int:
+    """Claim the unlocked rows of `due` and write their notifications, in one transaction; the e-mails are
+    queued for after its commit. Three queries whatever the batch size; returns how many were claimed."""
     with transaction.atomic():
-        claimed = Reminder.objects.filter(
-            ACTIVE_REMINDER, pk=reminder.pk, notified_at__isnull=True, due_at__lte=now
-        ).update(notified_at=now)
-        if not claimed:
-            return False
+        locked = due.select_related("customer", "assignee").select_for_update(skip_locked=True, of=("self",))
+        reminders = list(locked[:limit])
+        if not reminders:
+            return 0
+        # Locked by this transaction and read after the lock, so every row still matches: the update claims all.
+        Reminder.objects.filter(pk__in=[r.pk for r in reminders], notified_at__isnull=True).update(notified_at=now)
         with translation.override(settings.LANGUAGE_CODE):
-            text = gettext("Due: %(text)s — %(customer)s") % {
-                "text": reminder.text,
-                "customer": reminder.customer.name,
-            }
-        notification_create(user=reminder.assignee, text=text, link=reminder.customer.get_absolute_url())
-        if reminder.assignee.email:
-            # A lambda, not functools.partial: a robust hook's failure is logged under its __qualname__.
-            transaction.on_commit(lambda: _send_reminder_email(reminder.pk), robust=True)
-    return True
+            notifications = [
+                Notification(
+                    user=reminder.assignee,
+                    text=(
+                        gettext("Due: %(text)s — %(customer)s")
+                        % {"text": reminder.text, "customer": reminder.customer.name}
+                    )[:255],
+                    link=reminder.customer.get_absolute_url(),
+                )
+                for reminder in reminders
+            ]
+        _notifications_insert(notifications)
+        to_mail = [reminder for reminder in reminders if reminder.assignee.email]
+        if to_mail:
+            transaction.on_commit(lambda: _send_reminder_emails(to_mail))
+    return len(reminders)
 
 
-def _send_reminder_email(reminder_id: int) -> None:
-    reminder = Reminder.objects.select_related("customer", "assignee").filter(pk=reminder_id).first()
-    if reminder is None or reminder.notified_at is None:
-        return
+def _notifications_insert(notifications: list[Notification]) -> None:
+    Notification.objects.bulk_create(notifications)
+
+
+def _send_reminder_emails(reminders: list[Reminder]) -> None:
+    """Runs after the claim committed; a failed send is logged and not retried (the claim stands)."""
     with translation.override(settings.LANGUAGE_CODE):
-        subject = gettext("Reminder: %(text)s") % {"text": reminder.text}
-        body = gettext("%(text)s\nCustomer: %(customer)s\nDue: %(due)s\n%(link)s") % {
-            "text": reminder.text,
-            "customer": reminder.customer,
-            "due": timezone.localtime(reminder.due_at).strftime("%Y-%m-%d %H:%M"),
-            "link": settings.CRM_BASE_URL.rstrip("/") + reminder.customer.get_absolute_url(),
-        }
+        for reminder in reminders:
+            try:
+                _send_reminder_email(reminder)
+            except OSError:  # smtplib.SMTPException and connection errors
+                logger.exception("reminder %s: e-mail to its assignee failed", reminder.pk)
+
+
+def _send_reminder_email(reminder: Reminder) -> None:
+    subject = gettext("Reminder: %(text)s") % {"text": reminder.text}
+    body = gettext("%(text)s\nCustomer: %(customer)s\nDue: %(due)s\n%(link)s") % {
+        "text": reminder.text,
+        "customer": reminder.customer,
+        "due": timezone.localtime(reminder.due_at).strftime("%Y-%m-%d %H:%M"),
+        "link": settings.CRM_BASE_URL.rstrip("/") + reminder.customer.get_absolute_url(),
+    }
     send_mail(subject, body, None, [reminder.assignee.email])
 
 

@@ -89,23 +89,24 @@ def test_a_run_that_dies_midway_loses_and_duplicates_nothing_when_run_again(
     service_user, monkeypatch, django_capture_on_commit_callbacks
 ):
     reminders = [ReminderFactory(assignee=service_user, due_at=NOW - HOUR * (5 - i)) for i in range(5)]
-    real_create = followups.notification_create
+    monkeypatch.setattr(followups, "NOTIFY_BATCH", 2)
+    real_insert = followups._notifications_insert
     calls = {"n": 0}
 
-    def dies_on_the_third(**kwargs):
+    def dies_on_the_second_batch(notifications):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:
             raise RuntimeError("worker lost")
-        return real_create(**kwargs)
+        return real_insert(notifications)
 
-    monkeypatch.setattr(followups, "notification_create", dies_on_the_third)
+    monkeypatch.setattr(followups, "_notifications_insert", dies_on_the_second_batch)
     with pytest.raises(RuntimeError):
         _run_notify(django_capture_on_commit_callbacks)
-    # The first two committed (claim + notification) and were e-mailed; the third's claim rolled back.
+    # The first batch of two committed (claims + notifications) and was e-mailed; the second's claims rolled back.
     assert Notification.objects.count() == 2 and len(mail.outbox) == 2
     assert Reminder.objects.filter(notified_at__isnull=True).count() == 3
 
-    monkeypatch.setattr(followups, "notification_create", real_create)
+    monkeypatch.setattr(followups, "_notifications_insert", real_insert)
     assert _run_notify(django_capture_on_commit_callbacks) == 3
     assert _run_notify(django_capture_on_commit_callbacks) == 0
     assert Notification.objects.count() == 5 and len(mail.outbox) == 5
@@ -319,3 +320,75 @@ def test_a_backlog_bigger_than_one_batch_is_notified_in_one_run(service_user, dj
     with django_capture_on_commit_callbacks(execute=True):
         assert followups.reminders_notify_due(batch=2) == 5
     assert Notification.objects.count() == 5 and len(mail.outbox) == 5
+
+
+# --- notifying in batches ----------------------------------------------------------------------
+
+
+def _due_backlog(user, count: int, due_at: datetime.datetime) -> None:
+    customers = CustomerFactory.create_batch(5)
+    Reminder.objects.bulk_create(
+        Reminder(
+            customer=customers[i % 5], assignee=user, due_at=due_at - i * datetime.timedelta(seconds=1), text=f"#{i}"
+        )
+        for i in range(count)
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_backlog_of_5000_is_notified_once_each_with_a_few_queries_per_batch(
+    service_user, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    _due_backlog(service_user, 5000, NOW - HOUR)
+    batches = 5000 // followups.NOTIFY_BATCH + 1  # the last one finds nothing left
+    # Per batch: savepoint, lock-and-read, claim, notifications insert, release; the e-mails need none.
+    with django_assert_max_num_queries(5 * batches), django_capture_on_commit_callbacks(execute=True):
+        assert followups.reminders_notify_due() == 5000
+    assert _run_notify(django_capture_on_commit_callbacks) == 0
+    texts = list(Notification.objects.values_list("text", flat=True))
+    assert len(texts) == len({text.split(" — ")[0] for text in texts}) == 5000
+    assert len(mail.outbox) == 5000 and not Reminder.objects.filter(notified_at__isnull=True).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_query_count_grows_with_the_batches_not_the_reminders(
+    service_user, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    _due_backlog(service_user, 10, NOW - HOUR)
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(5):
+        assert followups.reminders_notify_due(batch=20) == 10
+    _due_backlog(service_user, 20, NOW - HOUR)
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(5):
+        assert followups.reminders_notify_due(batch=25) == 20
+    assert Notification.objects.count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_never_notify_a_reminder_twice(service_user):
+    import threading
+
+    from django.db import connection
+
+    now = timezone.now()
+    _due_backlog(service_user, 2000, now - HOUR)
+    start = threading.Barrier(2)
+    results: list[int] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(followups.reminders_notify_due(now=now, batch=50))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 2 and sum(results) == 2000
+    texts = [text.split(" — ")[0] for text in Notification.objects.values_list("text", flat=True)]
+    assert len(texts) == len(set(texts)) == 2000
+    assert len(mail.outbox) == 2000
+    assert not Reminder.objects.filter(notified_at__isnull=True).exists()
