@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets messages migrate demo lint format bench clean
+.PHONY: run stop test install assets messages migrate demo lint format bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_BIN)" || { ./scripts/find-python.sh; exit 1; }
@@ -32,9 +32,15 @@ migrate: install
 demo: migrate
 	$(MANAGE) load_demo
 
+# The server with DEBUG off (error pages as in production) and the scheduled jobs beside it;
+# stopping it (Ctrl-C) stops them and the embedded Postgres.
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (log in with a demo login printed above)"
-	DEBUG=$${DEBUG:-true} $(MANAGE) runserver $(HOST):$(PORT)
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) ./scripts/serve.sh
+
+# Stop the embedded Postgres that migrate, demo or test started (make run stops its own).
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m crm.lib.embedded_db stop; fi
 
 test: install
 	./scripts/ensure-chromium.sh

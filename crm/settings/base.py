@@ -81,13 +81,21 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL, or the embedded Postgres from pgserver.
+# Database: DATABASE_URL, or the embedded Postgres from pgserver, started by the first connection
+# (crm/lib/embedded_db), so a command that needs no database (compile_catalogs, check) starts nothing.
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
-    from crm.lib.embedded_db import embedded_database_url
-
-    DATABASES = {"default": env.db_url_config(embedded_database_url(BASE_DIR / ".pgdata"))}
+    EMBEDDED_PGDATA = str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata"))
+    DATABASES = {
+        "default": {
+            "ENGINE": "crm.lib.embedded_db",
+            "NAME": "postgres",
+            "USER": "postgres",
+            "HOST": EMBEDDED_PGDATA,  # where pgserver puts the socket unless the path is too long for one
+            "PGDATA": EMBEDDED_PGDATA,
+        }
+    }
 # Connections per server (README, "Database connections"): the dev server runs each request in a
 # thread of its own that never comes back, so a kept connection is never reused, only left open
 # until Postgres runs out ("too many clients"): here it is closed after each request. Production

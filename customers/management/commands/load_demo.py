@@ -1,7 +1,11 @@
 """Demo data for `make run`: roles' logins, tiers, tags, a few thousand customers, their purchases and interactions.
 
-Safe to run again: users and reference data are matched by name, and customers
-are only added when there are fewer than asked for.
+Every customer has a real province and one of its cities, and a mainland mobile (shown the same
+way for everyone); a few customers registered twice (same name and birthday, another phone), so the
+duplicates page has something to merge.
+
+Safe to run again: users and reference data are matched by name, customers are only added when
+there are fewer than asked for, and the doubles only when no likely duplicates are left.
 """
 
 import random
@@ -18,6 +22,7 @@ from faker import Faker
 from crm.roles import Role
 from customers import services
 from customers.models import Category, ConsentMethod, Customer, Gender, Source, Tag, Tier
+from customers.services.merge import duplicate_groups
 
 BATCH = 500
 DEMO_PASSWORD = "demo-crm-2026"  # noqa: S105 -- printed for demo logins only
@@ -32,6 +37,27 @@ DEMO_USERS = [
 TIERS = [("普通", 0, 0, "1.00"), ("银卡", 1, 2000, "1.20"), ("金卡", 2, 8000, "1.50"), ("钻石", 3, 30000, "2.00")]
 TAGS = ["VIP", "新客", "老客户", "高价值", "母婴", "美妆", "企业客户", "沉睡客户", "Newsletter"]
 CATEGORIES = ["服装", "鞋包", "美妆护肤", "食品饮料", "母婴", "数码", "家居", "运动户外"]
+# Province -> a few of its cities (Faker draws the two independently: "江西省 北京").
+REGIONS = {
+    "北京市": ["北京市"],
+    "上海市": ["上海市"],
+    "天津市": ["天津市"],
+    "重庆市": ["重庆市"],
+    "广东省": ["广州市", "深圳市", "佛山市", "东莞市", "珠海市"],
+    "浙江省": ["杭州市", "宁波市", "温州市", "绍兴市", "嘉兴市"],
+    "江苏省": ["南京市", "苏州市", "无锡市", "常州市", "南通市"],
+    "山东省": ["济南市", "青岛市", "烟台市", "潍坊市"],
+    "福建省": ["福州市", "厦门市", "泉州市"],
+    "四川省": ["成都市", "绵阳市", "宜宾市"],
+    "湖北省": ["武汉市", "宜昌市", "襄阳市"],
+    "湖南省": ["长沙市", "株洲市", "岳阳市"],
+    "河南省": ["郑州市", "洛阳市", "开封市"],
+    "江西省": ["南昌市", "九江市", "赣州市"],
+    "陕西省": ["西安市", "咸阳市", "宝鸡市"],
+    "辽宁省": ["沈阳市", "大连市", "鞍山市"],
+}
+# Customers who registered a second time (another shop, a new phone): the duplicates page's examples.
+DOUBLES = 4
 
 
 class Command(BaseCommand):
@@ -70,13 +96,12 @@ class Command(BaseCommand):
                 name=fake.name(),
                 gender=rng.choice([Gender.FEMALE, Gender.FEMALE, Gender.MALE, Gender.UNKNOWN]),
                 birthday=fake.date_of_birth(minimum_age=18, maximum_age=75) if rng.random() < 0.85 else None,
-                mobile=self.mobile(rng, chinese),
+                mobile=self.mobile(rng),
                 email=email,
                 occupation=fake.job()[:100],
                 company=fake.company()[:150] if rng.random() < 0.4 else "",
-                province=zh.province() if chinese else en.state(),
-                city=zh.city_name() if chinese else en.city(),
-                address=fake.street_address()[:255],
+                **self.region(rng),
+                address=zh.street_address()[:255],
                 source=rng.choice(list(Source)),
                 registered_on=today - timedelta(days=rng.randint(0, 5 * 365)),
                 owner=rng.choice(owners),
@@ -102,6 +127,9 @@ class Command(BaseCommand):
                 batch, batch_tags = [], {}
                 self.stdout.write(f"customers: {i + 1}/{missing}")
 
+        if not duplicate_groups(queryset=Customer.objects.all()).exists():
+            self.create_doubles(rng, base_tier=tiers[0])
+
         # By name, so customers does not import interactions (the dependency points the other way).
         call_command("load_demo_purchases", seed=seed, stdout=self.stdout)
         call_command("load_demo_interactions", seed=seed, stdout=self.stdout)
@@ -123,9 +151,39 @@ class Command(BaseCommand):
             users.append(user)
         return users
 
+    def create_doubles(self, rng: random.Random, *, base_tier: Tier) -> None:
+        """Register a few customers again under the same name and birthday, with another phone."""
+        candidates = list(Customer.objects.exclude(birthday=None).order_by("pk")[:1000])
+        originals = rng.sample(candidates, min(DOUBLES, len(candidates)))
+        doubles = []
+        for original in originals:
+            double = Customer(
+                name=original.name,
+                gender=original.gender,
+                birthday=original.birthday,
+                mobile=self.mobile(rng),
+                province=original.province,
+                city=original.city,
+                source=Source.WECHAT if original.source != Source.WECHAT else Source.STORE,
+                registered_on=timezone.localdate() - timedelta(days=rng.randint(0, 90)),
+                owner=original.owner,
+                tier=base_tier,
+                sms_opt_in=True,
+            )
+            double.clean_fields(exclude={"crm_number"})
+            if errors := double.normalize():
+                raise ValidationError(errors)
+            doubles.append(double)
+        services.customers_bulk_create(customers=doubles, actor=None, consent_method=ConsentMethod.PAPER)
+        self.stdout.write(f"likely duplicates: {len(doubles)}")
+
     @staticmethod
-    def mobile(rng: random.Random, chinese: bool) -> str:
-        # Unique in practice: 10^8 subscriber numbers per prefix.
-        if chinese:
-            return f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}"
-        return f"+1{rng.randint(201, 989)}{rng.randint(0, 9_999_999):07d}"
+    def region(rng: random.Random) -> dict[str, str]:
+        province = rng.choice(list(REGIONS))
+        return {"province": province, "city": rng.choice(REGIONS[province])}
+
+    @staticmethod
+    def mobile(rng: random.Random) -> str:
+        # A mainland mobile for everyone, foreign names too (members of shops in China), so every
+        # number is stored and shown one way. Unique in practice: 10^9 subscriber numbers per prefix.
+        return f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}"

@@ -2,8 +2,13 @@
 
 Most customers get a few calls, chats and visits over the last year, logged by their
 owner or the service desk; recent ones with a follow-up leave open reminders, so
-"My day" has something on it. Safe to run again: only customers without any
-interaction get some, and the rules are matched by name.
+"My day" has something on it. Each member of staff also gets two reminders falling due
+within the hour, so the bell lights up while the demo runs (manage.py run_schedule notifies
+them), and a few social mentions no customer matches wait in the mention queue.
+
+Safe to run again: only customers without any interaction get some, the rules are matched by
+name, the mentions by their post id, and a reminder due soon is only added for staff with none
+still waiting.
 """
 
 import datetime
@@ -17,15 +22,18 @@ from crm.roles import Role
 from customers.models import Customer, Tier
 from interactions import services
 from interactions.models import (
+    ACTIVE_REMINDER,
     AssigneePolicy,
     Direction,
     Interaction,
     InteractionChannel,
     InteractionSource,
     Outcome,
+    Reminder,
     ReminderRule,
     ReminderRuleKind,
 )
+from interactions.services.mentions import MentionInput, mention_receive
 
 # (channel, direction, subject, outcome) -- what a member's contacts with a shop look like
 SCRIPTS = [
@@ -46,6 +54,16 @@ SCRIPTS = [
 RULES = [
     ("金卡以上会员90天未联系", ReminderRuleKind.NO_CONTACT, {"days": 90}, "联系一下这位会员，了解近况", "金卡"),
     ("满意度低于等于2分", ReminderRuleKind.LOW_SATISFACTION, {"days": 7, "max_score": 2}, "回访不满意的客户", None),
+]
+# (minutes from now, what to do): reminders that fall due while the demo is being looked at.
+SOON = [(10, "回电确认换货尺码"), (40, "发送新品试用邀请")]
+# (platform, post id, handle, author, text): posts by people the CRM does not know yet.
+MENTIONS = [
+    ("微博", "demo-1", "小鹿爱逛街", "小鹿", "刚在杭州西湖店买的大衣，袖子有点长，可以改吗？"),
+    ("小红书", "demo-2", "momo_daily", "Momo", "会员日的积分翻倍活动还有吗？"),
+    ("抖音", "demo-3", "阿杰的日常", "阿杰", "客服回复太慢了，等了两天还没人理。"),
+    ("微博", "demo-4", "sunny_chen", "Sunny", "跑步鞋很好穿，推荐给大家！"),
+    ("小红书", "demo-5", "橙子不酸", "橙子", "想问一下母婴用品能不能开发票？"),
 ]
 BATCH = 2000
 
@@ -96,6 +114,38 @@ class Command(BaseCommand):
                 batch = []
         done += services.interactions_bulk_load(interactions=batch, now=now)
         self.stdout.write(f"interactions: {done}")
+        self.load_soon_due(staff=staff, now=now)
+        self.load_mentions(now=now)
+
+    def load_soon_due(self, *, staff, now: datetime.datetime) -> None:
+        added = 0
+        for user in staff:
+            within_hour = (now, now + datetime.timedelta(hours=1))
+            waiting = Reminder.objects.filter(
+                ACTIVE_REMINDER, assignee=user, notified_at=None, due_at__range=within_hour
+            )
+            customer = Customer.objects.filter(owner=user).order_by("pk").first() or Customer.objects.first()
+            if customer is None or waiting.exists():
+                continue
+            for minutes, text in SOON:
+                services.reminder_create(
+                    customer=customer, assignee=user, due_at=now + datetime.timedelta(minutes=minutes), text=text
+                )
+                added += 1
+        self.stdout.write(f"reminders due within the hour: {added}")
+
+    def load_mentions(self, *, now: datetime.datetime) -> None:
+        for hours, (platform, post_id, handle, author, text) in enumerate(MENTIONS, start=1):
+            mention_receive(
+                mention=MentionInput(
+                    platform=platform,
+                    text=text,
+                    handle=handle,
+                    author_name=author,
+                    external_id=post_id,
+                    posted_at=now - datetime.timedelta(hours=3 * hours),
+                )
+            )
 
     def load_rules(self, *, fallback) -> None:
         for name, kind, params, text, tier_name in RULES:

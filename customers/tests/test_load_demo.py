@@ -1,0 +1,43 @@
+"""The demo data, as a user looking around the demo would check it."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from crm.lib.phone import display_phone
+from customers.management.commands.load_demo import DOUBLES, REGIONS
+from customers.models import Customer
+from customers.services.merge import duplicate_groups
+
+pytestmark = pytest.mark.django_db
+
+
+def _client_for(username: str) -> Client:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def test_demo_customers_live_in_real_cities_of_their_province_with_phones_shown_one_way():
+    call_command("load_demo", customers=60, stdout=None)
+    customers = list(Customer.objects.all())
+    assert len({c.province for c in customers}) > 3
+    for customer in customers:
+        assert customer.city in REGIONS[customer.province], (customer.province, customer.city)
+        assert customer.mobile.startswith("+86") and len(customer.mobile) == 14
+        assert display_phone(customer.mobile).count(" ") == 2  # "138 1234 5678" for every one
+
+
+def test_the_demo_has_likely_duplicates_to_merge_and_a_rerun_adds_none():
+    call_command("load_demo", customers=30, stdout=None)
+    assert duplicate_groups(queryset=Customer.objects.all()).count() == DOUBLES
+    body = _client_for("manager").get(reverse("customers:duplicates")).content.decode()
+    group = duplicate_groups(queryset=Customer.objects.all()).first()
+    name = Customer.objects.filter(name__iexact=group["lname"]).first().name
+    assert body.count(name) >= 2
+
+    count = Customer.objects.count()
+    call_command("load_demo", customers=30, stdout=None)
+    assert Customer.objects.count() == count
