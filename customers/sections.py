@@ -17,6 +17,7 @@ from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -43,11 +44,79 @@ class TimelineItem:
     icon: str  # a Bootstrap icon name
     title: str
     detail: str = ""
+    kind: str = ""  # the source's key, set by the source from its window
+    pk: int = 0  # the row's id: with `at` and `kind`, the item's place in the timeline's order
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class TimelineCursor:
+    """A place in the timeline, (time, kind, id), and which way to read from it. The timeline runs
+    newest first; at the same moment, kinds in alphabetical order, then the higher id first. The page links carry
+    it as `o.<microseconds>.<kind>.<id>` (older than it) or `n....` (newer), so no page reads an OFFSET."""
+
+    at: datetime.datetime
+    kind: str
+    pk: int
+    newer: bool = False
+
+    @classmethod
+    def after(cls, item: TimelineItem, *, newer: bool) -> "TimelineCursor":
+        return cls(at=item.at, kind=item.kind, pk=item.pk, newer=newer)
+
+    @classmethod
+    def parse(cls, token: object) -> "TimelineCursor | None":
+        """None for anything that is not a cursor (an old page number, a hand-edited link)."""
+        try:
+            way, micros, rest = str(token).split(".", 2)
+            kind, pk = rest.rsplit(".", 1)
+            if way not in ("o", "n") or kind not in _timeline_sources or not 0 < int(pk) < 2**63:
+                return None
+            at = EPOCH + datetime.timedelta(microseconds=int(micros))
+            return cls(at=at, kind=kind, pk=int(pk), newer=way == "n")
+        except (ValueError, OverflowError):
+            return None
+
+    def __str__(self) -> str:
+        micros = (self.at - EPOCH) // datetime.timedelta(microseconds=1)
+        return f"{'n' if self.newer else 'o'}.{micros}.{self.kind}.{self.pk}"
+
+
+@dataclass(frozen=True)
+class TimelineWindow:
+    """What a source is asked for: up to `limit` of its items past `cursor` (newest first, or oldest
+    first when reading newer), as one query however deep the page."""
+
+    kind: str
+    limit: int
+    cursor: TimelineCursor | None = None
+
+    def apply(self, queryset: QuerySet, *, at: str) -> QuerySet:
+        """Order `queryset` by (`at`, id) the window's way, keep the rows past the cursor, take `limit`.
+        Within one source the kind is fixed, so (time, kind, id) past the cursor comes down to the time
+        alone when the kinds differ, and to (time, id) when the cursor is one of this source's rows."""
+        cursor = self.cursor
+        newer = cursor is not None and cursor.newer
+        order = [at, "pk"] if newer else [f"-{at}", "-pk"]
+        queryset = queryset.order_by(*order)
+        if cursor is not None:
+            beyond, upto = ("gt", "gte") if newer else ("lt", "lte")
+            if cursor.kind == self.kind:
+                queryset = queryset.filter(**{f"{at}__{upto}": cursor.at}).filter(
+                    Q(**{f"{at}__{beyond}": cursor.at}) | Q(**{f"pk__{beyond}": cursor.pk})
+                )
+            elif (self.kind > cursor.kind) != newer:  # this source's rows at the cursor's time come past it
+                queryset = queryset.filter(**{f"{at}__{upto}": cursor.at})
+            else:
+                queryset = queryset.filter(**{f"{at}__{beyond}": cursor.at})
+        return queryset[: self.limit]
 
 
 SectionProvider = Callable[[HttpRequest, Customer], list[Section]]
-# (viewer, customer, limit) -> the newest `limit` items the viewer may see, newest first, in one query
-TimelineSource = Callable[[AbstractBaseUser, Customer, int], list[TimelineItem]]
+# (viewer, customer, window) -> the window's items the viewer may see, in the window's order, in one query
+TimelineSource = Callable[[AbstractBaseUser, Customer, TimelineWindow], list[TimelineItem]]
 
 
 @dataclass(frozen=True)
@@ -58,11 +127,12 @@ class _TimelineSource:
 
 @dataclass(frozen=True)
 class TimelinePage:
-    """One page of the merged timeline, and the kinds it can be filtered by (key -> label)."""
+    """One page of the merged timeline, the cursors (as link tokens) of the pages either side of it
+    ("" at either end), and the kinds it can be filtered by (key -> label)."""
 
     items: list[TimelineItem]
-    number: int
-    has_next: bool
+    newer: str
+    older: str
     kind: str
     kinds: dict[str, str]
 
@@ -74,24 +144,17 @@ class TimelinePage:
 
     @property
     def has_previous(self) -> bool:
-        return self.number > 1
+        return bool(self.newer)
 
     @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
+    def has_next(self) -> bool:
+        return bool(self.older)
 
 
 _providers: dict[str, SectionProvider] = {}
 _timeline_sources: dict[str, _TimelineSource] = {}
 
 TIMELINE_LENGTH = 20
-# Page n merges the newest n × TIMELINE_LENGTH items of each source (one query each), so the
-# query count stays fixed; the cap keeps the rows read bounded too. Older history has its own cards.
-TIMELINE_MAX_PAGES = 25
 PAGE_SIZE = 10
 
 
@@ -117,30 +180,55 @@ def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[
 
 def timeline_for(user: AbstractBaseUser, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
     """The newest `limit` events from every source, newest first (one query per source)."""
-    items = [item for entry in _timeline_sources.values() for item in entry.source(user, customer, limit)]
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
+    return _merged(user, customer, _timeline_sources, limit=limit, cursor=None)[:limit]
 
 
 def timeline_page(
-    user: AbstractBaseUser, customer: Customer, *, kind: str = "", page: int | str | None = 1
+    user: AbstractBaseUser, customer: Customer, *, kind: str = "", page: str | None = None
 ) -> TimelinePage:
-    """Page `page` of the events of one kind (a registered key) or of all, newest first: one query per source."""
-    try:
-        number = min(max(int(page or 1), 1), TIMELINE_MAX_PAGES)
-    except (TypeError, ValueError):
-        number = 1
+    """The page of events of one kind (a registered key) or of all past the cursor `page` (the newest
+    page without one), newest first: one query per source, whatever the depth."""
+    cursor = TimelineCursor.parse(page) if page else None
+    if cursor is not None and kind in _timeline_sources and cursor.kind != kind:
+        cursor = None  # a link from another filter: start at the top
     sources = _timeline_sources if kind not in _timeline_sources else {kind: _timeline_sources[kind]}
-    wanted = number * TIMELINE_LENGTH
-    items = [item for entry in sources.values() for item in entry.source(user, customer, wanted + 1)]
-    items.sort(key=lambda item: item.at, reverse=True)
+    items = _merged(user, customer, sources, limit=TIMELINE_LENGTH + 1, cursor=cursor)
+    more = len(items) > TIMELINE_LENGTH
+    items = items[:TIMELINE_LENGTH]
+    if cursor is not None and cursor.newer:
+        items.reverse()
+        has_newer, has_older = more, True
+    else:
+        has_newer, has_older = cursor is not None, more
     return TimelinePage(
-        items=items[wanted - TIMELINE_LENGTH : wanted],
-        number=number,
-        has_next=len(items) > wanted and number < TIMELINE_MAX_PAGES,
+        items=items,
+        newer=str(TimelineCursor.after(items[0], newer=True)) if items and has_newer else "",
+        older=str(TimelineCursor.after(items[-1], newer=False)) if items and has_older else "",
         kind=kind if kind in _timeline_sources else "",
         kinds={key: entry.label for key, entry in _timeline_sources.items()},
     )
+
+
+def _merged(
+    user: AbstractBaseUser,
+    customer: Customer,
+    sources: dict[str, _TimelineSource],
+    *,
+    limit: int,
+    cursor: TimelineCursor | None,
+) -> list[TimelineItem]:
+    """Up to `limit` items of `sources` past `cursor`, in the order read (newest first, or oldest first
+    when reading newer): each source gives its own first `limit`, so the merge's first `limit` are right."""
+    items = [
+        item
+        for key, entry in sources.items()
+        for item in entry.source(user, customer, TimelineWindow(kind=key, limit=limit, cursor=cursor))
+    ]
+    newest_first = cursor is None or not cursor.newer
+    items.sort(key=lambda item: item.pk, reverse=newest_first)
+    items.sort(key=lambda item: item.kind, reverse=not newest_first)
+    items.sort(key=lambda item: item.at, reverse=newest_first)
+    return items[:limit]
 
 
 def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
@@ -171,7 +259,7 @@ POINTS_ICONS = {
 }
 
 
-def _points_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> list[TimelineItem]:
+def _points_timeline(user: AbstractBaseUser, customer: Customer, window: TimelineWindow) -> list[TimelineItem]:
     if not user.has_perm("customers.view_pointsentry"):
         return []
     return [
@@ -180,8 +268,10 @@ def _points_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> 
             icon=POINTS_ICONS[entry.kind],
             title=_("%(kind)s %(points)+d points") % {"kind": entry.get_kind_display(), "points": entry.points},
             detail=entry.reason,
+            kind=window.kind,
+            pk=entry.pk,
         )
-        for entry in points_entries_for(customer=customer)[:limit]
+        for entry in window.apply(points_entries_for(customer=customer), at="at")
     ]
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
-from customers.sections import Section, TimelineItem, register_sections, register_timeline
+from customers.sections import Section, TimelineItem, TimelineWindow, register_sections, register_timeline
 from interactions import selectors
 from interactions.forms.contact import InteractionForm
 from interactions.models import Interaction, InteractionChannel
@@ -63,11 +63,11 @@ def interaction_sections(request: HttpRequest, customer: Customer) -> list[Secti
     return sections
 
 
-def interaction_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> list[TimelineItem]:
+def interaction_timeline(user: AbstractBaseUser, customer: Customer, window: TimelineWindow) -> list[TimelineItem]:
     if not user.has_perm("interactions.view_interaction"):
         return []
     items = []
-    for interaction in selectors.interactions_for_customer(customer=customer)[:limit]:
+    for interaction in window.apply(selectors.interactions_for_customer(customer=customer), at="occurred_at"):
         detail = [interaction.get_direction_display()]
         if interaction.outcome:
             detail.append(interaction.get_outcome_display())
@@ -82,6 +82,8 @@ def interaction_timeline(user: AbstractBaseUser, customer: Customer, limit: int)
                 title=_("%(channel)s: %(subject)s")
                 % {"channel": interaction.get_channel_display(), "subject": interaction.subject},
                 detail=" · ".join(detail),
+                kind=window.kind,
+                pk=interaction.pk,
             )
         )
     return items

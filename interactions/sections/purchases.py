@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.lib.money import format_money
 from customers.models import Customer, Tier
-from customers.sections import PAGE_SIZE, Section, TimelineItem, register_sections, register_timeline
+from customers.sections import PAGE_SIZE, Section, TimelineItem, TimelineWindow, register_sections, register_timeline
 from customers.services.tiers import tier_progress, tier_window
 from interactions import selectors
 from interactions.forms.purchases import RecordPurchaseForm
@@ -59,11 +59,13 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
     ]
 
 
-def purchase_timeline(user: AbstractBaseUser, customer: Customer, limit: int) -> list[TimelineItem]:
+def purchase_timeline(user: AbstractBaseUser, customer: Customer, window: TimelineWindow) -> list[TimelineItem]:
     if not user.has_perm("interactions.view_transaction"):
         return []
     items = []
-    for tx in selectors.transactions_for_customer(customer=customer).prefetch_related(None)[:limit]:
+    for tx in window.apply(
+        selectors.transactions_for_customer(customer=customer).prefetch_related(None), at="occurred_at"
+    ):
         detail = " · ".join(filter(None, [tx.get_channel_display(), tx.store]))
         if tx.status != TransactionStatus.COMPLETED:
             detail += f" · {tx.get_status_display()}"
@@ -73,6 +75,8 @@ def purchase_timeline(user: AbstractBaseUser, customer: Customer, limit: int) ->
                 icon="bag",
                 title=_("Purchase %(amount)s") % {"amount": format_money(tx.amount, tx.currency)},
                 detail=detail,
+                kind=window.kind,
+                pk=tx.pk,
             )
         )
     return items

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.sections import TimelineCursor
 from customers.tests.factories import CustomerFactory
 from interactions.models import Interaction, InteractionChannel, Outcome, Reminder, ReminderSource
 from interactions.tests.factories import InteractionFactory, ReminderFactory, TransactionFactory
@@ -134,35 +135,75 @@ def test_the_timeline_filters_by_kind(service_client):
     assert set(timeline.kinds) == {"purchases", "points", "interactions"}
 
 
+def _timeline(client, customer, **params):
+    return client.get(customer.get_absolute_url(), params).context["timeline"]
+
+
 @time_machine.travel(NOW, tick=False)
-def test_the_timeline_is_paginated(service_client):
+def test_the_timeline_is_paged_by_cursor_older_and_back_newer(service_client):
     customer = _customer_with_interactions(45)
-    first = service_client.get(customer.get_absolute_url()).context["timeline"]
+    first = _timeline(service_client, customer)
     assert len(first) == 20 and first.has_next and not first.has_previous
-    third = service_client.get(customer.get_absolute_url(), {"timeline_page": "3"}).context["timeline"]
+    second = _timeline(service_client, customer, timeline_page=first.older)
+    assert len(second) == 20 and second.has_next and second.has_previous
+    third = _timeline(service_client, customer, timeline_page=second.older)
     assert len(third) == 6 and not third.has_next  # 45 chats + 1 purchase
-    body = service_client.get(customer.get_absolute_url(), {"timeline_page": "2"}).content.decode()
-    assert "Page 2" in body and "timeline_page=3" in body and "timeline_page=1" in body
+    assert [i.title for i in _timeline(service_client, customer, timeline_page=third.newer)] == [
+        i.title for i in second
+    ]
+    back = _timeline(service_client, customer, timeline_page=second.newer)
+    assert [i.title for i in back] == [i.title for i in first] and not back.has_previous
+    body = service_client.get(customer.get_absolute_url(), {"timeline_page": first.older}).content.decode()
+    assert f"timeline_page={second.older}" in body and f"timeline_page={second.newer}" in body
+    assert "timeline_page=2" not in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_items_at_the_same_moment_are_neither_repeated_nor_skipped_across_pages(service_client):
+    customer = CustomerFactory()
+    Interaction.objects.bulk_create(
+        Interaction(customer=customer, channel=InteractionChannel.CHAT, subject=f"Chat {i}", occurred_at=NOW)
+        for i in range(30)
+    )
+    TransactionFactory.create_batch(15, customer=customer, occurred_at=NOW)
+    seen, pages, timeline = [], [], _timeline(service_client, customer)
+    while True:
+        pages.append([(item.kind, item.pk) for item in timeline])
+        seen += pages[-1]
+        if not timeline.has_next:
+            break
+        timeline = _timeline(service_client, customer, timeline_page=timeline.older)
+    assert len(seen) == len(set(seen)) == 30 + 15
+    newer = _timeline(service_client, customer, timeline_page=timeline.newer)
+    assert [(item.kind, item.pk) for item in newer] == pages[-2]
 
 
 @time_machine.travel(NOW, tick=False)
 def test_the_page_runs_the_same_queries_for_3_and_60_interactions(service_client):
     few, many = _customer_with_interactions(3), _customer_with_interactions(60)
     service_client.get(few.get_absolute_url())
-    for params in ({}, {"timeline": "interactions", "timeline_page": "2"}):
+    deep_few = _timeline(service_client, few, timeline="interactions")
+    deep_many = _timeline(service_client, many, timeline="interactions")
+    deep_many = _timeline(service_client, many, timeline="interactions", timeline_page=deep_many.older)
+    for few_params, many_params in (
+        ({}, {}),
+        (
+            {"timeline": "interactions", "timeline_page": str(TimelineCursor.after(deep_few.items[-1], newer=False))},
+            {"timeline": "interactions", "timeline_page": deep_many.older},
+        ),
+    ):
         with CaptureQueriesContext(connection) as few_queries:
-            service_client.get(few.get_absolute_url(), params)
+            service_client.get(few.get_absolute_url(), few_params)
         with CaptureQueriesContext(connection) as many_queries:
-            service_client.get(many.get_absolute_url(), params)
+            service_client.get(many.get_absolute_url(), many_params)
         assert len(many_queries) == len(few_queries) <= 21
 
 
-def test_the_timeline_ignores_an_unknown_kind_and_a_silly_page(service_client):
+def test_the_timeline_ignores_an_unknown_kind_a_page_number_and_a_forged_cursor(service_client):
     customer = _customer_with_interactions(1)
-    timeline = service_client.get(customer.get_absolute_url(), {"timeline": "nope", "timeline_page": "x"}).context[
-        "timeline"
-    ]
-    assert timeline.kind == "" and timeline.number == 1 and len(timeline) == 2
+    for page in ("x", "2", "o.1.nope.1", "o.99999999999999999999.interactions.1", "n.1.interactions.-1"):
+        timeline = _timeline(service_client, customer, timeline="nope", timeline_page=page)
+        assert timeline.kind == "" and not timeline.has_previous and len(timeline) == 2, page
 
 
 def test_recent_interactions_on_the_card_link_to_the_rest(service_client):
