@@ -159,3 +159,9 @@ def test_the_owner_filter_offers_staff_who_can_own_customers_not_admins(manager_
 def test_on_a_phone_the_filters_fold_behind_a_button(service_client):
     body = service_client.get(URL).content.decode()
     assert 'id="more-filters"' in body and 'data-bs-target="#more-filters"' in body
+
+
+def test_sort_labels_are_translated_in_chinese(manager_client):
+    manager_client.post(reverse("set_language"), {"language": "zh-hans"})
+    body = manager_client.get(URL).content.decode()
+    assert "(descending)" not in body and "降序" in body
