@@ -33,7 +33,12 @@ class InteractionForm(forms.Form):
         label=_("Follow up on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("You get a reminder that morning."),
+        help_text=_("You get a reminder at the start of that working day, or at the time you give."),
+    )
+    follow_up_time = forms.TimeField(
+        label=_("At"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
     def __init__(self, *args, customer: Customer, **kwargs):
@@ -54,6 +59,7 @@ class InteractionForm(forms.Form):
             Row(
                 Column("satisfaction", css_class="col-6 col-md-4"),
                 Column("follow_up_on", css_class="col-6 col-md-4"),
+                Column("follow_up_time", css_class="col-6 col-md-4"),
             ),
             Submit("log", _("Log interaction"), css_class="w-100 w-md-auto"),
         )
@@ -63,7 +69,9 @@ class InteractionForm(forms.Form):
         cleaned_data = super().clean()
         if "follow_up_on" in cleaned_data:
             try:
-                services.follow_up_validate(follow_up_on=cleaned_data["follow_up_on"])
+                services.follow_up_validate(
+                    follow_up_on=cleaned_data["follow_up_on"], follow_up_time=cleaned_data.get("follow_up_time")
+                )
             except ValidationError as error:
                 add_service_errors(self, error)
         return cleaned_data

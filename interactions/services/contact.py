@@ -31,19 +31,30 @@ from interactions.models import (
 )
 
 
-def follow_up_due_at(day: datetime.date) -> datetime.datetime:
-    """A follow-up date becomes a reminder due at the start of the working day (CRM_FOLLOW_UP_HOUR)."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(settings.CRM_FOLLOW_UP_HOUR)))
+def follow_up_due_at(
+    day: datetime.date, at: datetime.time | None = None, *, now: datetime.datetime | None = None
+) -> datetime.datetime:
+    """When a follow-up falls due: at the time given, else at the start of the working day
+    (CRM_FOLLOW_UP_HOUR); and when that hour of today has passed, in an hour, never already overdue."""
+    due = timezone.make_aware(datetime.datetime.combine(day, at or datetime.time(settings.CRM_FOLLOW_UP_HOUR)))
+    now = now or timezone.now()
+    if at is None and day == timezone.localdate(now) and due <= now:
+        return now + datetime.timedelta(hours=1)
+    return due
 
 
-def follow_up_validate(*, follow_up_on: datetime.date | None) -> None:
-    """A follow-up date may not be in the past. interaction_log checks it; a form may ask first, to show
+def follow_up_validate(*, follow_up_on: datetime.date | None, follow_up_time: datetime.time | None = None) -> None:
+    """A follow-up may not be in the past. interaction_log checks it; a form may ask first, to show
     it beside its own errors."""
     if follow_up_on is not None and follow_up_on < timezone.localdate():
         raise ValidationError({"follow_up_on": _("The follow-up date cannot be in the past.")})
+    if follow_up_on and follow_up_time and follow_up_due_at(follow_up_on, follow_up_time) <= timezone.now():
+        raise ValidationError({"follow_up_time": _("This time has already passed today.")})
 
 
-def follow_up_reminder(*, interaction: Interaction, owner_id: int | None) -> Reminder | None:
+def follow_up_reminder(
+    *, interaction: Interaction, owner_id: int | None, at: datetime.time | None = None
+) -> Reminder | None:
     """The reminder an interaction's follow-up date leaves (not saved): for the staff member who logged
     it, else the customer's owner; None when it has no follow-up date or there is no one to remind."""
     assignee_id = interaction.staff_id or owner_id
@@ -52,7 +63,7 @@ def follow_up_reminder(*, interaction: Interaction, owner_id: int | None) -> Rem
     return Reminder(
         customer_id=interaction.customer_id,
         assignee_id=assignee_id,
-        due_at=follow_up_due_at(interaction.follow_up_on),
+        due_at=follow_up_due_at(interaction.follow_up_on, at),
         text=(gettext("Follow up: %(subject)s") % {"subject": interaction.subject})[:255],
         source=ReminderSource.FOLLOW_UP,
         interaction=interaction,
@@ -73,13 +84,14 @@ def interaction_log(
     occurred_at: datetime.datetime | None = None,
     satisfaction: int | None = None,
     follow_up_on: datetime.date | None = None,
+    follow_up_time: datetime.time | None = None,
     source: InteractionSource = InteractionSource.STAFF,
     external_ref: str = "",
     external_handle: str = "",
     external_url: str = "",
 ) -> Interaction:
     """Record a contact with the customer; a follow-up date leaves a reminder for the staff member
-    (or, when none is named, for the customer's owner).
+    (or, when none is named, for the customer's owner), due at `follow_up_time` or as follow_up_due_at says.
 
     A repeated (source, external_ref) is refused with a ValidationError, so a retried delivery is stored once.
     """
@@ -101,8 +113,8 @@ def interaction_log(
         external_url=external_url,
     )
     interaction.full_clean()
-    follow_up_validate(follow_up_on=follow_up_on)
-    reminder = follow_up_reminder(interaction=interaction, owner_id=customer.owner_id)
+    follow_up_validate(follow_up_on=follow_up_on, follow_up_time=follow_up_time)
+    reminder = follow_up_reminder(interaction=interaction, owner_id=customer.owner_id, at=follow_up_time)
     if follow_up_on is not None and reminder is None:
         raise ValidationError(
             {"follow_up_on": _("No one to remind: name a staff member, or give the customer an owner first.")}

@@ -7,6 +7,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.sections import TimelineCursor
 from customers.tests.factories import CustomerFactory
@@ -211,3 +212,11 @@ def test_recent_interactions_on_the_card_link_to_the_rest(service_client):
     body = service_client.get(customer.get_absolute_url()).content.decode()
     assert "All interactions on the timeline" in body
     assert body.count("Chat ") >= 5
+
+
+def test_the_page_says_exactly_when_the_follow_up_reminder_comes(service_client):
+    customer = CustomerFactory()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    data = {"channel": "phone", "direction": "in", "outcome": "resolved", "subject": "回访", "follow_up_on": tomorrow}
+    response = service_client.post(_log_url(customer), {**data, "follow_up_time": "15:45"}, follow=True)
+    assert f"You will be reminded on {tomorrow:%Y-%m-%d} 15:45." in response.content.decode()

@@ -18,6 +18,7 @@ from customers.tests.factories import CustomerFactory, TierFactory, UserFactory
 from interactions import services
 from interactions.models import (
     AssigneePolicy,
+    Interaction,
     InteractionChannel,
     Reminder,
     ReminderRuleKind,
@@ -301,7 +302,9 @@ def test_a_rule_checks_it_has_the_parameters_its_kind_needs():
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_follow_up_logged_today_is_notified_at_nine(service_user, django_capture_on_commit_callbacks):
+def test_a_follow_up_for_today_logged_after_nine_falls_due_in_an_hour_not_at_once(
+    service_user, django_capture_on_commit_callbacks
+):
     services.interaction_log(
         customer=CustomerFactory(),
         channel=InteractionChannel.PHONE,
@@ -309,9 +312,44 @@ def test_a_follow_up_logged_today_is_notified_at_nine(service_user, django_captu
         staff=service_user,
         follow_up_on=NOW.date(),
     )
-    assert _run_notify(django_capture_on_commit_callbacks) == 1
+    assert timezone.localtime(Reminder.objects.get().due_at).strftime("%H:%M") == "10:30"
+    assert _run_notify(django_capture_on_commit_callbacks) == 0  # not overdue the moment it is saved
+    with time_machine.travel(NOW + datetime.timedelta(hours=1), tick=False):
+        assert _run_notify(django_capture_on_commit_callbacks) == 1
     assert "Size exchange" in Notification.objects.get(user=service_user).text
-    assert timezone.localtime(Reminder.objects.get().due_at).hour == 9
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_follow_up_for_a_later_day_is_due_at_nine_or_at_the_time_given(service_user):
+    tomorrow = NOW.date() + DAY
+    for at in (None, datetime.time(15, 45)):
+        services.interaction_log(
+            customer=CustomerFactory(),
+            channel=InteractionChannel.PHONE,
+            subject="Call back",
+            staff=service_user,
+            follow_up_on=tomorrow,
+            follow_up_time=at,
+        )
+    due = sorted(timezone.localtime(r.due_at).strftime("%H:%M") for r in Reminder.objects.all())
+    assert due == ["09:00", "15:45"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_follow_up_time_already_past_today_is_refused_and_nothing_is_stored(service_user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        services.interaction_log(
+            customer=CustomerFactory(),
+            channel=InteractionChannel.PHONE,
+            subject="Call back",
+            staff=service_user,
+            follow_up_on=NOW.date(),
+            follow_up_time=datetime.time(8, 0),
+        )
+    assert "follow_up_time" in error.value.message_dict
+    assert not Reminder.objects.exists() and not Interaction.objects.exists()
 
 
 @time_machine.travel(NOW, tick=False)

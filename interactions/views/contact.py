@@ -33,10 +33,11 @@ def interaction_log_view(request: HttpRequest, number: int) -> HttpResponse:
             add_service_errors(form, e)
         else:
             messages.success(request, _("%(channel)s logged.") % {"channel": interaction.get_channel_display()})
-            if interaction.follow_up_on:
+            if reminder := interaction.reminders.first():
                 messages.info(
                     request,
-                    _("You will be reminded on %(day)s.") % {"day": interaction.follow_up_on.strftime("%Y-%m-%d")},
+                    _("You will be reminded on %(when)s.")
+                    % {"when": timezone.localtime(reminder.due_at).strftime("%Y-%m-%d %H:%M")},
                 )
             return redirect(customer.get_absolute_url() + "#interactions")
     status = 400 if request.method == "POST" else 200
