@@ -4,6 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,24 @@ def test_sort_labels_are_translated_in_chinese(manager_client):
     manager_client.post(reverse("set_language"), {"language": "zh-hans"})
     body = manager_client.get(URL).content.decode()
     assert "(descending)" not in body and "降序" in body
+
+
+def test_past_the_cap_the_count_is_the_planners_estimate_with_every_page_reachable():
+    from django.db import connection
+
+    from crm.lib.pagination import CappedPaginator
+
+    CustomerFactory.create_batch(60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    paginator = CappedPaginator(Customer.objects.order_by("pk"), 10, cap=20, estimate=True)
+    assert paginator.capped and paginator.count > 21  # not stuck at cap + 1
+    assert paginator.num_pages >= 5 and len(paginator.page(5)) == 10  # deep pages open
+
+
+def test_the_list_offers_page_numbers_and_a_jump(service_client):
+    CustomerFactory.create_batch(60)
+    body = service_client.get(URL, {"page": "2"}).content.decode()
+    assert 'aria-current="page"' in body and 'href="?&page=3"' in body
+    assert 'id="page-jump"' in body and 'form="customer-filter"' in body
+    assert "60 customers" in body  # an exact count where it is cheap

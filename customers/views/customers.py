@@ -35,10 +35,15 @@ PAGE_SIZE = 25
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list_view(request: HttpRequest) -> HttpResponse:
     filterset = CustomerFilter(request.GET, queryset=customer_list(user=request.user), user=request.user)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE, estimate=True).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "query": query.urlencode(),
+    }
     template = "customers/customer_list.html"
     if request.headers.get("HX-Request"):
         template += "#results"
