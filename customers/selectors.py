@@ -1,5 +1,6 @@
 """Reads of customers shared by pages, jobs and the API."""
 
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -148,6 +149,15 @@ def customer_by_contact(*, phone: str = "", email: str = "", queryset: QuerySet[
     if email:
         return queryset.filter(email=normalize_email(email)).first()
     return None
+
+
+def customers_same_name_and_birthday(
+    *, name: str, birthday: datetime.date | None, queryset: QuerySet[Customer]
+) -> list[Customer]:
+    """Customers who may be this new one (same name, any case, and same birthday): a warning, not a refusal."""
+    if not name.strip() or birthday is None:
+        return []
+    return list(queryset.filter(name__iexact=name.strip(), birthday=birthday).order_by("crm_number")[:5])
 
 
 def customer_merged_from(*, number: int, queryset: QuerySet[Customer]) -> Customer | None:

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -85,3 +87,19 @@ def test_marketing_cannot_create_or_edit(marketing_client):
     customer = CustomerFactory()
     assert marketing_client.get(CREATE).status_code == 403
     assert marketing_client.post(reverse("customers:edit", args=[customer.crm_number]), form_data()).status_code == 403
+
+
+def test_the_same_name_and_birthday_warns_with_a_link_and_lets_the_user_go_on(service_client):
+    existing = CustomerFactory(name="刘洋", birthday=datetime.date(1991, 5, 20))
+    first = service_client.post(CREATE, form_data())
+    body = first.content.decode()
+    assert first.status_code == 200 and existing.get_absolute_url() in body
+    assert 'name="create_anyway"' in body and 'value="刘洋"' in body  # what was typed is kept
+    assert Customer.objects.count() == 1  # nothing created yet
+    second = service_client.post(CREATE, form_data(create_anyway="1"))
+    assert second.status_code == 302 and Customer.objects.filter(name="刘洋").count() == 2
+
+
+def test_a_different_birthday_creates_at_once(service_client):
+    CustomerFactory(name="刘洋", birthday=datetime.date(1980, 1, 1))
+    assert service_client.post(CREATE, form_data()).status_code == 302

@@ -25,6 +25,7 @@ from customers.selectors import (
     customer_list,
     customer_merged_from,
     customer_search,
+    customers_same_name_and_birthday,
     customers_visible_to,
 )
 
@@ -121,6 +122,15 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
+        similar = customers_same_name_and_birthday(
+            name=form.cleaned_data["name"],
+            birthday=form.cleaned_data.get("birthday"),
+            queryset=customers_visible_to(request.user),
+        )
+        if similar and not request.POST.get("create_anyway"):
+            # Likely the same person: say so with links, and let the user go on with one more click.
+            context = {"form": form, "similar": similar}
+            return render(request, "customers/customer_form.html", context)
         try:
             customer = services.customer_create(actor=request.user, **form.service_kwargs())
         except ValidationError as e:
