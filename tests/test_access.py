@@ -79,6 +79,8 @@ EXPECTED = {
     ("import", "get"): statuses(200, 403, 403, 200, 200, 403),
     ("import", "post"): statuses(200, 403, 403, 200, 200, 403),
     # An upload that is not in the visitor's session, and another user's job: not found, for everyone.
+    ("import_template", "get"): statuses(200, 403, 403, 200, 200, 403),
+    ("import_template", "post"): every(405),
     ("import_mapping", "get"): every(404),
     ("import_mapping", "post"): every(404),
     ("job_detail", "get"): every(404),
@@ -125,6 +127,7 @@ def objects():
         "mention_id": UnmatchedMention.objects.create(platform="weibo", text="差评").pk,
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "token": "0" * 32,
+        "kind": "customers",
     }
 
 

@@ -203,3 +203,13 @@ def test_an_xlsx_upload_is_imported_by_the_job_from_storage(manager_client, djan
     assert "30 rows to import" in manager_client.get(response.url).content.decode()
     job = map_and_run(manager_client, response.url, django_capture_on_commit_callbacks)
     assert job.status == JobStatus.DONE and "30 created" in job.message and Customer.objects.count() == 30
+
+
+def test_a_template_file_with_the_headers_the_importer_knows(manager_client):
+    import csv
+
+    response = manager_client.get(reverse("import_template", args=["customers"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Name", "Mobile phone", "E-mail"]
+    assert reverse("import_template", args=["customers"]) in manager_client.get(UPLOAD).content.decode()
+    assert manager_client.get(reverse("import_template", args=["nope"])).status_code == 404

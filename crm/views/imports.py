@@ -5,14 +5,15 @@ from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
+from crm.lib import tabular
 from crm.lib.tables import ImportFileError, table_preview
 from crm.models import JobKind
 
@@ -22,6 +23,19 @@ CHECK_ROWS = 1000
 CHECK_BYTES = 1024 * 1024
 MAX_UPLOAD = 200 * 1024 * 1024
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+
+
+@require_GET
+def import_template_view(request: HttpRequest, kind: str) -> FileResponse:
+    """A CSV to fill in: the header row an importer recognises, in the user's language."""
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise Http404
+    if not importer.allowed(request.user):
+        raise PermissionDenied
+    writer = tabular.CsvWriter()
+    writer.write_row([str(label) for label, _aliases in importer.fields.values()])
+    return FileResponse(writer.close(), as_attachment=True, filename=f"{kind}-template.csv")
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,7 +66,7 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
                     "rows": count,
                 }
                 return redirect("import_mapping", token=token)
-    return render(request, "crm/import_upload.html", {"form": form})
+    return render(request, "crm/import_upload.html", {"form": form, "importers": importers})
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", notifications.notifications_view, name="notifications"),
     path("notifications/read/", notifications.notifications_read_view, name="notifications_read"),
     path("import/", imports.import_upload_view, name="import"),
+    path("import/template/<str:kind>.csv", imports.import_template_view, name="import_template"),
     path("import/<str:token>/", imports.import_mapping_view, name="import_mapping"),
     path("jobs/<int:job_id>/", jobs.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job_download"),
