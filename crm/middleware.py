@@ -27,7 +27,7 @@ class InputEdgeMiddleware:
             message = _("The request contains a NUL character, which is not allowed in any text.")
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message, "errors": {"non_field_errors": [message]}}, status=400)
-            return render(request, "errors/bad_input.html", {"message": message}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
         if request.path_info.startswith("/api/") and self._chunked_without_length(request):
             message = _("Send the request body with a Content-Length header (chunked bodies are not accepted).")
             return JsonResponse({"detail": message}, status=411)

@@ -2,7 +2,7 @@
 unmatched they wait in a queue for a person to assign them."""
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,6 +46,11 @@ class MentionInput:
     url: str = ""
     external_id: str = ""
     posted_at: datetime.datetime | None = None
+
+    @classmethod
+    def from_queued(cls, queued: UnmatchedMention) -> "MentionInput":
+        """The mention as it was received, from its place in the queue (the queue keeps every field)."""
+        return cls(**{f.name: getattr(queued, f.name) for f in fields(cls)})
 
     @property
     def external_ref(self) -> str:
@@ -96,16 +101,7 @@ def _mention_store(*, mention: MentionInput, received_from_id: int | None) -> Me
         interaction, reminder = _mention_record(customer=customer, mention=mention, actor=None)
         return MentionOutcome(interaction=interaction, reminder=reminder)
     queued = UnmatchedMention(
-        platform=mention.platform,
-        handle=mention.handle,
-        author_name=mention.author_name,
-        phone=mention.phone,
-        email=mention.email,
-        text=mention.text,
-        url=mention.url,
-        external_id=mention.external_id,
-        posted_at=mention.posted_at or timezone.now(),
-        received_from_id=received_from_id,
+        **asdict(mention) | {"posted_at": mention.posted_at or timezone.now()}, received_from_id=received_from_id
     )
     queued.full_clean()
     queued.save()
@@ -121,15 +117,7 @@ def mention_assign(*, mention: UnmatchedMention, customer: Customer, actor: Abst
         raise ValidationError(_("This mention has already been assigned."))
     interaction, _reminder = _mention_record(
         customer=customer,
-        mention=MentionInput(
-            platform=locked.platform,
-            text=locked.text,
-            handle=locked.handle,
-            author_name=locked.author_name,
-            url=locked.url,
-            external_id=locked.external_id,
-            posted_at=locked.posted_at,
-        ),
+        mention=MentionInput.from_queued(locked),
         actor=actor,
     )
     locked.assigned_to, locked.assigned_by, locked.assigned_at = customer, actor, timezone.now()
