@@ -15,7 +15,7 @@ def test_language_switch_turns_the_ui_chinese_and_back(service_client):
     response = service_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/customers/"})
     assert response.status_code == 302
     body = service_client.get(reverse("customers:list")).content.decode()
-    assert "客户" in body and "新建客户" in body
+    assert "会员" in body and "新建会员" in body
     service_client.post(reverse("set_language"), {"language": "en", "next": "/customers/"})
     assert "New customer" in service_client.get(reverse("customers:list")).content.decode()
 

@@ -178,7 +178,7 @@ class ReminderRule(models.Model):
         related_name="+",
     )
     text = models.CharField(_("what to do"), max_length=255)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("reminder rule", "active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Scope(models.TextChoices):
@@ -27,7 +28,9 @@ class ApiClient(models.Model):
     scopes = ArrayField(
         models.CharField(max_length=30, choices=Scope), verbose_name=_("scopes"), default=list, blank=True
     )
-    active = models.BooleanField(_("active"), default=True, help_text=_("Untick to revoke the token at once."))
+    active = models.BooleanField(
+        pgettext_lazy("api client", "active"), default=True, help_text=_("Untick to revoke the token at once.")
+    )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True
