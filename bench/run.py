@@ -1,12 +1,14 @@
 """Benchmark the customer pages against a million customers and ten million purchases; prints a Markdown report.
 
     .venv/bin/python bench/run.py [--customers 1000000] [--transactions 10000000] [--fill/--no-fill]
-                                  [--runs 50] [--import-rows 1000000] [--output FILE]
+                                  [--runs 50] [--only TEXT] [--profile] [--import-rows 1000000] [--output FILE]
 
 Uses its own database (--database-url, else $BENCH_DATABASE_URL, else crm_bench on the local
 server), creates and migrates it, fills it when it does not hold --customers customers (or when
 --fill) and --transactions purchases (or when --fill-purchases), then times each page against the
-architecture page's "Performance budgets". --import-rows also times `manage.py import_file` on a
+architecture page's "Performance budgets", in ms and as multiples of a reference page timed between each
+measurement's requests (bench/urls.py). --profile adds where the time goes on the heaviest customer page,
+a random one, the list and a search (bench/profiling.py). --import-rows also times `manage.py import_file` on a
 CSV of that many members, into a fresh database of its own (see bench/importing.py).
 """
 
@@ -47,10 +49,18 @@ def main() -> None:
     results = []
     count = args.runs + args.warmup
     scenarios = measure.scenarios(count=count, seed=args.seed) + measure.history_scenarios(count=count, seed=args.seed)
+    if args.only:
+        scenarios = [s for s in scenarios if args.only.casefold() in f"{s.group}: {s.name}".casefold()]
+    print(f"Load average {_load()} before measuring", flush=True)
     for scenario in scenarios:
-        result = measure.measure(client, scenario, runs=args.runs, warmup=args.warmup)
-        print(f"  {scenario.name}: median {result.median_ms:.1f} ms, p95 {result.p95_ms:.1f} ms", flush=True)
-        results.append(result)
+        r = measure.measure(client, scenario, runs=args.runs, warmup=args.warmup)
+        print(
+            f"  {scenario.name}: median {r.median_ms:.1f} ms ({r.median_multiple:.1f}×), p95 {r.p95_ms:.1f} ms "
+            f"({r.p95_multiple:.1f}×); reference {r.reference_median_ms:.1f} / {r.reference_p95_ms:.1f} ms; "
+            f"load average {_load()}",
+            flush=True,
+        )
+        results.append(r)
     setting = report.Setting(
         command=_command(),
         runs=args.runs,
@@ -63,6 +73,11 @@ def main() -> None:
     text = report.markdown(results, setting)
     if args.explain:
         text += report.explanations(results)
+    if args.profile:
+        from bench import profiling
+
+        profiled = [measure.reference_scenario(), *(s for s in scenarios if s.profile)]
+        text += profiling.section(client, profiled, runs=args.profile_runs)
     if args.import_rows:
         text += report.import_section(importing.run(rows=args.import_rows, url=url))
     print(text)
@@ -80,10 +95,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests before them")
     parser.add_argument("--seed", type=int, default=7, help="picks the customers and search texts")
     parser.add_argument("--database-url", help=f"default: $BENCH_DATABASE_URL or {db.DEFAULT_URL}")
+    parser.add_argument("--only", help="measure only the scenarios whose group or name contains this text")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each miss")
+    parser.add_argument("--profile", action="store_true", help="add where the time goes on four of the pages")
+    parser.add_argument("--profile-runs", type=int, default=30, help="requests per page and profiling pass")
     parser.add_argument("--import-rows", type=int, default=0, help="also time importing a CSV of this many members")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
     return parser.parse_args()
+
+
+def _load() -> str:
+    return " / ".join(f"{a:.2f}" for a in os.getloadavg()) + " (1 / 5 / 15 min)"
 
 
 def _command() -> str:
