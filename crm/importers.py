@@ -7,34 +7,80 @@ the same file twice adds nothing.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DataError, IntegrityError, transaction
+from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from crm.jobs import job_fail, job_finish, job_heartbeat, job_progress
 from crm.lib import tabular
-from crm.lib.tables import ImportFileError, Rows, read_table, row_problem, table_check
-from crm.models import Job
+from crm.lib.tables import UNSTORABLE, ImportFileError, Rows, read_table, row_problem, table_check
+from crm.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
+
+
+MEMBERS_SHOWN = 20  # members linked from an import's result page
+ERRORS_SHOWN = 50  # bad rows listed on it; the error file has them all
+
+
+class Reason(str):
+    """Why a row was not imported: text in the language of the run (the error file, the command's
+    output) that can say itself again in another language (`say()` under the active language, for
+    the result page, read in the viewer's language) and knows what it is about: importer `fields`
+    and `cells` (indexes in the row), for the column shown beside it."""
+
+    say: Callable[[], str]
+    fields: tuple[str, ...]
+    cells: tuple[int, ...]
+
+    def __new__(
+        cls, say: Callable[[], str], *, fields: Iterable[str] = (), cells: Iterable[int] = (), text: str | None = None
+    ) -> "Reason":
+        reason = super().__new__(cls, say() if text is None else text)
+        reason.say, reason.fields, reason.cells = say, tuple(fields), tuple(cells)
+        return reason
+
+    def in_languages(self) -> dict[str, str]:
+        """The reason in every language of the interface, by language code."""
+        said = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                said[code] = self.say()
+        return said
 
 
 @dataclass
 class ImportReport:
     created: int = 0
+    updated: int = 0
     skipped: int = 0
     errors: list[tuple[int, list[str], str]] = field(default_factory=list)  # (line, cells, reason)
+    members: list[int] = field(default_factory=list)  # ids of the first members written, for the result page
 
     def add(self, other: "ImportReport") -> None:
         self.created += other.created
+        self.updated += other.updated
         self.skipped += other.skipped
         self.errors += other.errors
+        self.note_members(other.members)
+
+    def note_members(self, ids: Iterable[int]) -> None:
+        """Keep the first MEMBERS_SHOWN members the import wrote (created, or given purchases)."""
+        for pk in ids:
+            if len(self.members) >= MEMBERS_SHOWN:
+                return
+            if pk not in self.members:
+                self.members.append(pk)
 
     def summary(self) -> str:
         return _("%(created)d created, %(skipped)d already present, %(failed)d with errors.") % {
@@ -54,6 +100,9 @@ class Importer:
     permissions: tuple[str, ...]
     # run(rows, mapping=..., actor=..., on_progress=...) -> ImportReport
     run: Callable[..., ImportReport]
+    # (name, link) of the members with these ids, for the result page; and a link to list them all
+    members: Callable[[list[int]], list[tuple[str, str]]] | None = None
+    members_list: Callable[[], str] | None = None
 
     def guess_mapping(self, headers: list[str]) -> dict[int, str]:
         """Column index -> field, for the headers we recognise."""
@@ -86,7 +135,8 @@ def import_in_chunks[T](
     keys: Callable[[T], list[str]],
     insert: Callable[[list[Row[T]], ImportReport], None],
     reason: Callable[[dict[str, list[str]]], str],
-    duplicate: str,
+    duplicate: Promise,
+    mapping: dict[int, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     chunk_size: int = 2000,
 ) -> ImportReport:
@@ -95,26 +145,29 @@ def import_in_chunks[T](
     A row with cells past the header or text no database can store is reported first;
     `parse` turns cells into a record or raises ValidationError (the line is reported with
     `reason`); a row whose `keys` an earlier line already had is reported with `duplicate`
-    (% {"line": n}); good rows go to `insert` a chunk at a time, which counts them.
-    Errors come out in line order.
+    (a lazy text, % {"line": n}); good rows go to `insert` a chunk at a time, which counts them.
+    Errors come out in line order, as Reasons that can be said again in another language.
     """
     report = ImportReport()
+    columns = {name: index for index, name in (mapping or {}).items()}
     seen: dict[str, int] = {}
     chunk: list[Row[T]] = []
     done = 0
     for line, cells in rows:
         done += 1
         if problem := row_problem(cells, rows.headers):
-            report.errors.append((line, cells, problem))
+            report.errors.append((line, cells, _row_problem(cells, rows.headers, problem)))
             continue
         try:
             parsed = parse(cells)
         except ValidationError as e:
-            report.errors.append((line, cells, reason(e.message_dict)))
+            said = reason(e.message_dict)
+            fields = [f for f in e.message_dict if f in columns]
+            report.errors.append((line, cells, Reason(_parse_again(parse, cells, reason), fields=fields, text=said)))
             continue
         row_keys = keys(parsed)
         if (first := next((seen[k] for k in row_keys if k in seen), None)) is not None:
-            report.errors.append((line, cells, duplicate % {"line": first}))
+            report.errors.append((line, cells, Reason(partial(_interpolate, duplicate, {"line": first}))))
             continue
         seen.update((k, line) for k in row_keys)
         chunk.append((line, cells, parsed))
@@ -129,6 +182,28 @@ def import_in_chunks[T](
         on_progress(done)
     report.errors.sort(key=lambda error: error[0])
     return report
+
+
+def _row_problem(cells: list[str], headers: list[str], said: str) -> Reason:
+    unstorable = [i for i, cell in enumerate(cells) if UNSTORABLE.search(cell)][:1]
+    return Reason(lambda: row_problem(cells, headers) or "", cells=unstorable, text=said)
+
+
+def _parse_again(parse: Callable, cells: list[str], reason: Callable[[dict[str, list[str]]], str]) -> Callable[[], str]:
+    """A row's parse errors said again (in the language active then): parsing is a pure function of the cells."""
+
+    def say() -> str:
+        try:
+            parse(cells)
+        except ValidationError as e:
+            return reason(e.message_dict)
+        return ""
+
+    return say
+
+
+def _interpolate(text: Promise, params: dict) -> str:
+    return str(text) % params
 
 
 def _insert_or_isolate[T](
@@ -148,13 +223,12 @@ def _insert_or_isolate[T](
             return
         line, cells, _parsed = chunk[0]
         logger.warning("import: the database refused line %d", line, exc_info=True)
-        report.errors.append(
-            (line, cells, _("The database refused this row (a value is out of range or already taken)."))
-        )
+        report.errors.append((line, cells, Reason(partial(gettext, REFUSED))))
         return
     report.add(part)
 
 
+REFUSED = gettext_noop("The database refused this row (a value is out of range or already taken).")
 IMPORTERS: dict[str, Importer] = {}
 
 
@@ -194,6 +268,38 @@ def import_job_run(job: Job) -> ImportReport | None:
     writer.write_row([_("Line"), _("Error"), *headers])
     for line, cells, reason in report.errors:
         writer.write_row([line, reason, *cells])
+    # What the result page shows, kept with the job so the page reads no file; written while this run
+    # still holds the job (as crm.jobs writes progress), then the finish.
+    outcome = import_outcome(report, headers=headers, mapping=mapping)
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, started_at=job.started_at).update(
+        params={**job.params, "outcome": outcome}
+    )
     # The upload stays with the job, so the job can be run again (adding nothing twice).
     job_finish(job, filename="import-errors.csv", content=writer.close(), message=report.summary())
     return report
+
+
+def import_outcome(report: ImportReport, *, headers: list[str], mapping: dict[int, str]) -> dict:
+    """The counts, the first ERRORS_SHOWN bad rows (line, the columns as headed in the file, the reason
+    in every interface language, so the page speaks the viewer's) and the first members written."""
+    columns = {name: index for index, name in mapping.items()}
+
+    def header(index: int) -> str:
+        return headers[index] if index < len(headers) and headers[index] else f"#{index + 1}"
+
+    errors = []
+    for line, _cells, reason in report.errors[:ERRORS_SHOWN]:
+        if isinstance(reason, Reason):
+            indexes = [*reason.cells, *(columns[f] for f in reason.fields if f in columns)]
+            said = reason.in_languages()
+        else:  # an importer's plain text: the language of the run
+            indexes, said = [], {translation.get_language() or settings.LANGUAGE_CODE: str(reason)}
+        errors.append({"line": line, "columns": [header(i) for i in dict.fromkeys(indexes)], "reason": said})
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "skipped": report.skipped,
+        "failed": len(report.errors),
+        "errors": errors,
+        "members": report.members,
+    }

@@ -5,16 +5,21 @@ insert per chunk, and rows already present (same legacy number, phone or e-mail)
 are skipped.
 """
 
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.importers import Importer, ImportReport, import_in_chunks
 from crm.lib.tables import Rows, parse_bool, parse_date, shown
 from customers.models import ConsentMethod, Customer, Gender, Source, Tier
-from customers.services import customers_bulk_create
+from customers.services import customers_copy_in
 
 CHUNK = 2000
 
@@ -52,15 +57,23 @@ GENDERS = {
 }
 
 
-# Fields the file does not fill keep their (valid) defaults, so only the mapped ones are validated;
-# the tier comes from our own lookup, and checking the key again would cost a query per row.
-UNVALIDATED = {f.name for f in Customer._meta.fields} - set(FIELDS) | {"tier"}
+# The fields a file fills, in the model's order (the order Model.clean_fields reports them in). Fields
+# the file does not fill keep their (valid) defaults, so only the mapped ones are validated; the tier
+# comes from our own lookup, and checking the key again would cost a query per row.
+CHECKED = [f for f in Customer._meta.fields if f.name in FIELDS and f.name != "tier"]
 
 
-def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier]) -> Customer:
+class _Contacts(SimpleNamespace):
+    """What Customer.normalize reads and writes, without a model instance per row."""
+
+
+def _row_to_values(cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier]) -> dict[str, Any]:
+    """A row's column values ({attname: value}) for customers_copy_in, validated as the form and
+    Model.clean_fields + normalize would, with the same messages in the same order; no Customer
+    instance per row (the import's main cost once it was one)."""
     values = {name: cells[i].strip() if i < len(cells) else "" for i, name in mapping.items()}
     errors: dict[str, list[str]] = {}
-    fields = {"source": Source.IMPORT}
+    fields: dict[str, Any] = {"source": Source.IMPORT}
     for name, text in values.items():
         try:
             if name in ("birthday", "registered_on"):
@@ -73,48 +86,69 @@ def _row_to_customer(cells: list[str], mapping: dict[int, str], tiers: dict[str,
             elif name == "tier":
                 if text and text not in tiers:
                     raise ValidationError(_("Unknown tier “%(value)s”.") % {"value": shown(text)})
-                fields[name] = tiers.get(text)
+                fields["tier_id"] = tiers[text].pk if text else None
             else:
                 fields[name] = text
         except ValidationError as e:
             errors[name] = e.messages
-    customer = Customer(**fields)
-    try:
-        customer.clean_fields(exclude=UNVALIDATED | errors.keys())
-    except ValidationError as e:
-        errors.update(e.message_dict)
-    errors.update(customer.normalize())
+    for field in CHECKED:
+        # Model.clean_fields for the cells the file gave: a blank one keeps its (valid) default.
+        if field.name in errors or field.name not in fields:
+            continue
+        raw = fields[field.name]
+        if field.blank and raw in field.empty_values:
+            continue
+        try:
+            fields[field.name] = field.clean(raw, None)
+        except ValidationError as e:
+            errors[field.name] = ValidationError(e.error_list).messages
+    contacts = _Contacts(
+        mobile=fields.get("mobile", ""),
+        email=fields.get("email", ""),
+        legacy_number=fields.get("legacy_number"),
+        birthday=fields.get("birthday"),
+    )
+    errors.update(Customer.normalize(contacts))  # the one home of the contact rules, on plain values
     if errors:
         raise ValidationError(errors)
-    return customer
+    fields.update(mobile=contacts.mobile, email=contacts.email, legacy_number=contacts.legacy_number)
+    return fields
 
 
 def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
     tiers = {t.name: t for t in Tier.objects.all()}
     return import_in_chunks(
         rows,
-        parse=lambda cells: _row_to_customer(cells, mapping, tiers),
-        keys=lambda c: [k for k in (c.legacy_number, c.mobile, c.email) if k],
-        insert=lambda chunk, report: _insert_chunk([c for _line, _cells, c in chunk], report, actor),
+        parse=lambda cells: _row_to_values(cells, mapping, tiers),
+        keys=lambda row: [k for k in (row["legacy_number"], row["mobile"], row["email"]) if k],
+        insert=lambda chunk, report: _insert_chunk([row for _line, _cells, row in chunk], report, actor),
         reason=CUSTOMERS.reason,
-        duplicate=_("Same member as line %(line)d."),
+        duplicate=gettext_lazy("Same member as line %(line)d."),
+        mapping=mapping,
         on_progress=on_progress,
         chunk_size=CHUNK,
     )
 
 
 @transaction.atomic
-def _insert_chunk(customers: list[Customer], report: ImportReport, actor) -> None:
-    q = Q(legacy_number__in=[c.legacy_number for c in customers if c.legacy_number])
-    q |= Q(mobile__in=[c.mobile for c in customers if c.mobile])
-    q |= Q(email__in=[c.email for c in customers if c.email])
+def _insert_chunk(rows: list[dict[str, Any]], report: ImportReport, actor) -> None:
+    q = Q(legacy_number__in=[row["legacy_number"] for row in rows if row["legacy_number"]])
+    q |= Q(mobile__in=[row["mobile"] for row in rows if row["mobile"]])
+    q |= Q(email__in=[row["email"] for row in rows if row["email"]])
     present = set()
     for legacy, mobile, email in Customer.objects.filter(q).values_list("legacy_number", "mobile", "email"):
         present.update(v for v in (legacy, mobile, email) if v)
-    new = [c for c in customers if not {c.legacy_number, c.mobile, c.email} & present]
-    report.skipped += len(customers) - len(new)
-    created = customers_bulk_create(customers=new, actor=actor, consent_method=ConsentMethod.IMPORT)
+    new = [row for row in rows if not {row["legacy_number"], row["mobile"], row["email"]} & present]
+    report.skipped += len(rows) - len(new)
+    created = customers_copy_in(rows=new, actor=actor, consent_method=ConsentMethod.IMPORT)
     report.created += len(created)
+    report.note_members(created)
+
+
+def imported_members(ids: list[int]) -> list[tuple[str, str]]:
+    """(name, link) of the members an import wrote, for its result page, in the order given."""
+    found = {c.pk: c for c in Customer.objects.filter(pk__in=ids).only("pk", "name", "crm_number")}
+    return [(found[pk].name, found[pk].get_absolute_url()) for pk in ids if pk in found]
 
 
 CUSTOMERS = Importer(
@@ -124,4 +158,7 @@ CUSTOMERS = Importer(
     required=frozenset({"name"}),
     permissions=("customers.add_customer", "customers.view_all_customers"),
     run=customers_import,
+    members=imported_members,
+    # Imported members are the ones whose source is "import" (this import's own are listed on its page).
+    members_list=lambda: reverse("customers:list") + "?" + urlencode({"source": Source.IMPORT}),
 )

@@ -19,17 +19,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from crm.importers import Importer, ImportReport, import_in_chunks
+from crm.importers import Importer, ImportReport, Reason, import_in_chunks
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.tables import Rows, parse_datetime, parse_decimal, shown
+from customers.imports import imported_members
 from customers.models import Customer
 from interactions.models import Channel, Product, Transaction, TransactionLine, TransactionSource
 from interactions.services import transactions_bulk_load
 
 CHUNK = 2000
+NO_CUSTOMER = gettext_noop("No such customer.")
+NO_PRODUCT = gettext_noop("No product with this SKU.")
 QUANTITY_MAX = 2**31 - 1  # what a Postgres integer (TransactionLine.quantity) holds
 CURRENCY = re.compile("[A-Z]{3}")
 
@@ -168,15 +171,23 @@ def transactions_import(rows: Rows, *, mapping: dict[int, str], actor, on_progre
         rows,
         parse=lambda cells: _parse_row(cells, mapping),
         keys=lambda row: [row["external_ref"]],
-        insert=lambda chunk, report: _insert_chunk(chunk, report, actor),
+        insert=lambda chunk, report: _insert_chunk(chunk, report, actor, mapping),
         reason=TRANSACTIONS.reason,
-        duplicate=_("Same order as line %(line)d."),
+        duplicate=gettext_lazy("Same order as line %(line)d."),
+        mapping=mapping,
         on_progress=on_progress,
         chunk_size=CHUNK,
     )
 
 
-def _insert_chunk(chunk, report: ImportReport, actor) -> None:
+def _not_found(field: str, message: str, mapping: dict[int, str]) -> Reason:
+    """A row naming a customer or product we do not have (`message` untranslated, said in any language)."""
+    return Reason(
+        lambda: TRANSACTIONS.reason({field: [_(message)]}), fields=[field] if field in mapping.values() else []
+    )
+
+
+def _insert_chunk(chunk, report: ImportReport, actor, mapping: dict[int, str]) -> None:
     customers = _customers_for([row["customer"] for _l, _c, row in chunk])
     products = {p.sku: p for p in Product.objects.filter(sku__in={row["sku"] for _l, _c, row in chunk if row["sku"]})}
     stored = set(
@@ -188,10 +199,10 @@ def _insert_chunk(chunk, report: ImportReport, actor) -> None:
     for line, cells, row in chunk:
         customer = customers.get(row["customer"])
         if customer is None:
-            report.errors.append((line, cells, TRANSACTIONS.reason({"customer": [_("No such customer.")]})))
+            report.errors.append((line, cells, _not_found("customer", NO_CUSTOMER, mapping)))
             continue
         if row["sku"] and row["sku"] not in products:
-            report.errors.append((line, cells, TRANSACTIONS.reason({"sku": [_("No product with this SKU.")]})))
+            report.errors.append((line, cells, _not_found("sku", NO_PRODUCT, mapping)))
             continue
         if row["external_ref"] in stored:
             report.skipped += 1
@@ -226,6 +237,7 @@ def _insert_chunk(chunk, report: ImportReport, actor) -> None:
         )
     if transactions:
         report.created += transactions_bulk_load(transactions=transactions, lines=lines)
+        report.note_members(t.customer_id for t in transactions)
 
 
 def _customers_for(keys: list[tuple[str, str | int]]) -> dict[tuple[str, str | int], Customer]:
@@ -250,4 +262,5 @@ TRANSACTIONS = Importer(
     required=frozenset({"customer", "occurred_at", "amount"}),
     permissions=("interactions.add_transaction", "customers.view_all_customers"),
     run=transactions_import,
+    members=imported_members,  # the members given purchases
 )

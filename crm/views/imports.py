@@ -3,10 +3,12 @@
 import uuid
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,7 +17,7 @@ from crm.importers import IMPORTERS, importers_for
 from crm.jobs import job_create
 from crm.lib import tabular
 from crm.lib.tables import ImportFileError, table_preview
-from crm.models import JobKind
+from crm.models import Job, JobKind
 
 PREVIEW_ROWS = 5
 # What the upload page reads to refuse a broken file at once: a web request reads no further, the job reads all.
@@ -97,3 +99,30 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
         "filename": upload["filename"],
     }
     return render(request, "crm/import_mapping.html", context)
+
+
+def import_result(job: Job) -> dict | None:
+    """What a finished import's page shows (stored on the job by crm.importers.import_outcome): the
+    counts, the first bad rows with their reasons in the viewer's language, the members written."""
+    outcome = job.params.get("outcome") if job.is_import and job.succeeded else None
+    if not outcome:
+        return None
+    importer = IMPORTERS.get(job.params.get("importer"))
+    language = get_language() or settings.LANGUAGE_CODE
+    errors = [{**error, "reason": _said(error["reason"], language)} for error in outcome["errors"]]
+    members = importer.members(outcome["members"]) if importer and importer.members else []
+    return {
+        **outcome,
+        "errors": errors,
+        "more_errors": outcome["failed"] > len(errors),
+        "members": members,
+        "members_list": importer.members_list() if importer and importer.members_list else None,
+    }
+
+
+def _said(reason: dict[str, str], language: str) -> str:
+    """The reason in `language`, else its base language (zh for zh-hant), else the site's, else any."""
+    for code in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+        if code in reason:
+            return reason[code]
+    return next(iter(reason.values()), "")

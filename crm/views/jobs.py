@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.jobs import job_is_stale, job_may_rerun, job_rerun
 from crm.models import Job
+from crm.views.imports import import_result
 
 
 def job_visible_to(user, job: Job) -> bool:
@@ -37,7 +38,8 @@ def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_job_for_user(request.user, job_id)
     template = "crm/job_detail.html#progress" if request.headers.get("HX-Request") else "crm/job_detail.html"
     may_rerun = job_may_rerun(request.user, job) and (job.finished or job_is_stale(job))
-    return render(request, template, {"job": job, "may_rerun": may_rerun})
+    context = {"job": job, "may_rerun": may_rerun, "import_result": import_result(job)}
+    return render(request, template, context)
 
 
 @require_POST

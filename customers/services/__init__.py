@@ -16,6 +16,7 @@ from customers.services.customers import (
     customer_export,
     customer_update,
     customers_bulk_create,
+    customers_copy_in,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "customer_export",
     "customer_update",
     "customers_bulk_create",
+    "customers_copy_in",
     "membership",
     "merge",
     "tiers",

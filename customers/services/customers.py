@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
-from crm.lib.copy import copy_insert
+from crm.lib.copy import copy_insert, copy_rows
 from crm.lib.masking import mask_email, mask_phone
 from crm.lib.users import acting_user
 from crm.models import Job
@@ -37,7 +37,7 @@ EXPORT_COLUMNS = [
     (_("Birthday"), lambda c, masked: c.birthday.isoformat() if c.birthday else ""),
     (_("Province"), lambda c, masked: c.province),
     (_("City"), lambda c, masked: c.city),
-    (_("Tier"), lambda c, masked: c.tier.name if c.tier else ""),
+    (_("Tier"), lambda c, masked: c.tier.display_name if c.tier else ""),
     (_("Points"), lambda c, masked: c.points_balance),
     (_("Tags"), lambda c, masked: ", ".join(t.name for t in c.tags.all())),
     (_("Source"), lambda c, masked: c.get_source_display()),
@@ -105,6 +105,46 @@ def customer_create(
     return customer
 
 
+def _issue_numbers(count: int) -> list[tuple[int, int]]:
+    """Ids and CRM numbers for `count` new customers: the database issues them (sequence + check digit),
+    in one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('customers_customer', 'id')), crm_next_number()"
+            " FROM generate_series(1, %s)",
+            [count],
+        )
+        return cursor.fetchall()
+
+
+def _record_bulk_created(
+    created: list[tuple[int, bool, bool]], *, actor: AbstractBaseUser | None, consent_method: ConsentMethod
+) -> None:
+    """The consent events and audit entries of customers just inserted in bulk, from (id, e-mail
+    opt-in, SMS opt-in): one COPY each, and the same rows customer_create writes one at a time."""
+    user = acting_user(actor)
+    user_id = user.pk if user else None
+    copy_rows(
+        ConsentEvent,
+        [
+            {
+                "customer_id": pk,
+                "channel": channel,
+                "granted": True,
+                "method": consent_method,
+                "recorded_by_id": user_id,
+            }
+            for pk, *opt_ins in created
+            for channel, opted in zip(CONSENT_FIELDS, opt_ins, strict=True)
+            if opted
+        ],
+    )
+    # One entry per customer, as customer_create writes: the trail of a person must not depend on the door.
+    copy_rows(
+        AuditEvent, [{"actor_id": user_id, "customer_id": pk, "action": AuditAction.CREATE} for pk, *_ in created]
+    )
+
+
 @transaction.atomic
 def customers_bulk_create(
     *,
@@ -113,41 +153,51 @@ def customers_bulk_create(
     consent_method: ConsentMethod,
     tags: dict[int, list[Tag]] | None = None,
 ) -> list[Customer]:
-    """Insert many customers at once (imports, demo data): one COPY each for customers, consent and audit.
+    """Insert many customers at once (demo data): one COPY each for customers, consent and audit.
 
     The caller has validated each one (clean_fields() and normalize()) and checked duplicates
     against the database a batch at a time; the unique constraints still refuse a race.
     `tags` maps an index in `customers` to its tags.
     """
-    with connection.cursor() as cursor:
-        # The database still issues ids and CRM numbers (sequence + check digit), in one round trip.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('customers_customer', 'id')), crm_next_number()"
-            " FROM generate_series(1, %s)",
-            [len(customers)],
-        )
-        for customer, (pk, number) in zip(customers, cursor.fetchall(), strict=True):
-            customer.pk, customer.crm_number = pk, number
+    for customer, (pk, number) in zip(customers, _issue_numbers(len(customers)), strict=True):
+        customer.pk, customer.crm_number = pk, number
     copy_insert(Customer, customers)
     created = customers
-    user = acting_user(actor)
-    consents = [
-        ConsentEvent(customer=c, channel=channel, granted=True, method=consent_method, recorded_by=user)
-        for c in created
-        for channel, field in CONSENT_FIELDS.items()
-        if getattr(c, field)
-    ]
-    if consents:
-        copy_insert(ConsentEvent, consents)
+    _record_bulk_created(
+        [(c.pk, *(getattr(c, field) for field in CONSENT_FIELDS.values())) for c in created],
+        actor=actor,
+        consent_method=consent_method,
+    )
     Through = Customer.tags.through
     Through.objects.bulk_create(
         Through(customer_id=created[i].pk, tag_id=tag.pk)
         for i, customer_tags in (tags or {}).items()
         for tag in customer_tags
     )
-    # One entry per customer, as customer_create writes: the trail of a person must not depend on the door.
-    copy_insert(AuditEvent, [AuditEvent(actor=user, customer=c, action=AuditAction.CREATE) for c in created])
     return created
+
+
+@transaction.atomic
+def customers_copy_in(
+    *, rows: list[dict[str, Any]], actor: AbstractBaseUser | None, consent_method: ConsentMethod
+) -> list[int]:
+    """Insert many customers given as validated column values ({attname: value}, as an import parses
+    its cells), with no model instance per row; the columns a row leaves out take their defaults.
+    Writes what customers_bulk_create writes; returns the new ids in the order of `rows`.
+
+    The caller has validated each row as clean_fields() and normalize() would and checked duplicates
+    against the database; the unique constraints still refuse a race.
+    """
+    for row, (pk, number) in zip(rows, _issue_numbers(len(rows)), strict=True):
+        row["id"], row["crm_number"] = pk, number
+    copy_rows(Customer, rows)
+    email, sms = CONSENT_FIELDS.values()
+    _record_bulk_created(
+        [(row["id"], row.get(email, False), row.get(sms, False)) for row in rows],
+        actor=actor,
+        consent_method=consent_method,
+    )
+    return [row["id"] for row in rows]
 
 
 @transaction.atomic
