@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # no app): what the sweeper and "run again" queue.
 JOB_TASKS: dict[str, str] = {
     JobKind.CUSTOMER_EXPORT: "customers.tasks.customer_export_task",
+    JobKind.CUSTOMER_BULK: "customers.tasks.customer_bulk_task",
     JobKind.CUSTOMERS_IMPORT: "crm.tasks.import_task",
     JobKind.TRANSACTIONS_IMPORT: "crm.tasks.import_task",
 }
@@ -149,6 +150,12 @@ def job_finish(job: Job, *, filename: str, content: File, message: str = "") -> 
         raise JobLost(job.pk)
     if earlier and earlier != job.result.name:
         job.result.storage.delete(earlier)
+
+
+def job_done(job: Job, *, message: str = "") -> None:
+    """Mark a job that leaves no file (a bulk change) done, with what it did."""
+    if not _owned(job).update(status=JobStatus.DONE, message=message, done=F("total"), finished_at=timezone.now()):
+        raise JobLost(job.pk)
 
 
 def job_fail(job: Job, *, message: str) -> None:

@@ -18,6 +18,7 @@ class JobKind(models.TextChoices):
     CUSTOMER_EXPORT = "customer_export", _("Customer export")
     CUSTOMERS_IMPORT = "customers_import", _("Customer import")
     TRANSACTIONS_IMPORT = "transactions_import", _("Purchase import")
+    CUSTOMER_BULK = "customer_bulk", _("Bulk change of customers")
 
 
 IMPORT_KINDS = frozenset({JobKind.CUSTOMERS_IMPORT, JobKind.TRANSACTIONS_IMPORT})

@@ -67,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_contact_details",
         "customers.export_customers",
         "customers.merge_customers",
+        "customers.reassign_owner",  # bulk: give the selected customers another owner
         "customers.add_tag",
         "customers.change_tag",
         "customers.adjust_points",

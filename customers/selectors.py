@@ -82,6 +82,7 @@ LIST_FILTERS = {
     "tag": "tags",
     "source": "source",
     "birthday_month": "birthday__month",
+    "ids": "pk__in",  # the rows ticked for a bulk action (customers.services.bulk), not a list filter
 }
 
 

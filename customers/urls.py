@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import customers, merge, points
+from customers.views import bulk, customers, merge, points
 
 app_name = "customers"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", customers.customer_list_view, name="list"),
     path("customers/new/", customers.customer_create_view, name="create"),
     path("customers/export/", customers.customer_export_view, name="export"),
+    path("customers/bulk/", bulk.customer_bulk_view, name="bulk"),
     path("customers/duplicates/", merge.duplicates_view, name="duplicates"),
     path("customers/merge/", merge.merge_view, name="merge"),
     path("customers/lookup/", customers.customer_lookup_view, name="lookup"),

@@ -37,6 +37,9 @@ EXPECTED = {
     ("customers:create", "post"): statuses(200, 200, 403, 200, 200, 403),
     ("customers:export", "get"): every(405),
     ("customers:export", "post"): statuses(403, 403, 403, 400, 400, 403),
+    # A bulk action with no action chosen: back to the list with the reason; Marketing may take none.
+    ("customers:bulk", "get"): every(405),
+    ("customers:bulk", "post"): statuses(302, 302, 403, 302, 302, 403),
     ("customers:duplicates", "get"): statuses(403, 403, 403, 200, 200, 403),
     ("customers:duplicates", "post"): every(405),
     ("customers:merge", "get"): statuses(403, 403, 403, 400, 400, 403),

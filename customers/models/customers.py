@@ -129,6 +129,7 @@ class Customer(models.Model):
             ("view_contact_details", _("Can see unmasked phone numbers and e-mails")),
             ("export_customers", _("Can export customer lists")),
             ("merge_customers", _("Can merge duplicate customers")),
+            ("reassign_owner", _("Can give customers another owner in bulk")),
         ]
         constraints = [
             models.UniqueConstraint(

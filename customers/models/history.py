@@ -55,6 +55,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("Exported")
     MERGE = "merge", _("Merged")
     ERASE = "erase", _("Erased")
+    BULK = "bulk", _("Changed in bulk")
 
 
 class AuditEvent(models.Model):

@@ -17,8 +17,9 @@ from crm.models import JobKind
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
+from customers.forms.bulk import BulkForm
 from customers.forms.customers import CustomerForm, ExportForm
-from customers.models import AuditAction, Customer
+from customers.models import AuditAction, Customer, Tag
 from customers.sections import sections_for, timeline_page
 from customers.selectors import (
     customer_by_number,
@@ -28,6 +29,7 @@ from customers.selectors import (
     customers_same_name_and_birthday,
     customers_visible_to,
 )
+from customers.services.bulk import bulk_actions_for
 
 PAGE_SIZE = 25
 
@@ -45,6 +47,12 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "query": query.urlencode(),
     }
+    if bulk_actions_for(request.user):
+        # The action bar: ticked rows, or everyone this filter finds (customers.views.bulk).
+        context["bulk_form"] = BulkForm(
+            user=request.user, total=page.paginator.count, initial={"query": context["query"]}
+        )
+        context["bulk_tags"] = Tag.objects.values_list("name", flat=True)
     template = "customers/customer_list.html"
     if request.headers.get("HX-Request"):
         template += "#results"
