@@ -8,8 +8,15 @@ registered. The dependency stays one-way, and a later app adds a section
 without touching the customers app. Each provider shows only what the viewer's
 permissions allow, and must run a fixed number of queries whatever the
 customer's history, so the page's budget holds.
+
+Where a section goes (its column): "summary" adds facts to the header every
+width shows first, "actions" adds a quick-action button that loads its form on
+demand, "side" a card beside the history, and "main" a tab of history. A tab's
+data comes from its `load`, called only for the one tab shown, so the tabs not
+shown cost no query and no rendering.
 """
 
+import dataclasses
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,23 +26,49 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, PointsKind
 from customers.selectors import points_entries_for
 
-Column = Literal["main", "side"]
+Column = Literal["summary", "actions", "main", "side"]
+COLUMNS: tuple[Column, ...] = ("summary", "actions", "main", "side")
 
 
 @dataclass(frozen=True)
 class Section:
-    """One card on the page: an `includes/` template and what it needs; `key` is its anchor and htmx target."""
+    """One part of the page: an `includes/` template and what it needs; `key` is its anchor and htmx target.
+
+    A tab ("main") also has a `label`, a `load` giving its data when the tab is shown (merged over `data`),
+    and the `query` parameters of its own (a pager's, a filter's) that open it from a link."""
 
     key: str
     template: str
     column: Column
     order: int
     data: dict = field(default_factory=dict)
+    label: str = ""
+    load: Callable[[], dict] | None = None
+    query: tuple[str, ...] = ()
+
+    def loaded(self) -> "Section":
+        if self.load is None:
+            return self
+        return dataclasses.replace(self, data=self.data | self.load(), load=None)
+
+
+def quick_action(*, key: str, label: str, url: str, icon: str, order: int) -> Section:
+    """A button in the header that opens a form (`url`, a page of its own that also answers htmx with
+    its form alone) in the header's form area; without JavaScript it is a link to the page."""
+    return Section(
+        key=key,
+        template="customers/includes/quick_action.html",
+        column="actions",
+        order=order,
+        label=label,
+        data={"url": url, "icon": icon},
+    )
 
 
 @dataclass(frozen=True)
@@ -169,13 +202,26 @@ def register_timeline(key: str, source: TimelineSource, *, label: str) -> None:
 
 
 def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[Section]]:
-    columns: dict[Column, list[Section]] = {"main": [], "side": []}
+    """What the viewer may see, by column, in order; the tabs' data is not loaded yet (see `open_tab`)."""
+    columns: dict[Column, list[Section]] = {column: [] for column in COLUMNS}
     for provider in _providers.values():
         for section in provider(request, customer):
             columns[section.column].append(section)
     for sections in columns.values():
         sections.sort(key=lambda s: s.order)
     return columns
+
+
+def open_tab(request: HttpRequest, tabs: list[Section]) -> Section | None:
+    """The tab to show, its data loaded: the one named by ?tab=, else the one whose own query parameter
+    the request carries (a pager link), else the first."""
+    wanted = request.GET.get("tab")
+    chosen = next((tab for tab in tabs if tab.key == wanted), None)
+    if chosen is None:
+        chosen = next((tab for tab in tabs if any(param in request.GET for param in tab.query)), None)
+    if chosen is None and tabs:
+        chosen = tabs[0]
+    return chosen.loaded() if chosen is not None else None
 
 
 def timeline_for(user: AbstractBaseUser, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
@@ -231,23 +277,79 @@ def _merged(
     return items[:limit]
 
 
-def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
-    if not request.user.has_perm("customers.view_pointsentry"):
-        return []
-    page = Paginator(points_entries_for(customer=customer), PAGE_SIZE).get_page(request.GET.get("points_page"))
+def _profile_sections(request: HttpRequest, customer: Customer) -> list[Section]:
+    """The profile is the first tab: the header already holds what is needed at a glance."""
+
+    def load() -> dict:
+        return {
+            "categories": list(customer.preferred_categories.all()),
+            "consent_events": list(customer.consent_events.select_related("recorded_by")[:10]),
+        }
+
     return [
+        Section(
+            key="profile",
+            template="customers/includes/profile_section.html",
+            column="main",
+            order=0,
+            label=_("Profile"),
+            load=load,
+        ),
+        Section(
+            key="timeline",
+            template="customers/includes/timeline.html",
+            column="main",
+            order=5,
+            label=_("Timeline"),
+            load=lambda: {
+                "timeline": timeline_page(
+                    request.user,
+                    customer,
+                    kind=request.GET.get("timeline", ""),
+                    page=request.GET.get("timeline_page"),
+                )
+            },
+            query=("timeline", "timeline_page"),
+        ),
+    ]
+
+
+def _points_sections(request: HttpRequest, customer: Customer) -> list[Section]:
+    user = request.user
+    sections = []
+    # Redeeming is a front-desk write on the member (what the redeem view asks), not a ledger permission.
+    if user.has_perm("customers.change_customer"):
+        sections.append(
+            quick_action(
+                key="redeem-points",
+                label=_("Redeem points"),
+                url=reverse("customers:points_redeem", args=[customer.crm_number]),
+                icon="gift",
+                order=30,
+            )
+        )
+    if not user.has_perm("customers.view_pointsentry"):
+        return sections
+    sections.append(
         Section(
             key="points-ledger",
             template="customers/includes/points_section.html",
             column="main",
-            order=20,
+            order=30,
+            label=_("Points"),
             data={
-                "page": page,
-                "can_adjust": request.user.has_perm("customers.adjust_points"),
-                "can_redeem": request.user.has_perm("customers.change_customer"),
+                "can_adjust": user.has_perm("customers.adjust_points"),
+                "can_redeem": user.has_perm("customers.change_customer"),
             },
+            load=lambda: {
+                "page": Paginator(points_entries_for(customer=customer), PAGE_SIZE).get_page(
+                    request.GET.get("points_page")
+                )
+            },
+            query=("points_page",),
         )
-    ]
+    )
+    return sections
 
 
 POINTS_ICONS = {
@@ -275,5 +377,6 @@ def _points_timeline(user: AbstractBaseUser, customer: Customer, window: Timelin
     ]
 
 
+register_sections("profile", _profile_sections)
 register_sections("points", _points_sections)
 register_timeline("points", _points_timeline, label=_("Points"))

@@ -20,6 +20,7 @@ class PointsAdjustForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.add_input(Submit("adjust", _("Adjust points")))
 
 
@@ -37,4 +38,5 @@ class PointsRedeemForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.add_input(Submit("redeem", _("Redeem points")))

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.jobs import job_create
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
+from crm.lib.htmx import is_fragment_request
 from crm.lib.pagination import CappedPaginator
 from crm.lib.phone import normalize_phone
 from crm.models import JobKind
@@ -20,7 +22,7 @@ from customers.filters import CustomerFilter
 from customers.forms.bulk import BulkForm
 from customers.forms.customers import CustomerForm, ExportForm
 from customers.models import AuditAction, Customer, Tag
-from customers.sections import sections_for, timeline_page
+from customers.sections import open_tab, sections_for
 from customers.selectors import (
     customer_by_number,
     customer_list,
@@ -110,19 +112,22 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
             raise
         return redirect(survivor)
     services.audit_record(actor=request.user, customer=customer, action=AuditAction.VIEW)
+    # Purchases, points and later apps' parts come through the registry (see customers/sections.py); only the
+    # tab shown loads its history, and a tab link (htmx) gets the tabs alone.
+    sections = sections_for(request, customer)
     context = {
         "customer": customer,
         "tags": list(customer.tags.all()),
-        "categories": list(customer.preferred_categories.all()),
-        "consent_events": list(customer.consent_events.select_related("recorded_by")[:10]),
         "can_edit": request.user.has_perm("customers.change_customer"),
-        # Purchases, points and later apps' cards come through the registry (see customers/sections.py).
-        "sections": sections_for(request, customer),
-        "timeline": timeline_page(
-            request.user, customer, kind=request.GET.get("timeline", ""), page=request.GET.get("timeline_page")
-        ),
+        "sections": sections,
+        "tab": open_tab(request, sections["main"]),
     }
-    return render(request, "customers/customer_detail.html", context)
+    template = "customers/customer_detail.html"
+    if is_fragment_request(request):
+        template += "#tabs"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_http_methods(["GET", "POST"])

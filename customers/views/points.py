@@ -1,14 +1,16 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.lib.forms import add_service_errors
+from crm.lib.htmx import redirect_after_save, render_form_page
 from customers.access import get_customer_for_user
 from customers.forms.points import PointsAdjustForm, PointsRedeemForm
 from customers.services import membership
+
+BALANCE = {"details": "customers/includes/points_balance.html"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,10 +30,16 @@ def points_adjust_view(request: HttpRequest, number: int) -> HttpResponse:
                 _("Points adjusted by %(points)+d; the balance is now %(balance)s.")
                 % {"points": entry.points, "balance": entry.balance_after},
             )
-            return redirect(customer.get_absolute_url() + "#points-ledger")
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=points-ledger")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "customer": customer, "title": _("Adjust points")}
-    return render(request, "customers/points_form.html", context, status=status)
+    context = {
+        "form": form,
+        "customer": customer,
+        "title": _("Adjust points"),
+        "form_id": "points-adjust-form",
+        **BALANCE,
+    }
+    return render_form_page(request, "customers/points_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,7 +58,13 @@ def points_redeem_view(request: HttpRequest, number: int) -> HttpResponse:
                 _("%(points)s points redeemed; the balance is now %(balance)s.")
                 % {"points": -entry.points, "balance": entry.balance_after},
             )
-            return redirect(customer.get_absolute_url() + "#points-ledger")
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=points-ledger")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "customer": customer, "title": _("Redeem points")}
-    return render(request, "customers/points_form.html", context, status=status)
+    context = {
+        "form": form,
+        "customer": customer,
+        "title": _("Redeem points"),
+        "form_id": "points-redeem-form",
+        **BALANCE,
+    }
+    return render_form_page(request, "customers/points_form.html", context, status=status)

@@ -4,12 +4,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import BoundedDateField, add_service_errors
-from customers.models import Customer
 from interactions import services
 from interactions.models import Direction, InteractionChannel, Outcome
 
@@ -41,13 +39,11 @@ class InteractionForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
-    def __init__(self, *args, customer: Customer, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["follow_up_on"].widget.attrs["min"] = timezone.localdate().isoformat()
         self.helper = FormHelper()
-        self.helper.form_action = reverse("interactions:interaction_log", args=[customer.crm_number])
-        self.helper.form_id = "log-interaction-form"
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.layout = Layout(
             Row(
                 Column("channel", css_class="col-6 col-md-4"),

@@ -3,10 +3,8 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
 from interactions.models import Channel, Product
 from interactions.services import LineInput
 
@@ -40,11 +38,10 @@ class RecordPurchaseForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
-    def __init__(self, *args, customer: Customer, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.form_action = reverse("interactions:purchase_record", args=[customer.crm_number])
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.layout = Layout(
             Row(
                 Column("amount", css_class="col-6 col-md-3"),
@@ -88,4 +85,5 @@ class RefundForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.add_input(Submit("refund", _("Refund"), css_class="btn-danger"))

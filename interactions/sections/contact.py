@@ -2,13 +2,20 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
-from customers.sections import Section, TimelineItem, TimelineWindow, register_sections, register_timeline
+from customers.sections import (
+    Section,
+    TimelineItem,
+    TimelineWindow,
+    quick_action,
+    register_sections,
+    register_timeline,
+)
 from interactions import selectors
-from interactions.forms.contact import InteractionForm
 from interactions.models import Interaction, InteractionChannel
 
 RECENT = 5
@@ -31,24 +38,36 @@ def _decorate(interaction: Interaction) -> Interaction:
 
 
 def interaction_sections(request: HttpRequest, customer: Customer) -> list[Section]:
-    """The log form with the latest few interactions, and the customer's open reminders: two queries."""
+    """The latest few interactions as a tab (one query, when shown), the customer's open reminders beside
+    (one query), and the button that opens the log form."""
     user = request.user
     if not user.has_perm("interactions.view_interaction"):
         return []
-    recent = [_decorate(i) for i in selectors.interactions_for_customer(customer=customer)[: RECENT + 1]]
+
+    def load() -> dict:
+        recent = [_decorate(i) for i in selectors.interactions_for_customer(customer=customer)[: RECENT + 1]]
+        return {"recent": recent[:RECENT], "more": len(recent) > RECENT}
+
     sections = [
         Section(
             key="interactions",
             template="interactions/includes/interactions_section.html",
             column="main",
-            order=5,
-            data={
-                "recent": recent[:RECENT],
-                "more": len(recent) > RECENT,
-                "form": InteractionForm(customer=customer) if user.has_perm("interactions.add_interaction") else None,
-            },
+            order=20,
+            label=gettext_lazy("Interactions"),
+            load=load,
         )
     ]
+    if user.has_perm("interactions.add_interaction"):
+        sections.append(
+            quick_action(
+                key="log-contact",
+                label=_("Log contact"),
+                url=reverse("interactions:interaction_log", args=[customer.crm_number]),
+                icon="telephone-plus",
+                order=10,
+            )
+        )
     reminders = list(selectors.reminders_for_customer(customer=customer)[:RECENT])
     if reminders:
         sections.append(

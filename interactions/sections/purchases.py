@@ -3,30 +3,48 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.lib.money import format_money
 from customers.models import Customer, Tier
-from customers.sections import PAGE_SIZE, Section, TimelineItem, TimelineWindow, register_sections, register_timeline
+from customers.sections import (
+    PAGE_SIZE,
+    Section,
+    TimelineItem,
+    TimelineWindow,
+    quick_action,
+    register_sections,
+    register_timeline,
+)
 from customers.services.tiers import tier_progress, tier_window
 from interactions import selectors
-from interactions.forms.purchases import RecordPurchaseForm
 from interactions.models import TransactionStatus
 
 
 def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]:
-    """Tier progress, preferred categories and the paginated purchase history: five queries, whatever the history."""
-    if not request.user.has_perm("interactions.view_transaction"):
+    """Spend in the header, tier progress and categories beside, the purchase history as a tab: four
+    queries whatever the history, and one more (the page of purchases) when that tab is shown."""
+    user = request.user
+    if not user.has_perm("interactions.view_transaction"):
         return []
     summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - tier_window())
-    paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
-    paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
-    page = paginator.get_page(request.GET.get("purchases_page"))
-    user = request.user
-    can_record = user.has_perm("interactions.add_transaction")
-    return [
+
+    def load() -> dict:
+        paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
+        paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
+        return {"page": paginator.get_page(request.GET.get("purchases_page"))}
+
+    sections = [
+        Section(
+            key="purchase-facts",
+            template="interactions/includes/purchase_facts.html",
+            column="summary",
+            order=10,
+            data={"summary": summary},
+        ),
         Section(
             key="tier-progress",
             template="interactions/includes/tier_progress.html",
@@ -49,14 +67,23 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
             template="interactions/includes/purchases_section.html",
             column="main",
             order=10,
-            data={
-                "summary": summary,
-                "page": page,
-                "form": RecordPurchaseForm(customer=customer) if can_record else None,
-                "can_refund": user.has_perm("interactions.refund_transaction"),
-            },
+            label=gettext_lazy("Purchases"),
+            data={"summary": summary, "can_refund": user.has_perm("interactions.refund_transaction")},
+            load=load,
+            query=("purchases_page",),
         ),
     ]
+    if user.has_perm("interactions.add_transaction"):
+        sections.append(
+            quick_action(
+                key="record-purchase",
+                label=_("Record purchase"),
+                url=reverse("interactions:purchase_record", args=[customer.crm_number]),
+                icon="bag-plus",
+                order=20,
+            )
+        )
+    return sections
 
 
 def purchase_timeline(user: AbstractBaseUser, customer: Customer, window: TimelineWindow) -> list[TimelineItem]:

@@ -50,17 +50,19 @@ def test_the_page_shows_totals_tier_progress_categories_and_history(service_clie
         services.transaction_record(customer=customer, amount=Decimal("1000"), store="西湖店")
     with time_machine.travel(NOW, tick=False):
         body = service_client.get(customer.get_absolute_url()).content.decode()
+        purchases = service_client.get(customer.get_absolute_url(), {"tab": "purchases"}).content.decode()
+        timeline = service_client.get(customer.get_absolute_url(), {"tab": "timeline"}).content.decode()
     for text in [
-        "¥1,600.00",  # lifetime spend and spend in the window
-        "¥800.00",  # average order
-        "2 × 龙井茶",
-        "西湖店",
+        "¥1,600.00",  # lifetime spend in the header and spend in the window
+        "2026-05-30" if "2026-05-30" in body else "5/30/2026",  # last purchase in the header
         "食品饮料",
         "¥400.00 more to reach 银卡",
-        "Purchase ¥1,000.00",  # timeline
-        'id="record-purchase"',
+        'id="action-record-purchase"',
     ]:
         assert text in body, text
+    for text in ["¥800.00", "2 × 龙井茶", "西湖店"]:  # average order, lines and store in the purchases tab
+        assert text in purchases and text not in body, text
+    assert "Purchase ¥1,000.00" in timeline and "Purchase ¥1,000.00" not in body
 
 
 def test_the_timeline_mixes_purchases_and_points_newest_first(service_client):
@@ -70,23 +72,59 @@ def test_the_timeline_mixes_purchases_and_points_newest_first(service_client):
     with time_machine.travel(NOW - datetime.timedelta(days=1), tick=False):
         membership.points_redeem(customer=customer, points=20, reason="兑换礼品")
     with time_machine.travel(NOW, tick=False):
-        timeline = service_client.get(customer.get_absolute_url()).context["timeline"]
+        timeline = service_client.get(customer.get_absolute_url(), {"tab": "timeline"}).context["tab"].data["timeline"]
     assert [item.title for item in timeline] == ["Redeemed -20 points", "Earned +50 points", "Purchase ¥50.00"]
 
 
-def _section(response, key):
-    return next(s for column in response.context["sections"].values() for s in column if s.key == key)
-
-
-def test_query_count_is_the_same_for_3_and_60_purchases(service_client):
+@pytest.mark.parametrize("tab", ["profile", "timeline", "purchases", "interactions", "points-ledger"])
+def test_query_count_is_the_same_for_3_and_60_purchases(service_client, tab):
     few, many = _customer_with_history(3), _customer_with_history(60)
     service_client.get(few.get_absolute_url())
     with CaptureQueriesContext(connection) as few_queries:
-        service_client.get(few.get_absolute_url())
+        service_client.get(few.get_absolute_url(), {"tab": tab})
     with CaptureQueriesContext(connection) as many_queries:
-        response = service_client.get(many.get_absolute_url())
-    assert len(many_queries) == len(few_queries) <= 21  # 18, and 3 for the interactions card, reminders and timeline
-    assert len(_section(response, "purchases").data["page"].object_list) == 10
+        response = service_client.get(many.get_absolute_url(), {"tab": tab})
+    assert response.context["tab"].key == tab
+    assert len(many_queries) == len(few_queries) <= 18, tab
+
+
+def _tables_read(queries) -> set[str]:
+    """The history tables a page read (the purchases' lines, as the purchase table's page prefetches them;
+    the header's categories read lines too, summed, on every tab)."""
+    marks = {
+        "purchase lines": '"interactions_transactionline"."transaction_id" IN',
+        "interactions": 'FROM "interactions_interaction"',
+        "points ledger": 'FROM "customers_pointsentry"',
+    }
+    return {name for name, mark in marks.items() for q in queries.captured_queries if mark in q["sql"]}
+
+
+def test_only_the_tab_shown_is_loaded(service_client):
+    customer = _customer_with_history(12)
+    service_client.get(customer.get_absolute_url())
+    reads = {}
+    for tab in ("profile", "purchases", "interactions", "points-ledger"):
+        with CaptureQueriesContext(connection) as queries:
+            response = service_client.get(customer.get_absolute_url(), {"tab": tab})
+        reads[tab] = _tables_read(queries)
+    assert reads == {
+        "profile": set(),
+        "purchases": {"purchase lines"},
+        "interactions": {"interactions"},
+        "points-ledger": {"points ledger"},
+    }
+    assert len(response.context["tab"].data["page"].object_list) == 10
+    body = service_client.get(customer.get_absolute_url()).content.decode()
+    assert 'id="purchases"' not in body and 'id="timeline"' not in body and 'id="points-ledger"' not in body
+
+
+def test_a_tab_link_from_htmx_gets_the_tabs_alone(service_client):
+    customer = _customer_with_history(2)
+    response = service_client.get(customer.get_absolute_url(), {"tab": "purchases"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="customer-tabs"') and 'id="purchases"' in body
+    assert 'id="summary"' not in body and "<html" not in body
+    assert "HX-Request" in response["Vary"]
 
 
 def test_purchase_history_and_ledger_are_paginated(service_client):
@@ -94,19 +132,24 @@ def test_purchase_history_and_ledger_are_paginated(service_client):
     body = service_client.get(customer.get_absolute_url() + "?purchases_page=2&points_page=2").content.decode()
     assert "Page 2 of 2" in body
     response = service_client.get(customer.get_absolute_url(), {"purchases_page": "2"})
-    purchases = _section(response, "purchases").data["page"]
+    purchases = response.context["tab"].data["page"]
     assert purchases.number == 2 and len(purchases.object_list) == 2
 
 
 def test_what_each_role_may_do_shows_on_the_page(login_as, sales_user, manager_user, marketing_user):
     customer = CustomerFactory(owner=sales_user)
     TransactionFactory(customer=customer)
-    sales = login_as(sales_user).get(customer.get_absolute_url()).content.decode()
-    manager = login_as(manager_user).get(customer.get_absolute_url()).content.decode()
-    marketing = login_as(marketing_user).get(customer.get_absolute_url()).content.decode()
-    assert 'id="record-purchase"' in sales and "/refund/" not in sales and "Adjust points" not in sales
-    assert 'id="record-purchase"' in manager and "/refund/" in manager and "Adjust points" in manager
-    assert 'id="record-purchase"' not in marketing and "/refund/" not in marketing
+    pages = {}
+    for role, user in (("sales", sales_user), ("manager", manager_user), ("marketing", marketing_user)):
+        client = login_as(user)
+        pages[role] = "".join(
+            client.get(customer.get_absolute_url(), {"tab": tab}).content.decode()
+            for tab in ("purchases", "points-ledger")
+        )
+    sales, manager, marketing = pages["sales"], pages["manager"], pages["marketing"]
+    assert 'id="action-record-purchase"' in sales and "/refund/" not in sales and "Adjust points" not in sales
+    assert 'id="action-record-purchase"' in manager and "/refund/" in manager and "Adjust points" in manager
+    assert 'id="action-record-purchase"' not in marketing and "/refund/" not in marketing
 
 
 def test_staff_without_purchase_and_points_permissions_do_not_see_them(login_as, make_user):
@@ -120,6 +163,9 @@ def test_staff_without_purchase_and_points_permissions_do_not_see_them(login_as,
     services.transaction_record(customer=customer, amount=Decimal("120"))
     response = login_as(viewer).get(customer.get_absolute_url())
     assert response.status_code == 200
-    assert response.context["sections"] == {"main": [], "side": []}
-    assert list(response.context["timeline"]) == []
+    sections = response.context["sections"]
+    assert [s.key for s in sections["main"]] == ["profile", "timeline"]
+    assert sections["summary"] == sections["side"] == sections["actions"] == []
+    timeline = login_as(viewer).get(customer.get_absolute_url(), {"tab": "timeline"}).context["tab"].data["timeline"]
+    assert list(timeline) == []
     assert "¥120.00" not in response.content.decode()

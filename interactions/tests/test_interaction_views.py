@@ -23,12 +23,40 @@ def _log_url(customer):
     return reverse("interactions:interaction_log", args=[customer.crm_number])
 
 
-def test_the_customer_page_has_the_log_form_and_the_latest_interactions(service_client):
+def test_the_customer_page_offers_the_log_form_and_shows_the_latest_interactions(service_client):
     customer = CustomerFactory()
     InteractionFactory(customer=customer, subject="Asked about opening hours", satisfaction=5)
     body = service_client.get(customer.get_absolute_url()).content.decode()
-    assert 'id="log-interaction-form"' in body and f'action="{_log_url(customer)}"' in body
-    assert "Asked about opening hours" in body and "★★★★★" in body
+    assert f'hx-get="{_log_url(customer)}"' in body and 'name="subject"' not in body  # the form comes on demand
+    tab = service_client.get(customer.get_absolute_url(), {"tab": "interactions"}).content.decode()
+    assert "Asked about opening hours" in tab and "★★★★★" in tab
+
+
+def test_the_log_form_comes_alone_for_htmx_and_posts_back_into_its_panel(service_client):
+    customer = CustomerFactory()
+    response = service_client.get(_log_url(customer), headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="quick-action-panel"' in body
+    assert 'id="log-interaction-form"' in body and f'hx-post="{_log_url(customer)}"' in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_refused_log_from_the_panel_comes_back_with_what_was_typed(service_client):
+    customer = CustomerFactory()
+    data = {"channel": "chat", "direction": "in", "outcome": "resolved", "subject": "", "notes": "想要蓝色款"}
+    response = service_client.post(_log_url(customer), data, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 400 and "<html" not in body
+    assert "This field is required." in body and "想要蓝色款" in body and 'value="chat" selected' in body
+    assert not Interaction.objects.exists()
+
+
+def test_a_log_from_the_panel_loads_the_customer_page(service_client):
+    customer = CustomerFactory()
+    data = {"channel": "phone", "direction": "in", "outcome": "resolved", "subject": "回访"}
+    response = service_client.post(_log_url(customer), data, headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == customer.get_absolute_url() + "?tab=interactions"
+    assert Interaction.objects.get().subject == "回访"
 
 
 @time_machine.travel(NOW, tick=False)
@@ -46,7 +74,7 @@ def test_log_a_call_with_a_follow_up_from_the_customer_page(service_client, serv
             "follow_up_on": "2026-03-04",
         },
     )
-    assert response.status_code == 302 and response.url == customer.get_absolute_url() + "#interactions"
+    assert response.status_code == 302 and response.url == customer.get_absolute_url() + "?tab=interactions"
     interaction = Interaction.objects.get()
     assert (interaction.customer, interaction.staff, interaction.satisfaction) == (customer, service_user, 3)
     reminder = Reminder.objects.get()
@@ -121,23 +149,26 @@ def _customer_with_interactions(n: int):
 @time_machine.travel(NOW, tick=False)
 def test_the_timeline_mixes_interactions_with_purchases_newest_first(service_client):
     customer = _customer_with_interactions(2)
-    timeline = service_client.get(customer.get_absolute_url()).context["timeline"]
+    timeline = _timeline(service_client, customer)
     assert [item.title for item in timeline][:3] == ["Online chat: Chat 0", "Purchase ¥100.00", "Online chat: Chat 1"]
 
 
 @time_machine.travel(NOW, tick=False)
 def test_the_timeline_filters_by_kind(service_client):
     customer = _customer_with_interactions(2)
-    timeline = service_client.get(customer.get_absolute_url(), {"timeline": "interactions"}).context["timeline"]
+    timeline = _timeline(service_client, customer, timeline="interactions")
     assert [item.title for item in timeline] == ["Online chat: Chat 0", "Online chat: Chat 1"]
     assert timeline.kind == "interactions"
-    purchases = service_client.get(customer.get_absolute_url(), {"timeline": "purchases"}).context["timeline"]
+    purchases = _timeline(service_client, customer, timeline="purchases")
     assert [item.title for item in purchases] == ["Purchase ¥100.00"]
     assert set(timeline.kinds) == {"purchases", "points", "interactions"}
 
 
 def _timeline(client, customer, **params):
-    return client.get(customer.get_absolute_url(), params).context["timeline"]
+    """The timeline tab's page; a timeline parameter alone opens the tab (as its links do)."""
+    if not params:
+        params = {"tab": "timeline"}
+    return client.get(customer.get_absolute_url(), params).context["tab"].data["timeline"]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -187,7 +218,8 @@ def test_the_page_runs_the_same_queries_for_3_and_60_interactions(service_client
     deep_many = _timeline(service_client, many, timeline="interactions")
     deep_many = _timeline(service_client, many, timeline="interactions", timeline_page=deep_many.older)
     for few_params, many_params in (
-        ({}, {}),
+        ({"tab": "timeline"}, {"tab": "timeline"}),
+        ({"tab": "interactions"}, {"tab": "interactions"}),
         (
             {"timeline": "interactions", "timeline_page": str(TimelineCursor.after(deep_few.items[-1], newer=False))},
             {"timeline": "interactions", "timeline_page": deep_many.older},
@@ -197,7 +229,7 @@ def test_the_page_runs_the_same_queries_for_3_and_60_interactions(service_client
             service_client.get(few.get_absolute_url(), few_params)
         with CaptureQueriesContext(connection) as many_queries:
             service_client.get(many.get_absolute_url(), many_params)
-        assert len(many_queries) == len(few_queries) <= 21
+        assert len(many_queries) == len(few_queries) <= 18
 
 
 def test_the_timeline_ignores_an_unknown_kind_a_page_number_and_a_forged_cursor(service_client):
@@ -209,7 +241,7 @@ def test_the_timeline_ignores_an_unknown_kind_a_page_number_and_a_forged_cursor(
 
 def test_recent_interactions_on_the_card_link_to_the_rest(service_client):
     customer = _customer_with_interactions(7)
-    body = service_client.get(customer.get_absolute_url()).content.decode()
+    body = service_client.get(customer.get_absolute_url(), {"tab": "interactions"}).content.decode()
     assert "All interactions on the timeline" in body
     assert body.count("Chat ") >= 5
 

@@ -28,7 +28,7 @@ def test_sales_record_a_purchase_for_their_own_customer(sales_client, sales_user
         {"amount": "176.00", "channel": Channel.STORE, "store": "西湖店", "sku": "tea-1", "quantity": "2"},
     )
     assert response.status_code == 302
-    assert response.url == customer.get_absolute_url() + "#purchases"
+    assert response.url == customer.get_absolute_url() + "?tab=purchases"
     tx = Transaction.objects.get(customer=customer)
     assert (tx.amount, tx.store, tx.recorded_by, tx.points_earned) == (Decimal("176.00"), "西湖店", sales_user, 176)
     assert [(line.description, line.quantity) for line in tx.lines.all()] == [("龙井茶", 2)]

@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.lib.forms import add_service_errors
+from crm.lib.htmx import redirect_after_save, render_form_page
 from crm.lib.pagination import CappedPaginator
 from customers.selectors import customers_visible_to
 from interactions import selectors, services
@@ -23,9 +24,9 @@ NOT_CONTACTED_PAGE_SIZE = 25
 
 @require_http_methods(["GET", "POST"])
 def interaction_log_view(request: HttpRequest, number: int) -> HttpResponse:
-    """The customer page's card posts here; GET is the same form on a page of its own."""
+    """The form on a page of its own; for htmx (the customer page's "Log contact"), the form alone."""
     customer = get_customer_for_interaction(request.user, number)
-    form = InteractionForm(request.POST or None, customer=customer)
+    form = InteractionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             interaction = services.interaction_log(customer=customer, staff=request.user, **form.cleaned_data)
@@ -39,9 +40,10 @@ def interaction_log_view(request: HttpRequest, number: int) -> HttpResponse:
                     _("You will be reminded on %(when)s.")
                     % {"when": timezone.localtime(reminder.due_at).strftime("%Y-%m-%d %H:%M")},
                 )
-            return redirect(customer.get_absolute_url() + "#interactions")
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=interactions")
     status = 400 if request.method == "POST" else 200
-    return render(request, "interactions/interaction_form.html", {"form": form, "customer": customer}, status=status)
+    context = {"form": form, "customer": customer, "title": _("Log interaction"), "form_id": "log-interaction-form"}
+    return render_form_page(request, "interactions/interaction_form.html", context, status=status)
 
 
 @require_GET

@@ -1,11 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.lib.forms import add_service_errors
+from crm.lib.htmx import redirect_after_save, render_form_page
 from crm.lib.money import format_money
 from customers.access import get_customer_for_user
 from customers.models import AuditAction
@@ -18,9 +18,9 @@ from interactions.forms.purchases import RecordPurchaseForm, RefundForm
 
 @require_http_methods(["GET", "POST"])
 def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
-    """The customer page posts its short form here; GET is the same form on a page of its own (phones)."""
+    """The form on a page of its own; for htmx (the customer page's "Record purchase"), the form alone."""
     customer = get_customer_for_purchase(request.user, number)
-    form = RecordPurchaseForm(request.POST or None, customer=customer)
+    form = RecordPurchaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             tx = services.transaction_record(customer=customer, actor=request.user, **form.service_kwargs())
@@ -34,13 +34,15 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
             )
             if tx.flagged:
                 messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason})
-            return redirect(customer.get_absolute_url() + "#purchases")
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=purchases")
     status = 400 if request.method == "POST" else 200
-    return render(request, "interactions/transaction_form.html", {"form": form, "customer": customer}, status=status)
+    context = {"form": form, "customer": customer, "title": _("Record purchase"), "form_id": "record-purchase-form"}
+    return render_form_page(request, "interactions/transaction_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def transaction_refund_view(request: HttpRequest, number: int, transaction_id: int) -> HttpResponse:
+    """The confirmation: GET shows the purchase and the form (a page, or the form alone for htmx); only POST refunds."""
     tx = get_transaction_for_refund(request.user, number, transaction_id)
     customer = tx.customer
     form = RefundForm(request.POST or None)
@@ -59,10 +61,17 @@ def transaction_refund_view(request: HttpRequest, number: int, transaction_id: i
                 request,
                 _("Refund recorded; %(points)s points taken back in total.") % {"points": tx.points_reversed},
             )
-            return redirect(customer.get_absolute_url() + "#purchases")
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=purchases")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "transaction": tx, "customer": customer}
-    return render(request, "interactions/refund_form.html", context, status=status)
+    context = {
+        "form": form,
+        "transaction": tx,
+        "customer": customer,
+        "title": _("Refund purchase #%(id)s") % {"id": tx.pk},
+        "form_id": "refund-form",
+        "details": "interactions/includes/refund_details.html",
+    }
+    return render_form_page(request, "interactions/refund_form.html", context, status=status)
 
 
 @require_GET

@@ -54,3 +54,28 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("DOMContentLoaded", bulkInit);
 document.addEventListener("htmx:afterSettle", bulkInit);
 if (document.readyState !== "loading") bulkInit();
+
+// The customer page's form area (customers/includes/form_panel.html): a form sent with htmx that comes back
+// with its errors (status 400) replaces the panel, so what was typed and why it was refused both show.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 400 && event.detail.target.id === "quick-action-panel") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+// A panel that has just arrived is scrolled into view with the cursor in its first field (or first error).
+document.addEventListener("htmx:afterSettle", () => {
+  const panel = document.querySelector("#quick-action #quick-action-panel");
+  if (!panel || panel.dataset.shown) return;
+  panel.dataset.shown = "1";
+  panel.scrollIntoView({ block: "nearest" });
+  const field = panel.querySelector(".is-invalid") || panel.querySelector("input:not([type=hidden]), select, textarea");
+  if (field) field.focus({ preventScroll: true });
+});
+// Its close button empties the area instead of reloading the customer's page (the link is for no-JS).
+document.addEventListener("click", (event) => {
+  const close = event.target.closest("#quick-action [data-quick-action-close]");
+  if (!close) return;
+  event.preventDefault();
+  document.getElementById("quick-action").replaceChildren();
+});
