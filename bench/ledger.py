@@ -6,30 +6,32 @@ Redemptions are left out, so a balance is exactly what its unexpired lots still 
 
 POINTS = """
 INSERT INTO customers_pointsentry
-    (customer_id, kind, points, balance_after, reason, reference, expires_on, remaining, at)
+    (customer_id, kind, points, balance_after, reason_code, reason_params, reference, expires_on, remaining, at)
 WITH lots AS MATERIALIZED (
-    SELECT id, customer_id, points_earned AS earned, points_reversed AS reversed, occurred_at,
+    SELECT id, customer_id, points_earned AS earned, points_reversed AS reversed, refunded_amount, occurred_at,
            (occurred_at AT TIME ZONE %(tz)s)::date + %(expiry)s AS expires_on
     FROM interactions_transaction WHERE points_earned > 0
 ), events AS (
-    SELECT customer_id, 'earned' AS kind, earned AS points, 'Purchase #' || id AS reason,
+    SELECT customer_id, 'earned' AS kind, earned AS points, 'purchase' AS reason_code,
+           jsonb_build_object('id', id) AS reason_params,
            'transaction:' || id AS reference, expires_on,
            CASE WHEN expires_on <= %(today)s THEN 0 ELSE earned - reversed END AS remaining,
            occurred_at AS at, 0 AS step
     FROM lots
     UNION ALL
-    SELECT customer_id, 'reversed', -reversed, 'Refund of purchase #' || id, 'transaction:' || id, NULL, 0,
+    SELECT customer_id, 'reversed', -reversed, 'refund',
+           jsonb_build_object('id', id, 'amount', refunded_amount), 'transaction:' || id, NULL, 0,
            least(occurred_at + interval '3 days', now()), 1
     FROM lots WHERE reversed > 0
     UNION ALL
     SELECT customer_id, 'expired', -sum(earned - reversed),
-           'Points earned before ' || (expires_on - %(expiry)s) || ' expired', '', NULL, 0,
+           'expired', jsonb_build_object('date', (expires_on - %(expiry)s)::text), '', NULL, 0,
            expires_on::timestamp AT TIME ZONE %(tz)s, 2
     FROM lots WHERE expires_on <= %(today)s GROUP BY customer_id, expires_on HAVING sum(earned - reversed) > 0
 )
 SELECT customer_id, kind, points,
        sum(points) OVER (PARTITION BY customer_id ORDER BY at, step ROWS UNBOUNDED PRECEDING),
-       reason, reference, expires_on, remaining, at
+       reason_code, reason_params, reference, expires_on, remaining, at
 FROM events ORDER BY at, step
 """
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import NOT_PROVIDED
+from django.utils.translation import gettext_lazy as _
 
 from crm.lib.admin import ReadOnlyAdminMixin
 from customers import services
@@ -75,7 +76,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
-    list_display = ["name", "rank", "min_spend", "points_multiplier"]
+    list_display = ["name", "name_zh_hans", "name_en", "rank", "min_spend", "points_multiplier"]
+    fields = ["name", "name_zh_hans", "name_en", "rank", "min_spend", "points_multiplier", "benefits"]
 
 
 @admin.register(Tag)
@@ -85,12 +87,22 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    search_fields = ["name"]
+    list_display = ["name", "name_zh_hans", "name_en"]
+    fields = ["name", "name_zh_hans", "name_en"]
+    search_fields = ["name", "name_zh_hans", "name_en"]
 
 
 class HistoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """History that services append to (consent, audit, merges, the points ledger, tier changes): the admin
     may look, and nobody, Admin included, may add, change or delete it there."""
+
+
+class ReasonAdminMixin:
+    """The stored reason code and parameters, shown as text in the admin user's language."""
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return obj.reason_text
 
 
 @admin.register(ConsentEvent)
@@ -111,7 +123,7 @@ class AuditEventAdmin(HistoryAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(HistoryAdmin):
+class PointsEntryAdmin(ReasonAdminMixin, HistoryAdmin):
     list_display = [
         "at",
         "customer",
@@ -123,8 +135,8 @@ class PointsEntryAdmin(HistoryAdmin):
         "expires_on",
         "remaining",
     ]
-    list_filter = ["kind"]
-    search_fields = ["=customer__crm_number", "=reference", "reason"]
+    list_filter = ["kind", "reason_code"]
+    search_fields = ["=customer__crm_number", "=reference"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     date_hierarchy = "at"
@@ -132,7 +144,7 @@ class PointsEntryAdmin(HistoryAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(HistoryAdmin):
+class TierChangeAdmin(ReasonAdminMixin, HistoryAdmin):
     list_display = ["at", "customer", "kind", "from_tier", "to_tier", "reason", "created_by"]
     list_filter = ["kind", "to_tier"]
     search_fields = ["=customer__crm_number"]

@@ -116,7 +116,7 @@ def _row_to_values(cells: list[str], mapping: dict[int, str], tiers: dict[str, T
 
 
 def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
-    tiers = {t.name: t for t in Tier.objects.all()}
+    tiers = {name: t for t in Tier.objects.all() for name in t.names()}
     return import_in_chunks(
         rows,
         parse=lambda cells: _row_to_values(cells, mapping, tiers),

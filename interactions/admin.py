@@ -58,6 +58,7 @@ class TransactionAdmin(ReadOnlyAdmin):
         "status",
         "points_earned",
         "flagged",
+        "flag_reason",
     ]
     list_filter = ["status", "channel", "source", "flagged"]
     search_fields = ["=id", "=customer__crm_number", "=external_ref", "store", "coupon_code"]
@@ -66,6 +67,10 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
     inlines = [TransactionLineInline]
     show_full_result_count = False
+
+    @admin.display(description=_("why flagged"))
+    def flag_reason(self, obj):
+        return obj.flag_reason_text
 
 
 @admin.register(Interaction)

@@ -87,13 +87,23 @@ def preferred_categories_from_purchases(*, customer: Customer, limit: int = 3) -
     rows = (
         TransactionLine.objects.filter(transaction__customer=customer, product__category__isnull=False)
         .exclude(transaction__status=TransactionStatus.REFUNDED)
-        .values("product__category", "product__category__name")
+        .values(
+            "product__category",
+            "product__category__name",
+            "product__category__name_en",
+            "product__category__name_zh_hans",
+        )
         .annotate(spent=Sum("line_total"), items=Sum("quantity"))
         .order_by("-spent", "product__category__name")[:limit]
     )
     categories = []
     for row in rows:
-        category = Category(pk=row["product__category"], name=row["product__category__name"])
+        category = Category(
+            pk=row["product__category"],
+            name=row["product__category__name"],
+            name_en=row["product__category__name_en"],
+            name_zh_hans=row["product__category__name_zh_hans"],
+        )
         category.spent, category.items = row["spent"], row["items"]
         categories.append(category)
     return categories

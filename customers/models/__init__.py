@@ -10,7 +10,17 @@ from customers.models.history import (
     ConsentMethod,
     MergeRecord,
 )
-from customers.models.membership import PointsEntry, PointsKind, Tier, TierChange, TierChangeKind
+from customers.models.membership import (
+    PointsEntry,
+    PointsKind,
+    PointsReason,
+    Reason,
+    Tier,
+    TierChange,
+    TierChangeKind,
+    TierChangeReason,
+    render_reason,
+)
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -26,9 +36,13 @@ __all__ = [
     "MergeRecord",
     "PointsEntry",
     "PointsKind",
+    "PointsReason",
+    "Reason",
     "Source",
     "Tag",
     "Tier",
     "TierChange",
     "TierChangeKind",
+    "TierChangeReason",
+    "render_reason",
 ]

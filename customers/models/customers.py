@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from crm.lib import crm_number
 from crm.lib.dates import EARLIEST_DATE
@@ -45,18 +45,47 @@ class Tag(models.Model):
         return self.name
 
 
-class Category(models.Model):
+class NamedInLanguages(models.Model):
+    """A name per UI language beside the one `name` that stays unique, is matched by imports and is the fallback.
+
+    Shown through `display_name` (and str()): the active language's name, else the other language's, else `name`.
+    """
+
+    name_en = models.CharField(_("name in English"), max_length=50, blank=True, validators=[validate_single_line])
+    name_zh_hans = models.CharField(_("name in Chinese"), max_length=50, blank=True, validators=[validate_single_line])
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        names = [self.name_zh_hans, self.name_en]
+        if not (get_language() or "").lower().startswith("zh"):
+            names.reverse()
+        return next(filter(None, names), self.name)
+
+    def names(self) -> set[str]:
+        """Every name it goes by, for matching what someone typed or imported."""
+        return {n for n in (self.name, self.name_en, self.name_zh_hans) if n}
+
+
+class Category(NamedInLanguages):
     """A product category, so customers can say what they like before they buy."""
 
-    name = models.CharField(_("name"), max_length=50, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        unique=True,
+        help_text=_("Matched by imports; shown when the category has no name in the reader's language."),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("product category")
         verbose_name_plural = _("product categories")
-
-    def __str__(self):
-        return self.name
 
 
 class CustomerQuerySet(models.QuerySet):

@@ -1,15 +1,70 @@
-"""Membership: tiers, the points ledger and tier changes."""
+"""Membership: tiers, the points ledger and tier changes.
+
+A ledger entry or tier change stores why it happened as a code and its parameters, never as
+text: the text is rendered when it is read, in the reader's language (`reason_text`).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from customers.models.customers import Customer
+from crm.lib import crm_number
+from customers.models.customers import Customer, NamedInLanguages
+
+# How each kind of parameter reads, so "2100.00" becomes 2,100.00 and a date its local form when shown.
+_AMOUNT_PARAMS = {"amount", "spend", "average"}
 
 
-class Tier(models.Model):
-    name = models.CharField(_("name"), max_length=50, unique=True)
+def _format_param(key: str, value: Any) -> Any:
+    try:
+        if key in _AMOUNT_PARAMS:
+            return number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True, force_grouping=True)
+        if key == "date":
+            return date_format(datetime.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+        if key == "number":
+            return crm_number.format_number(value)
+    except (InvalidOperation, ValueError, TypeError):
+        pass  # a value an old row or a hand edit left malformed is shown as stored
+    return value
+
+
+def render_reason(template: str | Promise, params: dict[str, Any]) -> str:
+    """A reason's message template (gettext_lazy, so in the active language) filled with its parameters."""
+    try:
+        return str(template) % {key: _format_param(key, value) for key, value in params.items()}
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a ledger entry or tier change was written: a code and its parameters (what services pass)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def typed(cls, text: str) -> "Reason":
+        """What staff typed, kept as typed."""
+        text = str(text or "").strip()[:255]
+        return cls("manual", {"text": text} if text else {})
+
+
+class Tier(NamedInLanguages):
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        unique=True,
+        help_text=_("Matched by imports; shown when the tier has no name in the reader's language."),
+    )
     rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("Higher is better."))
     min_spend = models.DecimalField(_("minimum spend"), max_digits=12, decimal_places=2, default=0)
     points_multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
@@ -20,9 +75,6 @@ class Tier(models.Model):
         verbose_name = _("tier")
         verbose_name_plural = _("tiers")
 
-    def __str__(self):
-        return self.name
-
 
 class PointsKind(models.TextChoices):
     EARNED = "earned", _("Earned")
@@ -30,6 +82,24 @@ class PointsKind(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     ADJUSTED = "adjusted", _("Adjusted")
     REVERSED = "reversed", _("Reversed")
+
+
+class PointsReason(models.TextChoices):
+    MANUAL = "manual", _("Typed by staff")
+    PURCHASE = "purchase", _("Points of a purchase")
+    PURCHASE_EXPIRED = "purchase_expired", _("Points of a purchase expired")
+    EXPIRED = "expired", _("Points expired")
+    REFUND = "refund", _("Refund")
+    MERGED = "merged", _("Merge")
+
+
+POINTS_REASON_TEXTS = {
+    PointsReason.PURCHASE: _("Purchase #%(id)s"),
+    PointsReason.PURCHASE_EXPIRED: _("Points of purchase #%(id)s expired"),
+    PointsReason.EXPIRED: _("Points earned before %(date)s expired"),
+    PointsReason.REFUND: _("Refund of %(amount)s on purchase #%(id)s"),
+    PointsReason.MERGED: _("Merged with %(number)s (+%(points)s points)"),
+}
 
 
 class PointsEntry(models.Model):
@@ -50,7 +120,10 @@ class PointsEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=PointsKind)
     points = models.IntegerField(_("points"))
     balance_after = models.IntegerField(_("balance after"))
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason_code = models.CharField(_("reason"), max_length=20, choices=PointsReason, default=PointsReason.MANUAL)
+    # The reason's parameters: {"id": 17958} for a purchase, {"text": ...} for what staff typed; a reversal
+    # that could not take everything back adds {"done": 50, "asked": 80}.
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     remaining = models.PositiveIntegerField(_("remaining"), default=0)
@@ -80,11 +153,40 @@ class PointsEntry(models.Model):
     def __str__(self):
         return f"{self.customer_id} {self.kind} {self.points:+d}"
 
+    @property
+    def reason_text(self) -> str:
+        """Why, in the active language."""
+        params = self.reason_params or {}
+        if self.reason_code in POINTS_REASON_TEXTS:
+            text = render_reason(POINTS_REASON_TEXTS[self.reason_code], params)
+        else:
+            text = str(params.get("text", ""))
+        if params.get("note"):
+            text = f"{text}: {params['note']}"
+        if "done" in params and "asked" in params:
+            text = render_reason(
+                _("%(reason)s (reversed %(done)s of %(asked)s points; the rest were already used)"),
+                {"reason": text, "done": params["done"], "asked": params["asked"]},
+            )
+        return text
+
 
 class TierChangeKind(models.TextChoices):
     UPGRADE = "upgrade", _("Upgrade")
     DOWNGRADE = "downgrade", _("Downgrade")
     MANUAL = "manual", _("Set by staff")
+
+
+class TierChangeReason(models.TextChoices):
+    MANUAL = "manual", _("Typed by staff")
+    SPEND = "spend", _("Spend in the window")
+    MERGED = "merged", _("Merge")
+
+
+TIER_REASON_TEXTS = {
+    TierChangeReason.SPEND: _("Spend %(spend)s in the last %(days)s days"),
+    TierChangeReason.MERGED: _("Merged with %(number)s"),
+}
 
 
 class TierChange(models.Model):
@@ -100,7 +202,10 @@ class TierChange(models.Model):
     to_tier = models.ForeignKey(
         Tier, verbose_name=_("to"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason_code = models.CharField(
+        _("reason"), max_length=20, choices=TierChangeReason, default=TierChangeReason.MANUAL
+    )
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -114,3 +219,11 @@ class TierChange(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why, in the active language."""
+        params = self.reason_params or {}
+        if self.reason_code in TIER_REASON_TEXTS:
+            return render_reason(TIER_REASON_TEXTS[self.reason_code], params)
+        return str(params.get("text", ""))

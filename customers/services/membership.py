@@ -15,11 +15,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.users import acting_user
-from customers.models import Customer, PointsEntry, PointsKind
+from customers.models import Customer, PointsEntry, PointsKind, PointsReason, Reason
 
 
 def points_expiry_days() -> int:
@@ -102,7 +101,7 @@ def _write(
     locked: Customer,
     kind: PointsKind,
     points: int,
-    reason: str,
+    reason: Reason,
     reference: str,
     actor: AbstractBaseUser | None,
     earned_on: datetime.date | None = None,
@@ -115,7 +114,8 @@ def _write(
             customer=customer,
             kind=kind,
             points=points,
-            reason=str(reason)[:255],
+            reason_code=reason.code,
+            reason_params=reason.params,
             reference=reference,
             expires_on=lot_expires_on(earned_on or timezone.localdate(at)) if adds else None,
             remaining=points if adds else 0,
@@ -129,6 +129,11 @@ def _write(
     return entry
 
 
+def _as_reason(reason: Reason | str) -> Reason:
+    """A coded reason as given; text (what staff typed) is kept as typed."""
+    return reason if isinstance(reason, Reason) else Reason.typed(reason)
+
+
 def _positive(points: int) -> None:
     if points <= 0:
         raise ValidationError({"points": _("Enter a number of points greater than zero.")})
@@ -139,7 +144,7 @@ def points_earn(
     *,
     customer: Customer,
     points: int,
-    reason: str = "",
+    reason: Reason | str = "",
     reference: str = "",
     actor: AbstractBaseUser | None = None,
     earned_on: datetime.date | None = None,
@@ -151,7 +156,7 @@ def points_earn(
         locked=customer_lock(customer),
         kind=PointsKind.EARNED,
         points=points,
-        reason=reason,
+        reason=_as_reason(reason),
         reference=reference,
         actor=actor,
         earned_on=earned_on,
@@ -163,7 +168,7 @@ def points_redeem(
     *,
     customer: Customer,
     points: int,
-    reason: str = "",
+    reason: Reason | str = "",
     reference: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> PointsEntry:
@@ -173,7 +178,7 @@ def points_redeem(
         locked=customer_lock(customer),
         kind=PointsKind.REDEEMED,
         points=-points,
-        reason=reason,
+        reason=_as_reason(reason),
         reference=reference,
         actor=actor,
     )
@@ -195,7 +200,7 @@ def points_adjust(*, customer: Customer, points: int, reason: str, actor: Abstra
         locked=customer_lock(customer),
         kind=PointsKind.ADJUSTED,
         points=points,
-        reason=reason,
+        reason=Reason.typed(reason),
         reference="",
         actor=actor,
     )
@@ -203,18 +208,20 @@ def points_adjust(*, customer: Customer, points: int, reason: str, actor: Abstra
 
 @transaction.atomic
 def points_reverse(
-    *, customer: Customer, points: int, reason: str, reference: str = "", actor: AbstractBaseUser | None = None
+    *,
+    customer: Customer,
+    points: int,
+    reason: Reason | str,
+    reference: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> PointsEntry:
     """Take back earned points (a refund). Never below zero: what was already spent stays spent, and is noted."""
     _positive(points)
     locked = customer_lock(customer)
     reversed_points = min(points, locked.points_balance)
+    reason = _as_reason(reason)
     if reversed_points < points:
-        reason = gettext("%(reason)s (reversed %(done)s of %(asked)s points; the rest were already used)") % {
-            "reason": reason,
-            "done": reversed_points,
-            "asked": points,
-        }
+        reason = Reason(reason.code, {**reason.params, "done": reversed_points, "asked": points})
     return _write(
         customer=customer,
         locked=locked,
@@ -233,9 +240,9 @@ class Earning:
     customer_id: int
     points: int
     at: datetime.datetime
-    reason: str
+    reason: Reason
     reference: str = ""
-    expired_reason: str = ""  # the reason its expiry entry gives, when the lot has lapsed already
+    expired_reason: Reason | None = None  # its expiry entry's, when the lot has lapsed already
 
 
 def points_earn_bulk(*, earnings: list[Earning], balances: dict[int, int], today: datetime.date | None = None) -> None:
@@ -255,7 +262,8 @@ def points_earn_bulk(*, earnings: list[Earning], balances: dict[int, int], today
             customer_id=earning.customer_id,
             kind=PointsKind.EARNED,
             points=earning.points,
-            reason=earning.reason,
+            reason_code=earning.reason.code,
+            reason_params=earning.reason.params,
             reference=earning.reference,
             expires_on=expires_on,
             remaining=0 if lapsed else earning.points,
@@ -264,11 +272,15 @@ def points_earn_bulk(*, earnings: list[Earning], balances: dict[int, int], today
         events.append((earning.at, 0, lot))
         if lapsed:
             at = timezone.make_aware(datetime.datetime.combine(expires_on, datetime.time.min))
+            expired_reason = earning.expired_reason or Reason(
+                PointsReason.EXPIRED, {"date": timezone.localdate(earning.at).isoformat()}
+            )
             expiry = PointsEntry(
                 customer_id=earning.customer_id,
                 kind=PointsKind.EXPIRED,
                 points=-earning.points,
-                reason=earning.expired_reason,
+                reason_code=expired_reason.code,
+                reason_params=expired_reason.params,
                 reference=earning.reference,
                 at=at,
             )
@@ -289,8 +301,8 @@ def points_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUser
             customer=survivor,
             kind=PointsKind.ADJUSTED,
             points=0,
-            reason=gettext("Merged with %(number)s (+%(points)s points)")
-            % {"number": other.crm_number_display, "points": other.points_balance},
+            reason_code=PointsReason.MERGED,
+            reason_params={"number": other.crm_number, "points": other.points_balance},
             created_by=acting_user(actor),
         ),
         balance=survivor.points_balance + other.points_balance,
@@ -330,8 +342,8 @@ def _points_expire_customer(*, customer_id: int, today: datetime.date) -> Points
             customer=customer,
             kind=PointsKind.EXPIRED,
             points=-due,
-            reason=gettext("Points earned before %(date)s expired")
-            % {"date": today - datetime.timedelta(points_expiry_days())},
+            reason_code=PointsReason.EXPIRED,
+            reason_params={"date": (today - datetime.timedelta(points_expiry_days())).isoformat()},
             at=timezone.now(),
         ),
         balance=customer.points_balance,

@@ -8,12 +8,14 @@ need no merge code of their own; only rows that cannot simply move need a
 resolving to the survivor through its MergeRecord.
 """
 
+from collections.abc import Mapping
+from typing import Literal
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.users import acting_user
@@ -25,14 +27,29 @@ from customers.models import (
     MergeRecord,
     TierChange,
     TierChangeKind,
+    TierChangeReason,
 )
 from customers.services import membership
 from customers.services.customers import CONSENT_FIELDS, audit_record, audit_value
 from customers.signals import customer_merging
 
-# Profile fields the survivor takes from the other customer when its own is blank.
-FILL_BLANKS = [*PROFILE_FIELDS, "legacy_number"]
-SNAPSHOT = ["name", *FILL_BLANKS, "points_balance", "registered_on", "source", "notes"]
+# The details staff pick field by field on a merge: by default the survivor's value, or the other's where
+# the survivor's is blank.
+PICKABLE = ["name", *PROFILE_FIELDS, "legacy_number"]
+SNAPSHOT = [*PICKABLE, "points_balance", "registered_on", "source", "notes"]
+
+Pick = Literal["survivor", "other"]
+
+
+def merge_default_pick(*, survivor: Customer, other: Customer, field: str) -> Pick:
+    return "other" if not getattr(survivor, field) and getattr(other, field) else "survivor"
+
+
+def _check_picks(picks: Mapping[str, str]) -> None:
+    unknown = sorted(f for f in picks if f not in PICKABLE)
+    wrong = sorted(f for f, side in picks.items() if f in PICKABLE and side not in ("survivor", "other"))
+    if unknown or wrong:
+        raise ValidationError(_("Choose, for each detail offered, whose value to keep."), code="invalid_pick")
 
 
 def customer_duplicate_candidates(
@@ -59,7 +76,17 @@ def duplicate_groups(*, queryset: QuerySet[Customer]) -> QuerySet:
 
 
 @transaction.atomic
-def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUser | None) -> MergeRecord:
+def customer_merge(
+    *,
+    survivor: Customer,
+    other: Customer,
+    actor: AbstractBaseUser | None,
+    picks: Mapping[str, Pick] | None = None,
+) -> MergeRecord:
+    """Merge `other` into `survivor`. `picks` says, per detail in PICKABLE, whose value survives;
+    a detail not named takes merge_default_pick's."""
+    picks = dict(picks or {})
+    _check_picks(picks)
     if survivor.pk == other.pk:
         raise ValidationError(_("A customer cannot be merged with itself."))
     # Lock both rows in a fixed order so two merges of the same pair cannot interleave.
@@ -77,7 +104,12 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
     survivor.tags.add(*other.tags.all())
     survivor.preferred_categories.add(*other.preferred_categories.all())
 
-    updates = {f: getattr(other, f) for f in FILL_BLANKS if not getattr(survivor, f) and getattr(other, f)}
+    updates = {
+        f: getattr(other, f)
+        for f in PICKABLE
+        if picks.get(f, merge_default_pick(survivor=survivor, other=other, field=f)) == "other"
+        and getattr(other, f) != getattr(survivor, f)
+    }
     took_tier = other.tier and (survivor.tier is None or other.tier.rank > survivor.tier.rank)
     if took_tier:
         updates["tier"], updates["tier_since"] = other.tier, other.tier_since
@@ -99,7 +131,6 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
         Customer.objects.filter(pk=survivor.pk).update(**updates)
     record.full_clean()
     record.save()
-    reason = gettext("Merged with %(number)s") % {"number": other.crm_number_display}
     user = record.merged_by
     membership.points_merge(survivor=survivor, other=other, actor=actor)
     if took_tier:
@@ -108,7 +139,8 @@ def customer_merge(*, survivor: Customer, other: Customer, actor: AbstractBaseUs
             kind=TierChangeKind.MANUAL,
             from_tier=survivor.tier,
             to_tier=other.tier,
-            reason=reason,
+            reason_code=TierChangeReason.MERGED,
+            reason_params={"number": other.crm_number},
             created_by=user,
         )
     audit_record(

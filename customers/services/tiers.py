@@ -9,10 +9,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from crm.lib.users import acting_user
-from customers.models import Customer, Tier, TierChange, TierChangeKind
+from customers.models import Customer, Tier, TierChange, TierChangeKind, TierChangeReason
 from customers.services.membership import customer_lock
 
 
@@ -62,11 +61,8 @@ def tier_apply(
         kind=kind,
         from_tier_id=locked.tier_id,
         to_tier=target,
-        reason=gettext("Spend %(spend)s in the last %(days)s days")
-        % {
-            "spend": f"{window_spend:,.2f}",
-            "days": settings.CRM_TIER_WINDOW_DAYS,
-        },
+        reason_code=TierChangeReason.SPEND,
+        reason_params={"spend": str(window_spend), "days": settings.CRM_TIER_WINDOW_DAYS},
         at=now,
     )
     change.full_clean()

@@ -110,7 +110,7 @@ def test_reversal_takes_back_only_what_is_left_and_says_so():
     membership.points_redeem(customer=customer, points=50)
     entry = membership.points_reverse(customer=customer, points=80, reason="Refund", reference="transaction:1")
     assert (entry.kind, entry.points, entry.balance_after) == (PointsKind.REVERSED, -30, 0)
-    assert "reversed 30 of 80 points" in entry.reason
+    assert "reversed 30 of 80 points" in entry.reason_text
     assert _balance(customer) == 0
 
 

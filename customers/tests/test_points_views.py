@@ -17,7 +17,7 @@ def test_a_manager_adjusts_points_with_a_reason(manager_client, manager_user):
     response = manager_client.post(adjust_url(customer), {"points": "25", "reason": "投诉补偿"})
     assert response.status_code == 302
     entry = PointsEntry.objects.get(customer=customer)
-    assert (entry.kind, entry.points, entry.reason, entry.created_by) == (
+    assert (entry.kind, entry.points, entry.reason_text, entry.created_by) == (
         PointsKind.ADJUSTED,
         25,
         "投诉补偿",
@@ -68,7 +68,7 @@ def test_service_staff_redeem_points_for_a_gift(service_client, service_user, me
     member_with_points.refresh_from_db()
     assert member_with_points.points_balance == 40
     entry = member_with_points.points_entries.first()
-    assert (entry.kind, entry.points, entry.reason, entry.created_by) == (
+    assert (entry.kind, entry.points, entry.reason_text, entry.created_by) == (
         PointsKind.REDEEMED,
         -60,
         "雨伞",

@@ -19,6 +19,7 @@ from interactions.models.contact import (
 from interactions.models.mentions import UnmatchedMention
 from interactions.models.purchases import (
     Channel,
+    FlagReason,
     Product,
     Transaction,
     TransactionLine,
@@ -32,6 +33,7 @@ __all__ = [
     "AssigneePolicy",
     "Channel",
     "Direction",
+    "FlagReason",
     "Interaction",
     "InteractionChannel",
     "InteractionSource",

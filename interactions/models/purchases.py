@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.lib.text import validate_single_line
-from customers.models import Category, Customer
+from customers.models import Category, Customer, render_reason
 
 
 def default_currency() -> str:
@@ -59,6 +60,27 @@ class TransactionSource(models.TextChoices):
     DEMO = "demo", _("Demo data")
 
 
+class FlagReason(models.TextChoices):
+    LARGE_AMOUNT = "large_amount", _("Far above the usual order")
+    BURST = "burst", _("Many purchases in a short time")
+    OTHER = "other", _("Other")
+
+
+FLAG_REASON_TEXTS = {
+    FlagReason.LARGE_AMOUNT: _("Amount is over %(factor)s× the customer's average order of %(average)s"),
+    FlagReason.BURST: _("%(count)s purchases within %(minutes)s minutes"),
+}
+
+
+def validate_flag_reasons(value) -> None:
+    """[{"code": FlagReason, "params": {...}}, ...]: what the shape of flag_reasons must be."""
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and item.get("code") in FlagReason.values and isinstance(item.get("params", {}), dict)
+        for item in value
+    ):
+        raise ValidationError(_("Each flag reason needs a known code and its details."), code="invalid")
+
+
 class Transaction(models.Model):
     """A purchase. Amounts are what the customer paid; refunds reduce it through refunded_amount."""
 
@@ -92,7 +114,8 @@ class Transaction(models.Model):
     points_reversed = models.PositiveIntegerField(_("points reversed"), default=0)
     coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True, validators=[validate_single_line])
     flagged = models.BooleanField(_("flagged"), default=False)
-    flag_reason = models.CharField(_("why flagged"), max_length=255, blank=True)
+    # Why it was flagged, as codes with their parameters (rendered in the reader's language by flag_reason_text).
+    flag_reasons = models.JSONField(_("why flagged"), default=list, blank=True, validators=[validate_flag_reasons])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -129,6 +152,16 @@ class Transaction(models.Model):
     @property
     def net_amount(self) -> Decimal:
         return self.amount - self.refunded_amount
+
+    @property
+    def flag_reason_text(self) -> str:
+        """Why it was flagged, in the active language."""
+        texts = []
+        for item in self.flag_reasons or []:
+            params = item.get("params") or {}
+            template = FLAG_REASON_TEXTS.get(item.get("code"))
+            texts.append(render_reason(template, params) if template else str(params.get("text", "")))
+        return "; ".join(texts)
 
 
 class TransactionLine(models.Model):

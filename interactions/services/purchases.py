@@ -15,16 +15,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q
 from django.db.transaction import atomic
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.once import record_once
 from crm.lib.users import acting_user
-from customers.models import Category, Customer, Tier
+from customers.models import Category, Customer, PointsReason, Reason, Tier
 from customers.services import membership
 from customers.services.tiers import tier_apply, tier_for_spend, tier_window
 from interactions.models import (
     Channel,
+    FlagReason,
     Product,
     Transaction,
     TransactionLine,
@@ -77,12 +77,12 @@ def purchase_points(*, amount: Decimal, tier: Tier | None) -> int:
     return math.floor(amount * (tier.points_multiplier if tier else Decimal(1)))
 
 
-def purchase_points_reason(transaction: Transaction) -> str:
+def purchase_points_reason(transaction: Transaction) -> Reason:
     """What the points ledger says about a purchase's points."""
-    return gettext("Purchase #%(id)s") % {"id": transaction.pk}
+    return Reason(PointsReason.PURCHASE, {"id": transaction.pk})
 
 
-def _flag_reasons(*, customer: Customer, amount: Decimal, occurred_at: datetime.datetime) -> list[str]:
+def _flag_reasons(*, customer: Customer, amount: Decimal, occurred_at: datetime.datetime) -> list[dict]:
     prior = Transaction.objects.filter(customer=customer).aggregate(
         orders=Count("pk"),
         average=Avg("amount"),
@@ -91,13 +91,17 @@ def _flag_reasons(*, customer: Customer, amount: Decimal, occurred_at: datetime.
     reasons = []
     if prior["orders"] >= FLAG_MIN_PRIOR_ORDERS and amount > FLAG_AMOUNT_FACTOR * prior["average"]:
         reasons.append(
-            gettext("Amount is over %(factor)s× the customer's average order of %(average)s")
-            % {"factor": FLAG_AMOUNT_FACTOR, "average": f"{prior['average']:,.2f}"}
+            {
+                "code": FlagReason.LARGE_AMOUNT,
+                "params": {"factor": FLAG_AMOUNT_FACTOR, "average": str(round(prior["average"], 2))},
+            }
         )
     if prior["burst"] + 1 > FLAG_BURST_COUNT:
         reasons.append(
-            gettext("%(count)s purchases within %(minutes)s minutes")
-            % {"count": prior["burst"] + 1, "minutes": int(FLAG_BURST_WINDOW.total_seconds() // 60)}
+            {
+                "code": FlagReason.BURST,
+                "params": {"count": prior["burst"] + 1, "minutes": int(FLAG_BURST_WINDOW.total_seconds() // 60)},
+            }
         )
     return reasons
 
@@ -138,7 +142,7 @@ def transaction_record(
     if currency:
         tx.currency = currency
     reasons = _flag_reasons(customer=customer, amount=amount, occurred_at=occurred_at)
-    tx.flagged, tx.flag_reason = bool(reasons), "; ".join(reasons)[:255]
+    tx.flagged, tx.flag_reasons = bool(reasons), reasons
     tx.points_earned = purchase_points(amount=amount, tier=locked.tier)
     tx.full_clean()
     tx.save()
@@ -238,11 +242,15 @@ def transaction_refund(
     tx.refunded_amount = after
     tx.status = TransactionStatus.REFUNDED if after == tx.amount else TransactionStatus.PARTIALLY_REFUNDED
     if share > 0:
-        text = gettext("Refund of %(amount)s on purchase #%(id)s") % {"amount": f"{amount:,.2f}", "id": tx.pk}
-        if reason:
-            text = f"{text}: {reason}"
+        params = {"amount": str(amount), "id": tx.pk}
+        if note := str(reason or "").strip()[:200]:
+            params["note"] = note  # what staff typed, kept as typed
         entry = membership.points_reverse(
-            customer=customer, points=share, reason=text, reference=transaction_reference(tx), actor=actor
+            customer=customer,
+            points=share,
+            reason=Reason(PointsReason.REFUND, params),
+            reference=transaction_reference(tx),
+            actor=actor,
         )
         tx.points_reversed += -entry.points
     tx.full_clean()
@@ -313,7 +321,7 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
                     at=tx.occurred_at,
                     reason=purchase_points_reason(tx),
                     reference=transaction_reference(tx),
-                    expired_reason=gettext("Points of purchase #%(id)s expired") % {"id": tx.pk},
+                    expired_reason=Reason(PointsReason.PURCHASE_EXPIRED, {"id": tx.pk}),
                 )
                 for tx in transactions
                 if tx.points_earned

@@ -51,7 +51,7 @@ def test_a_purchase_that_reaches_the_next_threshold_upgrades_at_once(tiers):
     assert _tier(customer) == tiers["silver"]
     change = TierChange.objects.get(customer=customer)
     assert (change.kind, change.from_tier, change.to_tier) == (TierChangeKind.UPGRADE, tiers["base"], tiers["silver"])
-    assert "2,100.00" in change.reason
+    assert "2,100.00" in change.reason_text
     assert Customer.objects.get(pk=customer.pk).tier_since == days(10)
 
 

@@ -71,7 +71,7 @@ def test_a_purchase_far_above_the_usual_order_is_flagged_with_the_reason():
     usual = services.transaction_record(customer=customer, amount=Decimal("400"))
     big = services.transaction_record(customer=customer, amount=Decimal("1000"))
     assert not usual.flagged
-    assert big.flagged and "average order" in big.flag_reason
+    assert big.flagged and "average order" in big.flag_reason_text
 
 
 def test_the_big_purchase_rule_needs_three_prior_orders():
@@ -86,7 +86,7 @@ def test_a_burst_of_more_than_five_purchases_in_ten_minutes_is_flagged():
         for _ in range(5):
             assert not services.transaction_record(customer=customer, amount=Decimal("20")).flagged
         sixth = services.transaction_record(customer=customer, amount=Decimal("20"))
-    assert sixth.flagged and "6 purchases within 10 minutes" in sixth.flag_reason
+    assert sixth.flagged and "6 purchases within 10 minutes" in sixth.flag_reason_text
 
 
 def test_a_full_refund_reverses_all_points_earned():
@@ -96,7 +96,7 @@ def test_a_full_refund_reverses_all_points_earned():
     tx.refresh_from_db()
     assert (tx.status, tx.refunded_amount, tx.points_reversed) == (TransactionStatus.REFUNDED, Decimal("300"), 300)
     reversal = PointsEntry.objects.get(customer=customer, kind=PointsKind.REVERSED)
-    assert reversal.points == -300 and "Damaged" in reversal.reason
+    assert reversal.points == -300 and "Damaged" in reversal.reason_text
     assert _balance(customer) == 0
 
 
@@ -120,7 +120,7 @@ def test_a_refund_after_the_points_were_spent_reverses_what_is_left_and_never_go
     tx.refresh_from_db()
     assert tx.points_reversed == 50
     reversal = PointsEntry.objects.get(customer=customer, kind=PointsKind.REVERSED)
-    assert reversal.points == -50 and "reversed 50 of 300 points" in reversal.reason
+    assert reversal.points == -50 and "reversed 50 of 300 points" in reversal.reason_text
     assert _balance(customer) == 0
 
 
@@ -152,10 +152,10 @@ def test_a_bulk_loaded_purchase_earns_and_is_named_like_a_recorded_one_and_old_l
     entries = {(e.reference, e.kind): e for e in PointsEntry.objects.filter(customer=customer)}
     for tx in (recorded, old, recent):
         lot = entries[(services.transaction_reference(tx), PointsKind.EARNED)]
-        assert lot.reason == f"Purchase #{tx.pk}"
+        assert lot.reason_text == f"Purchase #{tx.pk}"
         assert lot.expires_on == membership.lot_expires_on(tx.occurred_at.date())
     lapsed = entries[(services.transaction_reference(old), PointsKind.EXPIRED)]
-    assert (lapsed.points, lapsed.reason) == (-149, f"Points of purchase #{old.pk} expired")
+    assert (lapsed.points, lapsed.reason_text) == (-149, f"Points of purchase #{old.pk} expired")
     assert entries[(services.transaction_reference(old), PointsKind.EARNED)].remaining == 0
     # The bulk rows carry the balance on from the recorded purchase's; the customer's is their last figure.
     balances = PointsEntry.objects.filter(customer=customer).order_by("id").values_list("balance_after", flat=True)

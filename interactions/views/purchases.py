@@ -33,7 +33,7 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
                 % {"amount": format_money(tx.amount, tx.currency), "points": tx.points_earned},
             )
             if tx.flagged:
-                messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason})
+                messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason_text})
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=purchases")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Record purchase"), "form_id": "record-purchase-form"}

@@ -34,9 +34,25 @@ DEMO_USERS = [
     ("manager", Role.MANAGER),
     ("admin", Role.ADMIN),
 ]
-TIERS = [("普通", 0, 0, "1.00"), ("银卡", 1, 2000, "1.20"), ("金卡", 2, 8000, "1.50"), ("钻石", 3, 30000, "2.00")]
+# (name, English name, rank, minimum spend, points multiplier); the name is also the Chinese one.
+TIERS = [
+    ("普通", "Standard", 0, 0, "1.00"),
+    ("银卡", "Silver", 1, 2000, "1.20"),
+    ("金卡", "Gold", 2, 8000, "1.50"),
+    ("钻石", "Diamond", 3, 30000, "2.00"),
+]
 TAGS = ["VIP", "新客", "老客户", "高价值", "母婴", "美妆", "企业客户", "沉睡客户", "Newsletter"]
-CATEGORIES = ["服装", "鞋包", "美妆护肤", "食品饮料", "母婴", "数码", "家居", "运动户外"]
+# name (also the Chinese one) -> English name
+CATEGORIES = {
+    "服装": "Clothing",
+    "鞋包": "Shoes and bags",
+    "美妆护肤": "Beauty and skincare",
+    "食品饮料": "Food and drink",
+    "母婴": "Mother and baby",
+    "数码": "Electronics",
+    "家居": "Home",
+    "运动户外": "Sports and outdoors",
+}
 # Province -> a few of its cities (Faker draws the two independently: "江西省 北京").
 REGIONS = {
     "北京市": ["北京市"],
@@ -73,11 +89,17 @@ class Command(BaseCommand):
         rng = random.Random(f"{seed}-{existing}")
         users = self.create_users()
         tiers = [
-            Tier.objects.update_or_create(name=n, defaults={"rank": r, "min_spend": s, "points_multiplier": m})[0]
-            for n, r, s, m in TIERS
+            Tier.objects.update_or_create(
+                name=n,
+                defaults={"name_zh_hans": n, "name_en": en, "rank": r, "min_spend": s, "points_multiplier": m},
+            )[0]
+            for n, en, r, s, m in TIERS
         ]
         tags = [Tag.objects.get_or_create(name=n)[0] for n in TAGS]
-        categories = [Category.objects.get_or_create(name=n)[0] for n in CATEGORIES]
+        categories = [
+            Category.objects.update_or_create(name=n, defaults={"name_zh_hans": n, "name_en": en})[0]
+            for n, en in CATEGORIES.items()
+        ]
         owners = [u for u in users if u.groups.filter(name__in=[Role.SALES, Role.SERVICE]).exists()]
 
         missing = customers - existing

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, seed: int, **options):
-        categories = {c.name: c for c in Category.objects.all()}
+        categories = {name: c for c in Category.objects.all() for name in c.names()}
         products = [
             services.product_save(sku=sku, name=name, category=categories.get(cat), price=Decimal(price))
             for sku, name, cat, price in PRODUCTS
