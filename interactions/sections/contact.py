@@ -62,7 +62,7 @@ def interaction_sections(request: HttpRequest, customer: Customer) -> list[Secti
         sections.append(
             quick_action(
                 key="log-contact",
-                label=_("Log contact"),
+                label=_("Log interaction"),
                 url=reverse("interactions:interaction_log", args=[customer.crm_number]),
                 icon="telephone-plus",
                 order=10,

@@ -18,7 +18,8 @@ def test_log_a_call_with_a_follow_up_then_see_it_due_and_mark_it_done(logged_in_
     page = logged_in_page(service_user)
     page.goto(customer.get_absolute_url())
 
-    card = page.locator("#interactions")
+    page.locator("#quick-actions").get_by_role("link", name="Log interaction").click()
+    card = page.locator("#quick-action-panel")
     form_field(card, "Subject").fill("Wants the trench coat in blue, size L")
     form_field(card, "Outcome").select_option(label="Follow-up needed")
     form_field(card, "Satisfaction").select_option(label="★★★★")
@@ -27,6 +28,7 @@ def test_log_a_call_with_a_follow_up_then_see_it_due_and_mark_it_done(logged_in_
 
     expect(alert(page).first).to_contain_text("Phone call logged")
     expect(page.locator("#recent-interactions")).to_contain_text("Wants the trench coat in blue")
+    page.locator("#customer-tab-list").get_by_role("link", name="Timeline").click()
     expect(page.locator("#timeline")).to_contain_text("Phone call: Wants the trench coat in blue")
     expect(page.locator("#customer-reminders")).to_contain_text("Follow up: Wants the trench coat in blue")
     expect(page.locator("#notifications-button")).to_be_visible()
@@ -56,7 +58,8 @@ def test_logging_a_visit_works_on_a_phone(logged_in_phone_page, sales_user):
     page = logged_in_phone_page(sales_user)
     page.goto(customer.get_absolute_url())
 
-    card = page.locator("#interactions")
+    page.locator("#quick-actions").get_by_role("link", name="Log interaction").click()
+    card = page.locator("#quick-action-panel")
     form_field(card, "Channel").select_option(label="Store visit")
     form_field(card, "Subject").fill("Tried on shoes")
     card.get_by_role("button", name="Log interaction").click()

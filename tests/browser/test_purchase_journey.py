@@ -20,6 +20,7 @@ def test_recording_a_purchase_adds_points_and_upgrades_the_tier(logged_in_page, 
     expect(page.locator("#points")).to_have_text("0")
     expect(page.locator("#tier")).to_have_text("普通")
 
+    page.locator("#quick-actions").get_by_role("link", name="Record purchase").click()
     form_field(page, "Amount").fill("1200")
     form_field(page, "Store").fill("西湖店")
     page.get_by_role("button", name="Record purchase").click()
@@ -35,10 +36,11 @@ def test_a_zero_amount_is_refused_on_the_page(logged_in_page, sales_user, tiers)
     page = logged_in_page(sales_user)
     page.goto(customer.get_absolute_url())
 
+    page.locator("#quick-actions").get_by_role("link", name="Record purchase").click()
     form_field(page, "Amount").fill("0")
     page.get_by_role("button", name="Record purchase").click()
 
-    expect(page.get_by_text("greater than or equal to 0.01")).to_be_visible()
+    expect(page.locator("#quick-action-panel").get_by_text("greater than or equal to 0.01")).to_be_visible()
     expect(form_field(page, "Amount")).to_have_value("0")
     page.goto(customer.get_absolute_url())
     expect(page.locator("#points")).to_have_text("0")
