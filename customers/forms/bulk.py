@@ -50,9 +50,15 @@ class BulkForm(forms.Form):
         max_length=Tag._meta.get_field("name").max_length,
         validators=[validate_single_line],
     )
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=customer_owners().none(), required=False)
+    owner = forms.ModelChoiceField(
+        label=_("New owner"), queryset=customer_owners().none(), required=False, empty_label=_("New owner…")
+    )
+    # Worded so that without JS, when every field shows, each says what it is for.
     format = forms.ChoiceField(
-        label=_("Export format"), choices=[("csv", "CSV"), ("xlsx", "Excel (xlsx)")], initial="csv", required=False
+        label=_("Export format"),
+        choices=[("csv", _("Export as CSV")), ("xlsx", _("Export as Excel (xlsx)"))],
+        initial="csv",
+        required=False,
     )
 
     def __init__(self, *args, user: AbstractBaseUser, total: int | None = None, **kwargs):
@@ -60,7 +66,7 @@ class BulkForm(forms.Form):
         self.user = user
         allowed = bulk_actions_for(user)
         self.allowed = [a.value for a in allowed]
-        self.fields["action"].choices = [(a.value, a.label) for a in allowed]
+        self.fields["action"].choices = [("", _("Choose an action…"))] + [(a.value, a.label) for a in allowed]
         if BulkAction.REASSIGN in allowed:
             self.fields["owner"].queryset = customer_owners()
         if total is not None:
@@ -86,6 +92,15 @@ class BulkForm(forms.Form):
             return data
         if data.get("scope") == self.SELECTED and not data.get("ids") and "ids" not in self.errors:
             raise forms.ValidationError(_("Tick at least one customer, or choose all matching."))
+        if data.get("scope") == self.ALL:
+            filterset = CustomerFilter(
+                QueryDict(data.get("query", "")), queryset=Customer.objects.none(), user=self.user
+            )
+            # The list leaves an invalid filter out and shows everyone; a bulk change must not (a tag deleted
+            # since the page was shown would otherwise widen "all matching" to every customer).
+            if not filterset.is_valid():
+                raise forms.ValidationError(_("The filter is no longer valid; please filter the list again."))
+            data["filters"] = filterset.plain_filters()
         if action in (BulkAction.TAG_ADD, BulkAction.TAG_REMOVE):
             self._clean_tag(data, create=action == BulkAction.TAG_ADD)
         if action == BulkAction.REASSIGN and not data.get("owner") and "owner" not in self.errors:
@@ -106,15 +121,10 @@ class BulkForm(forms.Form):
             self.add_error("tag", _("There is no tag “%(name)s”.") % {"name": name})
 
     def filters(self) -> dict:
-        """The selection as plain values: the ticked ids, or the list's filters parsed from its query string
-        (invalid filters are left out, as on the list page)."""
+        """The selection as plain values: the ticked ids, or the list's filters parsed from its query string."""
         if self.cleaned_data["scope"] == self.SELECTED:
             return {"ids": self.cleaned_data["ids"]}
-        filterset = CustomerFilter(
-            QueryDict(self.cleaned_data["query"]), queryset=Customer.objects.none(), user=self.user
-        )
-        filterset.is_valid()
-        return filterset.plain_filters()
+        return self.cleaned_data["filters"]
 
     def list_query(self) -> str:
         """The list's query string, re-encoded (safe in a redirect whatever was posted)."""

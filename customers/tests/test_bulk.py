@@ -74,6 +74,14 @@ def test_all_matching_applies_to_the_whole_filter_not_only_the_page(service_clie
     assert len(bulk_audits()) == 30
 
 
+def test_all_matching_a_filter_that_is_no_longer_valid_changes_nobody(service_client):
+    vip = TagFactory(name="VIP")
+    CustomerFactory.create_batch(2)
+    response = service_client.post(BULK, {"action": "tag_add", "scope": "all", "query": "tag=999999", "tag": "VIP"})
+    assert error_messages(response) == ["The filter is no longer valid; please filter the list again."]
+    assert not tagged(vip) and not bulk_audits()
+
+
 def test_removing_a_tag_removes_it_from_the_selection_only(service_client, service_user):
     vip, other = TagFactory(name="VIP"), TagFactory(name="其他")
     a, b = CustomerFactory(tags=[vip, other]), CustomerFactory(tags=[vip])
@@ -300,9 +308,11 @@ ids = st.lists(st.one_of(hostile_number, st.integers(min_value=-(2**70), max_val
     query=st.one_of(st.just("city=杭州市"), hostile_text),
     fmt=st.one_of(st.just("csv"), hostile_text),
 )
+@pytest.mark.parametrize("role", [Role.SALES, Role.MANAGER])
 def test_hostile_bulk_posts_never_fail_and_change_nothing_on_error(
-    sales_client, sales_user, action, scope, ids, tag, owner, query, fmt
+    make_user, login_as, role, sales_user, action, scope, ids, tag, owner, query, fmt
 ):
+    client = login_as(make_user(role, username=f"hostile-{role}".lower()))
     customer = CustomerFactory(owner=sales_user)
     TagFactory(name="VIP")
     ids = [str(customer.pk) if i == "0" else i for i in ids]
@@ -310,7 +320,7 @@ def test_hostile_bulk_posts_never_fail_and_change_nothing_on_error(
     with rolled_back():
         before = table_counts()
         data = {"action": action, "scope": scope, "ids": ids, "tag": tag, "owner": owner, "query": query, "format": fmt}
-        response = sales_client.post(BULK, data)
+        response = client.post(BULK, data)
         assert response.status_code in (302, 400, 403)
         if response.status_code != 302 or error_messages(response):
             assert table_counts() == before
