@@ -29,7 +29,11 @@ class ImportMappingForm(forms.Form):
         initial = importer.guess_mapping(headers)
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=header or f"#{index + 1}", choices=choices, required=False, initial=initial.get(index, "")
+                label=header or f"#{index + 1}",
+                choices=choices,
+                required=False,
+                initial=initial.get(index, ""),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
     def clean(self):
@@ -40,6 +44,13 @@ class ImportMappingForm(forms.Form):
         if errors := self.importer.mapping_errors(mapping):
             raise forms.ValidationError(errors)
         return self.cleaned_data
+
+    def columns(self, preview: list[list[str]]) -> list[tuple[forms.BoundField, list[str]]]:
+        """Each column's select with the column's cells in the preview rows, for a page that lists the columns."""
+        return [
+            (self[name], [row[index] if index < len(row) else "" for row in preview])
+            for index, name in enumerate(name for name in self.fields if name.startswith("col_"))
+        ]
 
     def mapping(self) -> dict[int, str]:
         return {int(k[4:]): v for k, v in self.cleaned_data.items() if k.startswith("col_") and v}

@@ -213,3 +213,13 @@ def test_a_template_file_with_the_headers_the_importer_knows(manager_client):
     assert rows[0][:3] == ["Name", "Mobile phone", "E-mail"]
     assert reverse("import_template", args=["customers"]) in manager_client.get(UPLOAD).content.decode()
     assert manager_client.get(reverse("import_template", args=["nope"])).status_code == 404
+
+
+def test_mapping_page_lists_each_column_with_a_styled_select_and_its_first_cells(manager_client):
+    url = upload(manager_client, "姓名,手机号,备注\n张三,13800000001,老会员\n李四,13800000002,\n".encode()).url
+    body = manager_client.get(url).content.decode()
+    preview = body[body.index('id="import-preview"') :]
+    assert preview.count('class="form-select form-select-sm"') == 3
+    assert '<label for="id_col_1"' in body and '<option value="mobile" selected>' in body
+    column = body[body.index('for="id_col_2"') :]
+    assert column.index("老会员") < column.index("—") < column.index("</li>")  # its cells, a blank one as —

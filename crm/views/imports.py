@@ -93,7 +93,7 @@ def import_mapping_view(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "form": form,
         "importer": importer,
-        "preview": preview,
+        "columns": form.columns(preview),
         "rows": upload["rows"],
         "checked_rows": CHECK_ROWS,
         "filename": upload["filename"],
