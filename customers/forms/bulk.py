@@ -61,7 +61,7 @@ class BulkForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, user: AbstractBaseUser, total: int | None = None, **kwargs):
+    def __init__(self, *args, user: AbstractBaseUser, total: int | None = None, estimate: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         allowed = bulk_actions_for(user)
@@ -73,7 +73,11 @@ class BulkForm(forms.Form):
             # The list's count, so the choice says how many "all" is.
             self.fields["scope"].choices = [
                 (self.SELECTED, _("Ticked rows")),
-                (self.ALL, _("All %(count)s matching") % {"count": f"{total:,}"}),
+                (
+                    self.ALL,
+                    (_("All matching (about %(count)s)") if estimate else _("All %(count)s matching"))
+                    % {"count": f"{total:,}"},
+                ),
             ]
         for name, field in self.fields.items():
             css = (

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from crm.models import Job, JobKind, JobStatus
 from crm.roles import Role
+from customers.forms.bulk import BulkForm
 from customers.models import AuditAction, AuditEvent, Customer, Tag
 from customers.services import bulk
 from customers.tasks import customer_bulk_task, customer_export_task
@@ -270,6 +271,11 @@ def test_the_manager_may_reassign_and_export_from_the_bar(manager_client, make_u
     body = manager_client.get(LIST, {"city": "杭州市"}).content.decode()
     assert 'value="reassign"' in body and 'value="export"' in body and "a-seller" in body
     assert 'name="query" value="city=%E6%9D%AD%E5%B7%9E%E5%B8%82"' in body
+
+
+def test_past_the_lists_cap_all_matching_says_its_count_is_an_estimate(manager_user):
+    assert "All 1,000 matching" in str(BulkForm(user=manager_user, total=1000)["scope"])
+    assert "All matching (about 1,234,567)" in str(BulkForm(user=manager_user, total=1234567, estimate=True)["scope"])
 
 
 def test_query_count_of_the_bulk_service_does_not_grow_with_customers(manager_user, make_user):

@@ -52,7 +52,10 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     if bulk_actions_for(request.user):
         # The action bar: ticked rows, or everyone this filter finds (customers.views.bulk).
         context["bulk_form"] = BulkForm(
-            user=request.user, total=page.paginator.count, initial={"query": context["query"]}
+            user=request.user,
+            total=page.paginator.count,
+            estimate=page.paginator.capped,
+            initial={"query": context["query"]},
         )
         context["bulk_tags"] = Tag.objects.values_list("name", flat=True)
     template = "customers/customer_list.html"
