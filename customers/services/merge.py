@@ -24,6 +24,7 @@ from customers.models import (
     AuditAction,
     ConsentEvent,
     Customer,
+    Gender,
     MergeRecord,
     TierChange,
     TierChangeKind,
@@ -41,8 +42,14 @@ SNAPSHOT = [*PICKABLE, "points_balance", "registered_on", "source", "notes"]
 Pick = Literal["survivor", "other"]
 
 
+def merge_blank(customer: Customer, field: str) -> bool:
+    """No value worth keeping (a gender "not given" counts as blank)."""
+    value = getattr(customer, field)
+    return not value or (field == "gender" and value == Gender.UNKNOWN)
+
+
 def merge_default_pick(*, survivor: Customer, other: Customer, field: str) -> Pick:
-    return "other" if not getattr(survivor, field) and getattr(other, field) else "survivor"
+    return "other" if merge_blank(survivor, field) and not merge_blank(other, field) else "survivor"
 
 
 def _check_picks(picks: Mapping[str, str]) -> None:

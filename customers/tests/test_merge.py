@@ -3,12 +3,15 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from customers import services
 from customers.models import AuditAction, AuditEvent, ConsentChannel, ConsentMethod, Customer, MergeRecord
 from customers.services.membership import points_adjust
 from customers.services.merge import customer_duplicate_candidates, customer_merge, duplicate_groups
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
+from tests.hostile import hostile_text, rolled_back, table_counts
 
 pytestmark = pytest.mark.django_db
 BIRTHDAY = datetime.date(1988, 8, 8)
@@ -147,3 +150,101 @@ def test_a_merge_fills_every_blank_profile_field_the_form_shows(service_user):
     survivor.refresh_from_db()
     assert {f: getattr(survivor, f) for f in PROFILE_FIELDS} == given
     assert set(PROFILE_FIELDS) <= set(CustomerForm._meta.fields)
+
+
+def _merge_post(keep, first, second, **picks):
+    return {
+        "a": first.crm_number,
+        "b": second.crm_number,
+        "keep": keep.crm_number,
+        **{f"pick_{field}": c.crm_number for field, c in picks.items()},
+    }
+
+
+def test_staff_pick_the_others_email_and_it_survives(manager_client):
+    survivor = CustomerFactory(name="王小明", email="old@example.com", city="上海市")
+    other = CustomerFactory(name="王小明", email="new@example.com", city="南京市")
+    response = manager_client.post(
+        reverse("customers:merge"), _merge_post(survivor, survivor, other, email=other, city=survivor)
+    )
+    assert response.url == survivor.get_absolute_url()
+    survivor.refresh_from_db()
+    assert (survivor.email, survivor.city) == ("new@example.com", "上海市")
+    merge = AuditEvent.objects.get(customer=survivor, action=AuditAction.MERGE)
+    assert merge.changes["email"] == ["old@example.com", "new@example.com"] and "city" not in merge.changes
+
+
+def test_a_blank_value_is_kept_when_staff_pick_it(service_user):
+    survivor, other = CustomerFactory(company=""), CustomerFactory(company="杭州一中")
+    customer_merge(survivor=survivor, other=other, actor=service_user, picks={"company": "survivor"})
+    survivor.refresh_from_db()
+    assert survivor.company == ""
+
+
+def test_the_compare_page_keeps_rows_aligned_when_values_are_blank(manager_client):
+    from customers.services.merge import PICKABLE
+
+    first = CustomerFactory(name="李娜", email="", city="", company="", occupation="")
+    second = CustomerFactory(name="李娜", email="lina@example.com", city="杭州市", company="", occupation="")
+    body = manager_client.get(reverse("customers:merge"), {"a": first.crm_number, "b": second.crm_number})
+    html = body.content.decode()
+    rows = html.split('<tr data-field="')[1:]
+    assert [row.split('"', 1)[0] for row in rows] == PICKABLE
+    for row in rows:
+        row = row.split("</tr>", 1)[0]
+        assert row.count("<td>") == 2 and row.count('type="radio"') == 2
+    company = next(r for r in rows if r.startswith("company"))
+    assert company.split("</tr>", 1)[0].count("—") == 2  # both blank: a dash each, still two cells
+    city = next(r for r in rows if r.startswith("city")).split("</tr>", 1)[0]
+    # The kept record's city is blank, so the other's is ticked by default.
+    assert f'value="{second.crm_number}" checked' in city and f'value="{first.crm_number}" checked' not in city
+    assert "interaction records" in html
+
+
+def test_the_success_message_names_both_crm_numbers(pair, manager_client):
+    survivor, other = pair
+    response = manager_client.post(reverse("customers:merge"), _merge_post(survivor, survivor, other), follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith(f"{other.crm_number_display} merged into {survivor.crm_number_display}")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"pick_points_balance": "x"},  # a field not offered
+        {"pick_owner": "1"},
+        {"pick_email": "garbage"},  # a value that names neither customer
+        {"pick_email": "10000017"},
+    ],
+)
+def test_a_tampered_merge_is_refused_with_nothing_changed(pair, manager_client, tamper):
+    survivor, other = pair
+    response = manager_client.post(reverse("customers:merge"), {**_merge_post(survivor, survivor, other), **tamper})
+    assert response.status_code == 200 and Customer.objects.count() == 2
+    assert not MergeRecord.objects.exists() and not AuditEvent.objects.filter(action=AuditAction.MERGE).exists()
+
+
+def test_the_service_refuses_picks_it_does_not_offer(pair, service_user):
+    survivor, other = pair
+    for picks in ({"points_balance": "other"}, {"email": "both"}):
+        with pytest.raises(ValidationError):
+            customer_merge(survivor=survivor, other=other, actor=service_user, picks=picks)
+    assert Customer.objects.count() == 2
+
+
+@given(
+    picks=st.dictionaries(
+        st.one_of(st.sampled_from(["pick_email", "pick_name", "pick_points_balance", "pick_", "keep"]), hostile_text),
+        hostile_text,
+        max_size=4,
+    )
+)
+def test_hostile_merge_picks_never_500_and_change_nothing_unless_merged(pair, manager_client, picks):
+    survivor, other = pair
+    data = {**_merge_post(survivor, survivor, other), **picks}
+    before = table_counts()
+    with rolled_back():
+        response = manager_client.post(reverse("customers:merge"), data)
+        assert response.status_code < 500
+        if response.status_code != 302:
+            assert table_counts() == before

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import get_customer_for_user
+from customers.forms.merge import MergeForm
+from customers.models import Customer
 from customers.selectors import customers_visible_to
-from customers.services.merge import customer_merge, duplicate_groups
+from customers.services.merge import PICKABLE, customer_merge, duplicate_groups, merge_blank
 
 
 def _may_merge(view):
@@ -41,7 +43,8 @@ def duplicates_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_may_merge
 def merge_view(request: HttpRequest) -> HttpResponse:
-    """Compare two customers side by side; POST keeps the chosen one and merges the other into it."""
+    """Compare two customers detail by detail; POST keeps the chosen one, with the values ticked, and merges
+    the other into it."""
     params = request.POST if request.method == "POST" else request.GET
     try:
         a, b = int(params["a"]), int(params["b"])
@@ -49,20 +52,51 @@ def merge_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Name two customers to merge by their CRM numbers."))
     first = get_customer_for_user(request.user, a, write=True)
     second = get_customer_for_user(request.user, b, write=True)
-    if request.method == "POST":
-        survivor, other = (first, second) if params.get("keep") == str(a) else (second, first)
-        if params.get("keep") not in (str(a), str(b)):
-            messages.error(request, _("Choose the customer to keep."))
-        else:
+    form = MergeForm(request.POST if request.method == "POST" else None, first=first, second=second)
+    if form.is_bound:
+        if form.is_valid():
+            survivor, other = form.survivor_and_other()
             try:
-                customer_merge(survivor=survivor, other=other, actor=request.user)
+                customer_merge(survivor=survivor, other=other, actor=request.user, picks=form.picks())
             except ValidationError as e:
                 messages.error(request, " ".join(e.messages))
             else:
                 messages.success(
                     request,
-                    _("%(other)s was merged into %(survivor)s; CRM number %(number)s now opens this customer.")
-                    % {"other": other.name, "survivor": survivor.name, "number": other.crm_number_display},
+                    _("%(other)s merged into %(survivor)s; CRM number %(other)s now opens %(name)s.")
+                    % {
+                        "other": other.crm_number_display,
+                        "survivor": survivor.crm_number_display,
+                        "name": survivor.name,
+                    },
                 )
                 return redirect(survivor)
-    return render(request, "customers/merge.html", {"a": first, "b": second, "pair": [first, second]})
+        else:
+            refused = form.non_field_errors() or [_("Choose, for each detail shown, whose value to keep.")]
+            messages.error(request, _("Choose the customer to keep.") if "keep" in form.errors else " ".join(refused))
+    return render(request, "customers/merge.html", {"a": first, "b": second, "form": form, "rows": _rows(form)})
+
+
+def _rows(form: MergeForm) -> list[dict]:
+    """One row per detail, both values side by side (blank ones shown as a dash, so rows never shift)."""
+    first, second = form.pair
+    rows = []
+    for field in PICKABLE:
+        model_field = Customer._meta.get_field(field)
+        rows.append(
+            {
+                "field": field,
+                "label": model_field.verbose_name,
+                "kind": field if field in ("mobile", "email", "birthday", "gender") else "text",
+                "values": [
+                    {
+                        "customer": c,
+                        "value": getattr(c, field),
+                        "blank": merge_blank(c, field),
+                        "checked": form.chosen(field) == str(c.crm_number),
+                    }
+                    for c in (first, second)
+                ],
+            }
+        )
+    return rows
