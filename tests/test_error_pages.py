@@ -46,7 +46,7 @@ CHINESE = {
     400: "请求无法处理",
     500: "服务器出错",
     "back": "返回上一页",
-    "list": "返回客户列表",
+    "list": "返回会员列表",
     "home": "返回首页",
 }
 LANGUAGES = pytest.mark.parametrize(("language", "words"), [("en", ENGLISH), ("zh-hans", CHINESE)])
