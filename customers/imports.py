@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -67,10 +67,12 @@ class _Contacts(SimpleNamespace):
     """What Customer.normalize reads and writes, without a model instance per row."""
 
 
-def _row_to_values(cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier]) -> dict[str, Any]:
+def _row_to_values(
+    cells: list[str], mapping: dict[int, str], tiers: dict[str, Tier], checked: list[Field]
+) -> dict[str, Any]:
     """A row's column values ({attname: value}) for customers_copy_in, validated as the form and
     Model.clean_fields + normalize would, with the same messages in the same order; no Customer
-    instance per row (the import's main cost once it was one)."""
+    instance per row (the import's main cost once it was one). `checked`: the CHECKED fields mapped."""
     values = {name: cells[i].strip() if i < len(cells) else "" for i, name in mapping.items()}
     errors: dict[str, list[str]] = {}
     fields: dict[str, Any] = {"source": Source.IMPORT}
@@ -91,9 +93,9 @@ def _row_to_values(cells: list[str], mapping: dict[int, str], tiers: dict[str, T
                 fields[name] = text
         except ValidationError as e:
             errors[name] = e.messages
-    for field in CHECKED:
+    for field in checked:
         # Model.clean_fields for the cells the file gave: a blank one keeps its (valid) default.
-        if field.name in errors or field.name not in fields:
+        if field.name in errors or field.name not in fields:  # a date left blank
             continue
         raw = fields[field.name]
         if field.blank and raw in field.empty_values:
@@ -117,9 +119,10 @@ def _row_to_values(cells: list[str], mapping: dict[int, str], tiers: dict[str, T
 
 def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
     tiers = {name: t for t in Tier.objects.all() for name in t.names()}
+    checked = [f for f in CHECKED if f.name in mapping.values()]
     return import_in_chunks(
         rows,
-        parse=lambda cells: _row_to_values(cells, mapping, tiers),
+        parse=lambda cells: _row_to_values(cells, mapping, tiers, checked),
         keys=lambda row: [k for k in (row["legacy_number"], row["mobile"], row["email"]) if k],
         insert=lambda chunk, report: _insert_chunk([row for _line, _cells, row in chunk], report, actor),
         reason=CUSTOMERS.reason,

@@ -16,6 +16,8 @@ from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
+COPY_BLOCK = 1024 * 1024  # characters handed to the connection at a time (psycopg2 reads 8 KB by default)
+
 
 def _writer(buffer: io.StringIO):
     # Every value quoted but None, which stays an unquoted empty field: NULL in Postgres' CSV format,
@@ -27,7 +29,8 @@ def _copy(model: type[models.Model], columns: list[str], lines: io.StringIO) -> 
     lines.seek(0)
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {model._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)", lines)  # noqa: S608 -- names from the model
+        sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)"  # noqa: S608 -- names from the model
+        cursor.copy_expert(sql, lines, size=COPY_BLOCK)
 
 
 def _columns(model: type[models.Model], given: Iterable[str]) -> list[models.Field]:
