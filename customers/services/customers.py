@@ -24,6 +24,7 @@ from customers.models import (
     ConsentMethod,
     Customer,
     Tag,
+    Tier,
 )
 from customers.selectors import customer_list, customers_filtered
 from customers.services.tiers import tier_record_manual
@@ -278,6 +279,8 @@ def audit_value(value: object) -> bool | int | str | None:
     """A field's value as the audit trail (and a merge's snapshot) stores it in JSON."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, (Tier, Category)):
+        return value.name  # the one name that does not depend on the writer's language
     return str(value)
 
 

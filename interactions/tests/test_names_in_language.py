@@ -7,8 +7,9 @@ from django.conf import settings
 from django.utils import translation
 
 from crm.lib.tables import read_table
+from customers import services as customer_services
 from customers.imports import CUSTOMERS
-from customers.models import Customer
+from customers.models import AuditAction, AuditEvent, Customer
 from customers.tests.factories import CategoryFactory, CustomerFactory, TierFactory
 from interactions import services
 from interactions.services import LineInput
@@ -55,3 +56,12 @@ def test_an_import_matches_a_tier_by_its_name_in_either_language():
     report = CUSTOMERS.run(rows, mapping=CUSTOMERS.guess_mapping(headers), actor=None)
     assert not report.errors
     assert sorted(Customer.objects.values_list("tier__name", flat=True)) == ["金卡", "金卡"]
+
+
+def test_the_audit_records_the_tier_by_the_name_that_does_not_depend_on_language(service_user):
+    gold = TierFactory(name="金卡", name_zh_hans="金卡", name_en="Gold")
+    customer = CustomerFactory()
+    with translation.override("en"):
+        customer_services.customer_update(customer=customer, actor=service_user, tier=gold)
+    event = AuditEvent.objects.get(customer=customer, action=AuditAction.UPDATE)
+    assert event.changes["tier"] == [None, "金卡"]
