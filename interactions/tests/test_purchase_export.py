@@ -49,8 +49,9 @@ def test_purchases_as_xlsx(manager_client, customer):
 
 
 def test_the_customer_page_offers_the_download_to_managers_only(manager_client, service_client, customer):
-    assert url(customer, "csv") in manager_client.get(customer.get_absolute_url()).content.decode()
-    assert url(customer, "csv") not in service_client.get(customer.get_absolute_url()).content.decode()
+    purchases = {"tab": "purchases"}
+    assert url(customer, "csv") in manager_client.get(customer.get_absolute_url(), purchases).content.decode()
+    assert url(customer, "csv") not in service_client.get(customer.get_absolute_url(), purchases).content.decode()
 
 
 def test_staff_without_export_permission_get_403(service_client, customer):
