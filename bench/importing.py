@@ -25,7 +25,11 @@ from bench import csvfile, db
 from bench.fill import TIERS
 
 WORKDIR = Path("/tmp/crm-bench")  # noqa: S108 -- scratch files of a benchmark run
-TIER_SQL = "INSERT INTO customers_tier (name, rank, min_spend, points_multiplier, benefits) VALUES (%s, %s, %s, %s, '')"
+# The fill's tiers have Chinese names only (the English one blank, as the model allows).
+TIER_SQL = (
+    "INSERT INTO customers_tier (name, name_zh_hans, name_en, rank, min_spend, points_multiplier, benefits)"
+    " VALUES (%(name)s, %(name)s, '', %(rank)s, %(min_spend)s, %(multiplier)s, '')"
+)
 
 
 @dataclass
@@ -64,7 +68,7 @@ def fresh_database(url: str) -> None:
     db.migrate(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         for name, rank, min_spend, multiplier in TIERS:
-            cur.execute(TIER_SQL, [name, rank, min_spend, multiplier])
+            cur.execute(TIER_SQL, {"name": name, "rank": rank, "min_spend": min_spend, "multiplier": multiplier})
     conn.close()
 
 
