@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -74,7 +75,8 @@ def merge_view(request: HttpRequest) -> HttpResponse:
         else:
             refused = form.non_field_errors() or [_("Choose, for each detail shown, whose value to keep.")]
             messages.error(request, _("Choose the customer to keep.") if "keep" in form.errors else " ".join(refused))
-    return render(request, "customers/merge.html", {"a": first, "b": second, "form": form, "rows": _rows(form)})
+    context = {"a": first, "b": second, "form": form, "rows": _rows(form), "summary": _summary(form)}
+    return render(request, "customers/merge.html", context)
 
 
 def _rows(form: MergeForm) -> list[dict]:
@@ -100,3 +102,13 @@ def _rows(form: MergeForm) -> list[dict]:
             }
         )
     return rows
+
+
+def _summary(form: MergeForm) -> list[dict]:
+    """What is not picked (the merge combines it), side by side like the details."""
+    pair = form.pair
+    return [
+        {"label": _("Tier"), "values": [str(c.tier) if c.tier else "" for c in pair]},
+        {"label": _("Points"), "values": [str(c.points_balance) for c in pair]},
+        {"label": _("Registered"), "values": [date_format(c.registered_on) if c.registered_on else "" for c in pair]},
+    ]
