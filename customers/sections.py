@@ -11,9 +11,11 @@ customer's history, so the page's budget holds.
 
 Where a section goes (its column): "summary" adds facts to the header every
 width shows first, "actions" adds a quick-action button that loads its form on
-demand, "side" a card beside the history, and "main" a tab of history. A tab's
-data comes from its `load`, called only for the one tab shown, so the tabs not
-shown cost no query and no rendering.
+demand, "side" a card beside the history, and "main" a tab of history. A
+provider only describes its sections; what they show comes from each one's
+`load`, called only for the sections rendered: of the tabs, the one shown, and
+for a tab fetched alone (htmx), nothing else. So what is not shown costs no
+query and no rendering.
 """
 
 import dataclasses
@@ -201,12 +203,15 @@ def register_timeline(key: str, source: TimelineSource, *, label: str) -> None:
     _timeline_sources[key] = _TimelineSource(label=label, source=source)
 
 
-def sections_for(request: HttpRequest, customer: Customer) -> dict[Column, list[Section]]:
-    """What the viewer may see, by column, in order; the tabs' data is not loaded yet (see `open_tab`)."""
+def sections_for(
+    request: HttpRequest, customer: Customer, *, load: tuple[Column, ...] = ("summary", "actions", "side")
+) -> dict[Column, list[Section]]:
+    """What the viewer may see, by column, in order; the sections of the columns in `load` come loaded,
+    the others (the tabs: see `open_tab`) do not."""
     columns: dict[Column, list[Section]] = {column: [] for column in COLUMNS}
     for provider in _providers.values():
         for section in provider(request, customer):
-            columns[section.column].append(section)
+            columns[section.column].append(section.loaded() if section.column in load else section)
     for sections in columns.values():
         sections.sort(key=lambda s: s.order)
     return columns
@@ -369,7 +374,7 @@ def _points_timeline(user: AbstractBaseUser, customer: Customer, window: Timelin
             at=entry.at,
             icon=POINTS_ICONS[entry.kind],
             title=_("%(kind)s %(points)+d points") % {"kind": entry.get_kind_display(), "points": entry.points},
-            detail=entry.reason_text,
+            detail=entry.reason,
             kind=window.kind,
             pk=entry.pk,
         )

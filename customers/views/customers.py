@@ -116,18 +116,20 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         return redirect(survivor)
     services.audit_record(actor=request.user, customer=customer, action=AuditAction.VIEW)
     # Purchases, points and later apps' parts come through the registry (see customers/sections.py); only the
-    # tab shown loads its history, and a tab link (htmx) gets the tabs alone.
-    sections = sections_for(request, customer)
-    context = {
-        "customer": customer,
-        "tags": list(customer.tags.all()),
-        "can_edit": request.user.has_perm("customers.change_customer"),
-        "sections": sections,
-        "tab": open_tab(request, sections["main"]),
-    }
+    # tab shown loads its history, and a tab link (htmx) gets the tabs alone, loading nothing else.
     template = "customers/customer_detail.html"
     if is_fragment_request(request):
         template += "#tabs"
+        sections = sections_for(request, customer, load=())
+        context = {"customer": customer}
+    else:
+        sections = sections_for(request, customer)
+        context = {
+            "customer": customer,
+            "tags": list(customer.tags.all()),
+            "can_edit": request.user.has_perm("customers.change_customer"),
+        }
+    context |= {"sections": sections, "tab": open_tab(request, sections["main"])}
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

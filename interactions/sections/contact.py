@@ -68,17 +68,15 @@ def interaction_sections(request: HttpRequest, customer: Customer) -> list[Secti
                 order=10,
             )
         )
-    reminders = list(selectors.reminders_for_customer(customer=customer)[:RECENT])
-    if reminders:
-        sections.append(
-            Section(
-                key="customer-reminders",
-                template="interactions/includes/customer_reminders.html",
-                column="side",
-                order=5,
-                data={"reminders": reminders},
-            )
+    sections.append(
+        Section(
+            key="customer-reminders",
+            template="interactions/includes/customer_reminders.html",  # shows nothing when there are none
+            column="side",
+            order=5,
+            load=lambda: {"reminders": list(selectors.reminders_for_customer(customer=customer)[:RECENT])},
         )
+    )
     return sections
 
 

@@ -1,5 +1,7 @@
 """What purchases add to the customer's page (registered from InteractionsConfig.ready())."""
 
+import functools
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.http import HttpRequest
@@ -25,17 +27,26 @@ from interactions.models import TransactionStatus
 
 
 def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]:
-    """Spend in the header, tier progress and categories beside, the purchase history as a tab: four
-    queries whatever the history, and one more (the page of purchases) when that tab is shown."""
+    """Spend in the header, tier progress and categories beside, the purchase history as a tab: three
+    queries whatever the history (the summary shared), and two more (a page of purchases and their lines)
+    when the tab is shown."""
     user = request.user
     if not user.has_perm("interactions.view_transaction"):
         return []
-    summary = selectors.purchase_summary(customer=customer, window_since=timezone.now() - tier_window())
 
-    def load() -> dict:
+    @functools.cache
+    def summary() -> dict:
+        return selectors.purchase_summary(customer=customer, window_since=timezone.now() - tier_window())
+
+    def purchases() -> dict:
         paginator = Paginator(selectors.transactions_for_customer(customer=customer), PAGE_SIZE)
-        paginator.count = summary["transactions"]  # known from the summary: saves the COUNT query
-        return {"page": paginator.get_page(request.GET.get("purchases_page"))}
+        paginator.count = summary()["transactions"]  # known from the summary: saves the COUNT query
+        return {"summary": summary(), "page": paginator.get_page(request.GET.get("purchases_page"))}
+
+    def progress() -> dict:
+        tiers = list(Tier.objects.order_by("rank"))
+        data = tier_progress(customer=customer, tiers=tiers, window_spend=summary()["window_spend"])
+        return data | {"window_days": tier_window().days}
 
     sections = [
         Section(
@@ -43,24 +54,21 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
             template="interactions/includes/purchase_facts.html",
             column="summary",
             order=10,
-            data={"summary": summary},
+            load=lambda: {"summary": summary()},
         ),
         Section(
             key="tier-progress",
             template="interactions/includes/tier_progress.html",
             column="side",
             order=10,
-            data=tier_progress(
-                customer=customer, tiers=list(Tier.objects.order_by("rank")), window_spend=summary["window_spend"]
-            )
-            | {"window_days": tier_window().days},
+            load=progress,
         ),
         Section(
             key="purchase-categories",
             template="interactions/includes/preferred_categories.html",
             column="side",
             order=20,
-            data={"categories": selectors.preferred_categories_from_purchases(customer=customer)},
+            load=lambda: {"categories": selectors.preferred_categories_from_purchases(customer=customer)},
         ),
         Section(
             key="purchases",
@@ -68,8 +76,8 @@ def purchase_sections(request: HttpRequest, customer: Customer) -> list[Section]
             column="main",
             order=10,
             label=gettext_lazy("Purchases"),
-            data={"summary": summary, "can_refund": user.has_perm("interactions.refund_transaction")},
-            load=load,
+            data={"can_refund": user.has_perm("interactions.refund_transaction")},
+            load=purchases,
             query=("purchases_page",),
         ),
     ]

@@ -127,6 +127,16 @@ def test_a_tab_link_from_htmx_gets_the_tabs_alone(service_client):
     assert "HX-Request" in response["Vary"]
 
 
+def test_a_tab_fetched_alone_reads_nothing_for_the_header_or_the_side(service_client):
+    customer = _customer_with_history(3)
+    service_client.get(customer.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        service_client.get(customer.get_absolute_url(), {"tab": "profile"}, headers={"HX-Request": "true"})
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    for table in ("interactions_", "customers_tier", "customers_tag"):
+        assert f'FROM "{table}' not in read, table
+
+
 def test_purchase_history_and_ledger_are_paginated(service_client):
     customer = _customer_with_history(12)
     body = service_client.get(customer.get_absolute_url() + "?purchases_page=2&points_page=2").content.decode()
