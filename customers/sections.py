@@ -374,7 +374,7 @@ def _points_timeline(user: AbstractBaseUser, customer: Customer, window: Timelin
             at=entry.at,
             icon=POINTS_ICONS[entry.kind],
             title=_("%(kind)s %(points)+d points") % {"kind": entry.get_kind_display(), "points": entry.points},
-            detail=entry.reason,
+            detail=entry.reason_text,
             kind=window.kind,
             pk=entry.pk,
         )
