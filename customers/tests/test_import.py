@@ -194,3 +194,34 @@ def test_management_command_error_file_holds_no_live_formula(tmp_path):
     assert [row[0] for row in rows[1:]] == ["2", "3"]
     assert rows[1][2].endswith('=HYPERLINK("http://evil","x")') and rows[2][2].endswith("@SUM(1+1)")
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_go_in_on_a_second_thread_with_the_same_result(monkeypatch):
+    """The job and the command run outside a transaction: the database writes one chunk while the next is
+    parsed. The result is the same as inline: every good row once, each bad one reported, a re-run adds nothing."""
+    monkeypatch.setattr("customers.imports.CHUNK", 3)
+    TierFactory(name="金卡")
+    good = [f"会员{i},{13900000000 + i},m{i}@example.com,2000-01-0{1 + i % 9},是" for i in range(20)]
+    lines = [
+        "姓名,手机号,邮箱,生日,接收短信",
+        *good[:7],
+        "坏,12345,,,",
+        good[3],
+        *good[7:],
+        "没有日期,13700000000,,1990-02-30,",
+    ]
+    text = "\n".join(lines) + "\n"
+
+    def run_threaded():
+        headers, rows = read_table(text.encode(), "members.csv")
+        return CUSTOMERS.run(rows, mapping=CUSTOMERS.guess_mapping(headers), actor=None)
+
+    report = run_threaded()
+    assert (report.created, report.skipped) == (20, 0)
+    assert [line for line, _cells, _reason in report.errors] == [9, 10, 24]
+    assert "line 5" in report.errors[1][2] and "date" in report.errors[2][2]
+    assert Customer.objects.count() == 20 and ConsentEvent.objects.count() == 20
+    assert report.members == list(Customer.objects.order_by("id").values_list("id", flat=True))
+    again = run_threaded()
+    assert (again.created, again.skipped, len(again.errors)) == (0, 20, 3) and Customer.objects.count() == 20
