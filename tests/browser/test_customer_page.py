@@ -81,6 +81,11 @@ def test_on_a_phone_the_summary_is_on_the_first_screen_and_a_quick_action_opens_
 
         page.locator("#quick-action-panel [data-quick-action-close]").click()
         expect(page.locator("#quick-action-panel")).to_have_count(0)
+
+        page.locator("#customer-tab-list").get_by_role("link", name=labels["purchases"]).click()
+        expect(page.locator("#purchases")).to_contain_text("¥1,288.00")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=ARTIFACTS / f"customer-page-360-{language}-purchases.png", full_page=True)
     finally:
         context.close()
 
