@@ -6,8 +6,8 @@ customers, never the reverse). So each app registers its sections and timeline
 entries here from its AppConfig.ready(), and the page renders what is
 registered. The dependency stays one-way, and a later app adds a section
 without touching the customers app. Each provider shows only what the viewer's
-permissions allow, and must run a fixed number of queries whatever the
-customer's history, so the page's budget holds.
+permissions allow, and each section's `load` must run a fixed number of queries
+whatever the customer's history, so the page's budget holds.
 
 Where a section goes (its column): "summary" adds facts to the header every
 width shows first, "actions" adds a quick-action button that loads its form on
