@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from crm.roles import Role
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory
-from tests.browser.helpers import alert
+from tests.browser.helpers import alert, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,3 +36,26 @@ def test_a_manager_picks_the_other_records_email_on_a_phone(logged_in_phone_page
     kept.refresh_from_db()
     assert (kept.email, kept.company) == ("new@example.com", "杭州一中")
     assert not Customer.objects.filter(pk=other.pk).exists()
+
+
+def test_each_detail_name_stays_on_one_line_on_a_desktop_in_chinese(page, live_server):
+    # The two value columns take half the table each; the names' column once shrank to one character
+    # and 资料项, 手机号, 原会员号 stood one character a line.
+    manager = UserFactory(username="merging-manager-zh", role=Role.MANAGER)
+    kept = CustomerFactory(name="欧阳娜娜", owner=manager)
+    other = CustomerFactory(name="欧阳娜娜", owner=manager)
+    log_in(page, manager)
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.goto(f"{reverse('customers:merge')}?a={kept.crm_number}&b={other.crm_number}")
+
+    names = page.locator("#merge-compare th.d-md-table-cell")
+    expect(names.first).to_have_text("资料项")
+    lines = names.evaluate_all(
+        """cells => cells.map(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return [cell.textContent.trim(), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+        })"""
+    )
+    assert len(lines) > 10
+    assert [name for name, count in lines if count != 1] == []
