@@ -75,3 +75,23 @@ def test_the_page_box_ticks_every_row_and_dismissing_the_question_changes_nothin
     page.locator("#bulk-submit").click()
     expect(page).to_have_url(f"{page.url}")
     assert not AuditEvent.objects.filter(action=AuditAction.BULK).exists()
+
+
+def test_on_a_phone_a_mobile_number_stays_on_one_line_beside_the_tick_boxes(phone):
+    # The tick-box column took the width the number needed, and "145 5130 / 4263" broke over two lines.
+    manager = UserFactory(username="bulk-manager", role=Role.MANAGER)
+    CustomerFactory(name="Timothy Campbell", mobile="+8614510444935")
+    page = log_in(phone, manager)
+    page.goto("/customers/")
+
+    cell = page.locator("#results tbody tr").first.locator("td").nth(3)
+    expect(cell).to_have_text("145 1044 4935")
+    lines = cell.evaluate(
+        """cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        }"""
+    )
+    assert lines == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
