@@ -19,6 +19,7 @@ from customers.models.membership import (
     TierChange,
     TierChangeKind,
     TierChangeReason,
+    coded_reason_text,
     render_reason,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "TierChange",
     "TierChangeKind",
     "TierChangeReason",
+    "coded_reason_text",
     "render_reason",
 ]

@@ -5,6 +5,7 @@ text: the text is rendered when it is read, in the reader's language (`reason_te
 """
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,6 +43,13 @@ def render_reason(template: str | Promise, params: dict[str, Any]) -> str:
         return str(template) % {key: _format_param(key, value) for key, value in params.items()}
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def coded_reason_text(texts: Mapping[str, str | Promise], code: str | None, params: dict[str, Any]) -> str:
+    """A reason stored as a code, in the active language: its message from `texts` filled in, or for a code
+    without one (what staff typed, an old text the migration did not recognise) the text as stored."""
+    template = texts.get(code)
+    return render_reason(template, params) if template is not None else str(params.get("text", ""))
 
 
 @dataclass(frozen=True)
@@ -157,10 +165,7 @@ class PointsEntry(models.Model):
     def reason_text(self) -> str:
         """Why, in the active language."""
         params = self.reason_params or {}
-        if self.reason_code in POINTS_REASON_TEXTS:
-            text = render_reason(POINTS_REASON_TEXTS[self.reason_code], params)
-        else:
-            text = str(params.get("text", ""))
+        text = coded_reason_text(POINTS_REASON_TEXTS, self.reason_code, params)
         if params.get("note"):
             text = f"{text}: {params['note']}"
         if "done" in params and "asked" in params:
@@ -223,7 +228,4 @@ class TierChange(models.Model):
     @property
     def reason_text(self) -> str:
         """Why, in the active language."""
-        params = self.reason_params or {}
-        if self.reason_code in TIER_REASON_TEXTS:
-            return render_reason(TIER_REASON_TEXTS[self.reason_code], params)
-        return str(params.get("text", ""))
+        return coded_reason_text(TIER_REASON_TEXTS, self.reason_code, self.reason_params or {})

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.lib.text import validate_single_line
-from customers.models import Category, Customer, render_reason
+from customers.models import Category, Customer, coded_reason_text
 
 
 def default_currency() -> str:
@@ -156,12 +156,10 @@ class Transaction(models.Model):
     @property
     def flag_reason_text(self) -> str:
         """Why it was flagged, in the active language."""
-        texts = []
-        for item in self.flag_reasons or []:
-            params = item.get("params") or {}
-            template = FLAG_REASON_TEXTS.get(item.get("code"))
-            texts.append(render_reason(template, params) if template else str(params.get("text", "")))
-        return "; ".join(texts)
+        return "; ".join(
+            coded_reason_text(FLAG_REASON_TEXTS, item.get("code"), item.get("params") or {})
+            for item in self.flag_reasons or []
+        )
 
 
 class TransactionLine(models.Model):
