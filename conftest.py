@@ -4,10 +4,19 @@ import os
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 
 from crm.roles import Role
 from customers.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware does not undo it), so the
+    next test would read Chinese messages where it expects English; each test starts from the default."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
