@@ -37,6 +37,7 @@ class ImportResult:
     rows: int
     bad_rows: int
     seconds: float
+    cpu_seconds: float  # user + system time of the import process (not Postgres'): less swayed by load than wall time
     peak_mb: float
     created: int
     errors: int  # rows in the errors file the command wrote
@@ -108,6 +109,7 @@ def run(*, rows: int, url: str, profile: Path | None = None) -> ImportResult:
         rows=rows,
         bad_rows=bad,
         seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         peak_mb=usage.ru_maxrss / 1024,
         created=created,
         errors=errors,
