@@ -269,7 +269,8 @@ def bulk_result_message(
 
 
 def customers_bulk_export(*, actor: AbstractBaseUser, filters: dict, query: str, fmt: str) -> Job:
-    """Export the selection through the list's export job (its masking, audit and file writer)."""
+    """Export the selection (ticked rows, or a filter: the list's Export button comes here too) through the
+    export job (its masking, audit and file writer)."""
     bulk_check_permission(user=actor, action=BulkAction.EXPORT)
     return job_create(
         kind=JobKind.CUSTOMER_EXPORT, params={"query": query, "filters": filters, "format": fmt}, created_by=actor

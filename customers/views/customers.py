@@ -9,13 +9,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.jobs import job_create
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import is_fragment_request
 from crm.lib.pagination import CappedPaginator
 from crm.lib.phone import normalize_phone
-from crm.models import JobKind
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
@@ -31,7 +29,7 @@ from customers.selectors import (
     customers_same_name_and_birthday,
     customers_visible_to,
 )
-from customers.services.bulk import bulk_actions_for
+from customers.services.bulk import bulk_actions_for, customers_bulk_export
 
 PAGE_SIZE = 25
 
@@ -188,9 +186,7 @@ def customer_export_view(request: HttpRequest) -> HttpResponse:
     query = form.cleaned_data["query"]
     filterset = CustomerFilter(QueryDict(query), queryset=Customer.objects.none(), user=request.user)
     filterset.is_valid()  # invalid filters are left out, as on the list page
-    job = job_create(
-        kind=JobKind.CUSTOMER_EXPORT,
-        params={"query": query, "filters": filterset.plain_filters(), "format": form.cleaned_data["format"]},
-        created_by=request.user,
+    job = customers_bulk_export(
+        actor=request.user, filters=filterset.plain_filters(), query=query, fmt=form.cleaned_data["format"]
     )
     return redirect(job)
