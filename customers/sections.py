@@ -229,11 +229,6 @@ def open_tab(request: HttpRequest, tabs: list[Section]) -> Section | None:
     return chosen.loaded() if chosen is not None else None
 
 
-def timeline_for(user: AbstractBaseUser, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[TimelineItem]:
-    """The newest `limit` events from every source, newest first (one query per source)."""
-    return _merged(user, customer, _timeline_sources, limit=limit, cursor=None)[:limit]
-
-
 def timeline_page(
     user: AbstractBaseUser, customer: Customer, *, kind: str = "", page: str | None = None
 ) -> TimelinePage:
