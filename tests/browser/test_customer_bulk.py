@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import Browser, expect
 
+from crm.lib.pagination import CappedPaginator
 from crm.roles import Role
 from customers.models import AuditAction, AuditEvent, Customer
 from customers.tests.factories import CustomerFactory, TagFactory, UserFactory
@@ -95,3 +96,26 @@ def test_on_a_phone_a_mobile_number_stays_on_one_line_beside_the_tick_boxes(phon
     )
     assert lines == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def test_on_a_phone_the_export_format_shows_its_name_beside_an_estimated_count(phone, monkeypatch):
+    # With "About 1,001 customers (an estimate)" beside it, the format select shrank to an empty box.
+    monkeypatch.setattr(CappedPaginator.__init__, "__kwdefaults__", {"cap": 2, "estimate": False})  # past the cap
+    manager = UserFactory(username="bulk-manager", role=Role.MANAGER)
+    CustomerFactory.create_batch(4)
+    page = log_in(phone, manager)
+    page.goto("/customers/")
+
+    expect(page.locator("#result-count")).to_contain_text("(an estimate)")
+    select = page.locator('#export-form select[name="format"]')
+    expect(select).to_have_value("csv")
+    room, text = select.evaluate(
+        """select => {
+            const style = getComputedStyle(select);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [room, context.measureText(select.selectedOptions[0].text).width];
+        }"""
+    )
+    assert room >= text
