@@ -8,6 +8,8 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
+        from customers import segment_fields
         from customers.imports import CUSTOMERS
 
         register(CUSTOMERS)
+        segment_fields.register_fields()

@@ -1,0 +1,332 @@
+"""Segment rules: random valid trees select exactly what a plain-Python reading of the same tree selects, and
+malformed ones get a message naming the condition, never an exception."""
+
+import datetime
+import random
+
+import pytest
+import time_machine
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm.lib import crm_number
+from customers.models import Customer, Gender, Source
+from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
+from marketing.rules import MAX_CONDITIONS, MAX_DEPTH, RuleError, rule_compile, rule_explain
+
+TODAY = datetime.date(2027, 2, 20)  # a window over 28 February of a year that has no 29th
+PROVINCES = ["浙江省", "广东省", "北京市", ""]
+CITIES = ["杭州市", "宁波市", "广州市", ""]
+
+
+@pytest.fixture
+def travel():
+    with time_machine.travel(datetime.datetime(2027, 2, 20, 10, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def members(db, travel, sales_user, other_sales_user):
+    """Forty members spread over every field's values, including the edges (29 February, no birthday)."""
+    rng = random.Random(7)
+    tiers = [TierFactory(), TierFactory()]
+    tags = [TagFactory(), TagFactory(), TagFactory()]
+    owners = [sales_user, other_sales_user, None]
+    birthdays = [None, datetime.date(2000, 2, 29), datetime.date(1997, 2, 20), datetime.date(1997, 2, 21)]
+    for i in range(40):
+        birthday = birthdays[i] if i < len(birthdays) else TODAY - datetime.timedelta(days=rng.randint(6000, 25000))
+        customer = CustomerFactory(
+            birthday=birthday,
+            tier=rng.choice([*tiers, None]),
+            points_balance=rng.choice([0, 10, 250, 500, 501, 9000]),
+            province=rng.choice(PROVINCES),
+            city=rng.choice(CITIES),
+            gender=rng.choice(Gender.values),
+            source=rng.choice(Source.values),
+            registered_on=TODAY - datetime.timedelta(days=rng.choice([0, 1, 29, 30, 31, 89, 90, 91, 400])),
+            owner=rng.choice(owners),
+            email_opt_in=rng.random() < 0.5,
+            sms_opt_in=rng.random() < 0.5,
+        )
+        customer.tags.set(rng.sample(tags, rng.randint(0, 2)))
+    return {
+        "tiers": [t.pk for t in tiers],
+        "tags": [t.pk for t in tags],
+        "owners": [sales_user.pk, other_sales_user.pk],
+        "numbers": list(Customer.objects.values_list("crm_number", flat=True)),
+    }
+
+
+# --- the plain-Python reading of a rule -------------------------------------------------------------------------
+
+
+def _row(c: Customer) -> dict:
+    return {
+        "tier": c.tier_id,
+        "points_balance": c.points_balance,
+        "province": c.province,
+        "city": c.city,
+        "gender": c.gender,
+        "birthday": c.birthday,
+        "registered_on": c.registered_on,
+        "source": c.source,
+        "tags": {t.pk for t in c.tags.all()},
+        "owner": c.owner_id,
+        "email_consent": c.email_opt_in,
+        "sms_consent": c.sms_opt_in,
+        "crm_number": c.crm_number,
+    }
+
+
+def _age(birthday: datetime.date, today: datetime.date) -> int:
+    return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+
+
+def _birthday_within(birthday: datetime.date, today: datetime.date, days: int) -> bool:
+    for offset in range(days + 1):
+        day = today + datetime.timedelta(days=offset)
+        if (birthday.month, birthday.day) == (day.month, day.day):
+            return True
+        last_of_february = day.month == 2 and (day + datetime.timedelta(days=1)).month == 3
+        if last_of_february and day.day == 28 and (birthday.month, birthday.day) == (2, 29):
+            return True
+    return False
+
+
+def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
+    field, op, value = cond["field"], cond["operator"], cond.get("value")
+    if field == "age":
+        actual = None if row["birthday"] is None else _age(row["birthday"], today)
+    elif field == "birthday_month":
+        actual = None if row["birthday"] is None else row["birthday"].month
+    elif field == "crm_number":
+        value = [int(str(v).replace("-", "")) for v in value]
+        actual = row["crm_number"]
+    else:
+        actual = row[field]
+    empty = actual in (None, "") or actual == set()
+    if field == "tags":
+        return {
+            "in": lambda: bool(actual & set(value)),
+            "not_in": lambda: not actual & set(value),
+            "is_empty": lambda: empty,
+            "is_set": lambda: not empty,
+        }[op]()
+    if field == "birthday" and op == "in_next_days":
+        return actual is not None and _birthday_within(actual, today, value)
+    if isinstance(value, str) and field in ("registered_on",):
+        value = datetime.date.fromisoformat(value)
+    if op == "between" and field == "registered_on":
+        value = [datetime.date.fromisoformat(v) for v in value]
+    return {
+        "eq": lambda: not empty and actual == value,
+        "ne": lambda: empty or actual != value,
+        "in": lambda: not empty and actual in value,
+        "not_in": lambda: empty or actual not in value,
+        "lt": lambda: not empty and actual < value,
+        "gt": lambda: not empty and actual > value,
+        "between": lambda: not empty and value[0] <= actual <= value[1],
+        "is_empty": lambda: empty,
+        "is_set": lambda: not empty,
+        "contains": lambda: value.lower() in actual.lower(),
+        "in_last_days": lambda: today - datetime.timedelta(days=value) <= actual <= today,
+        "more_than_days_ago": lambda: actual < today - datetime.timedelta(days=value),
+    }[op]()
+
+
+def _matches(node: dict, row: dict, today: datetime.date) -> bool:
+    if "op" not in node:
+        return _holds(node, row, today)
+    results = [_matches(child, row, today) for child in node["rules"]]
+    return {"and": all(results), "or": any(results), "not": not any(results)}[node["op"]]
+
+
+# --- random valid rules -------------------------------------------------------------------------------------------
+
+
+def conditions(data: dict) -> st.SearchStrategy:
+    def cond(field, op, value=None):
+        out = {"field": field, "operator": op}
+        if value is not None:
+            out["value"] = value
+        return out
+
+    ints = st.integers(min_value=0, max_value=10_000)
+    ages = st.integers(min_value=0, max_value=100)
+    days = st.integers(min_value=1, max_value=400)
+    date = st.dates(min_value=TODAY - datetime.timedelta(days=500), max_value=TODAY).map(str)
+    tiers, tags, owners = (st.sampled_from(data[k]) for k in ("tiers", "tags", "owners"))
+    return st.one_of(
+        st.sampled_from(["eq", "ne", "lt", "gt"]).flatmap(lambda op: ints.map(lambda v: cond("points_balance", op, v))),
+        st.sampled_from(["in", "not_in"]).flatmap(
+            lambda op: st.lists(st.sampled_from([0, 10, 250, 500, 501]), min_size=1, max_size=3).map(
+                lambda v: cond("points_balance", op, v)
+            )
+        ),
+        st.tuples(ints, ints).map(lambda t: cond("points_balance", "between", sorted(t))),
+        st.sampled_from(["eq", "ne", "lt", "gt"]).flatmap(lambda op: ages.map(lambda v: cond("age", op, v))),
+        st.tuples(ages, ages).map(lambda t: cond("age", "between", sorted(t))),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("age", op)),
+        st.integers(min_value=1, max_value=366).map(lambda v: cond("birthday", "in_next_days", v)),
+        st.sampled_from(["eq", "ne"]).flatmap(
+            lambda op: st.integers(min_value=1, max_value=12).map(lambda v: cond("birthday_month", op, v))
+        ),
+        st.sampled_from(["eq", "ne"]).flatmap(lambda op: tiers.map(lambda v: cond("tier", op, v))),
+        st.lists(tiers, min_size=1, max_size=2).map(lambda v: cond("tier", "not_in", v)),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("tier", op)),
+        st.sampled_from(["in", "not_in"]).flatmap(
+            lambda op: st.lists(tags, min_size=1, max_size=2).map(lambda v: cond("tags", op, v))
+        ),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("tags", op)),
+        st.sampled_from(["eq", "ne"]).flatmap(
+            lambda op: st.sampled_from([p for p in PROVINCES if p]).map(lambda v: cond("province", op, v))
+        ),
+        st.sampled_from(["杭州", "州市", "宁"]).map(lambda v: cond("city", "contains", v)),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("city", op)),
+        st.sampled_from(Gender.values).map(lambda v: cond("gender", "eq", v)),
+        st.lists(st.sampled_from(Source.values), min_size=1, max_size=3).map(lambda v: cond("source", "in", v)),
+        st.sampled_from(["in_last_days", "more_than_days_ago"]).flatmap(
+            lambda op: days.map(lambda v: cond("registered_on", op, v))
+        ),
+        st.sampled_from(["eq", "lt", "gt"]).flatmap(lambda op: date.map(lambda v: cond("registered_on", op, v))),
+        st.sampled_from(["eq", "ne"]).flatmap(lambda op: owners.map(lambda v: cond("owner", op, v))),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("owner", op)),
+        st.sampled_from(["email_consent", "sms_consent"]).flatmap(
+            lambda f: st.booleans().map(lambda v: cond(f, "eq", v))
+        ),
+        st.lists(st.sampled_from(data["numbers"]), min_size=1, max_size=5).map(
+            lambda v: cond("crm_number", "in", [crm_number.format_number(n) for n in v])
+        ),
+    )
+
+
+def trees(data: dict) -> st.SearchStrategy:
+    leaves = conditions(data)
+    return st.recursive(
+        leaves,
+        lambda children: st.builds(
+            lambda op, rules: {"op": op, "rules": rules},
+            st.sampled_from(["and", "or", "not"]),
+            st.lists(children, min_size=1, max_size=3),
+        ),
+        max_leaves=8,
+    ).map(lambda node: node if "op" in node else {"op": "and", "rules": [node]})
+
+
+@pytest.mark.django_db
+def test_random_rules_select_what_a_plain_reading_selects(members):
+    rows = {c.pk: _row(c) for c in Customer.objects.prefetch_related("tags")}
+    today = timezone.localdate()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(trees(members))
+    def check(tree):
+        selected = set(Customer.objects.filter(rule_compile(tree)).values_list("pk", flat=True))
+        expected = {pk for pk, row in rows.items() if _matches(tree, row, today)}
+        assert selected == expected, tree
+
+    check()
+
+
+@pytest.mark.django_db
+def test_explain_gives_each_conditions_truth_for_one_member(members):
+    customer = Customer.objects.filter(points_balance=9000).first()
+    tree = {
+        "op": "or",
+        "rules": [
+            {"field": "points_balance", "operator": "gt", "value": 500},
+            {"op": "and", "rules": [{"field": "tags", "operator": "is_empty"}]},
+        ],
+    }
+    verdict = rule_explain(tree, queryset=Customer.objects.all(), customer_pk=customer.pk)
+    assert verdict.holds
+    assert verdict.children[0].holds
+    assert verdict.children[1].holds == (not customer.tags.exists())
+    assert verdict.children[1].children[0].condition.field.key == "tags"
+
+
+# --- malformed rules ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ([], "must be a group"),
+        ({"op": "xor", "rules": []}, "and, or or not"),
+        ({"op": "and", "rules": [{"field": "salary", "operator": "eq", "value": 1}]}, "Condition 1: there is no field"),
+        ({"op": "and", "rules": [{"field": "province", "operator": "gt", "value": "x"}]}, "Condition 1 (Province)"),
+        ({"op": "and", "rules": [{"field": "points_balance", "operator": "gt", "value": "500"}]}, "whole number"),
+        ({"op": "and", "rules": [{"field": "points_balance", "operator": "between", "value": [9, 1]}]}, "first value"),
+        ({"op": "and", "rules": [{"field": "registered_on", "operator": "lt", "value": "2026-02-30"}]}, "YYYY-MM-DD"),
+        (
+            {
+                "op": "and",
+                "rules": [{"op": "or", "rules": [{"field": "city", "operator": "eq", "value": "x' OR 1=1--"}]}],
+            },
+            "Condition 1.1 (City)",
+        ),
+        ({"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "<script>"}]}, "no name or place"),
+        ({"op": "and", "rules": [{"field": "tier", "operator": "eq", "value": 999999}]}, "not one of the choices"),
+        ({"op": "and", "rules": [{"field": "crm_number", "operator": "in", "value": ["1000-0013"]}]}, "check digit"),
+        ({"op": "and", "rules": [{"op": "or", "rules": []}]}, "Group 1 is empty"),
+        ({"op": "and", "rules": [{"field": "age", "operator": "is_empty", "value": 3}]}, "takes no value"),
+        ({"op": "and", "rules": [{"field": "age", "operator": "eq", "value": 3, "sql": "1"}]}, "only"),
+    ],
+)
+def test_malformed_rules_get_a_message_naming_the_condition(tree, message):
+    with pytest.raises(RuleError) as caught:
+        rule_compile(tree)
+    assert message in caught.value.message
+
+
+@pytest.mark.django_db
+def test_too_deep_and_too_many_are_refused_plainly():
+    tree = {"field": "points_balance", "operator": "gt", "value": 1}
+    for _ in range(MAX_DEPTH):
+        tree = {"op": "and", "rules": [tree]}
+    rule_compile(tree)  # five levels are fine
+    tree = {"op": "and", "rules": [tree]}
+    with pytest.raises(RuleError, match="nested at most"):
+        rule_compile(tree)
+    many = {"op": "or", "rules": [{"field": "points_balance", "operator": "gt", "value": i} for i in range(51)]}
+    with pytest.raises(RuleError, match=f"at most {MAX_CONDITIONS} conditions"):
+        rule_compile(many)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+rule_like = st.recursive(
+    st.fixed_dictionaries(
+        {
+            "field": st.one_of(
+                st.sampled_from(["points_balance", "age", "tags", "tier", "registered_on", "city"]),
+                st.text(max_size=10),
+            ),
+            "operator": st.one_of(
+                st.sampled_from(["eq", "in", "between", "in_last_days", "is_empty"]), st.text(max_size=5)
+            ),
+            "value": json_values,
+        }
+    ),
+    lambda children: st.fixed_dictionaries(
+        {"op": st.one_of(st.sampled_from(["and", "or", "not"]), json_values), "rules": st.lists(children, max_size=4)}
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(rule_like, json_values))
+def test_malformed_rules_never_raise_anything_but_rule_error(tree):
+    try:
+        Customer.objects.filter(rule_compile(tree)).count()
+    except RuleError as e:
+        assert e.message
