@@ -36,6 +36,15 @@ INTERACTION_REPORTS = ["interactions.view_interaction_reports"]
 # Work the queue of social mentions no customer matched (interactions): assign each to a customer.
 SOCIAL_QUEUE = ["interactions.view_unmatchedmention", "interactions.change_unmatchedmention"]
 
+# Build segments from rules, freeze and upload lists, export their members (masked as the role says).
+SEGMENTS = [
+    "marketing.view_segment",
+    "marketing.add_segment",
+    "marketing.change_segment",
+    "marketing.delete_segment",
+    "marketing.export_segment",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
     Role.SERVICE: CUSTOMER_READ
@@ -54,7 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + LOG_INTERACTIONS
     + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
-    Role.MARKETING: CUSTOMER_READ + MEMBERSHIP_READ + ["customers.view_all_customers"],
+    Role.MARKETING: CUSTOMER_READ + MEMBERSHIP_READ + SEGMENTS + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
     + MEMBERSHIP_READ
@@ -62,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + LOG_INTERACTIONS
     + INTERACTION_REPORTS
     + SOCIAL_QUEUE
+    + SEGMENTS
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

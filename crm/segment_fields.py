@@ -109,6 +109,7 @@ class SegmentField:
     min_value: int | None = None
     max_value: int | None = None
     operators: tuple[Operator, ...] = field(default=())
+    shown: Callable[[object], object] | None = None  # the member's value, for "why does this member match"
 
     def allowed_operators(self) -> tuple[Operator, ...]:
         ops = self.operators or OPERATORS[self.kind]
@@ -117,6 +118,20 @@ class SegmentField:
         if self.nullable and self.kind in (Kind.NUMBER, Kind.DECIMAL, Kind.CHOICE):
             ops = (*ops, *_PRESENCE)
         return ops
+
+    def value_for(self, customer: object) -> str:
+        """This member's value of the field as a person reads it."""
+        if self.shown is not None:
+            value = self.shown(customer)
+        else:
+            value = customer
+            for part in self.lookup.split("__"):
+                value = getattr(value, part, None)
+        if self.kind == Kind.CHOICE and self.choices is not None and value is not None:
+            value = dict(self.choices()).get(value, value)
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        return "" if value in (None, "") else str(value)
 
     def q(self, operator: Operator, value: Value) -> Q:
         if self.build is not None:

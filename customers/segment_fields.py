@@ -101,6 +101,22 @@ def tags_q(operator: Operator, value: Value) -> Q:
     raise ValueError(operator)
 
 
+def _age(customer: Customer) -> int | None:
+    if customer.birthday is None:
+        return None
+    today = timezone.localdate()
+    born = customer.birthday
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _birthday(customer: Customer) -> str:
+    return customer.birthday.strftime("%m-%d") if customer.birthday else ""
+
+
+def _tag_names(customer: Customer) -> str:
+    return ", ".join(t.name for t in customer.tags.all())
+
+
 def _tiers() -> Sequence[tuple[object, str]]:
     return [(t.pk, str(t)) for t in Tier.objects.all()]
 
@@ -120,7 +136,9 @@ def register_fields() -> None:
         SegmentField("province", _("Province"), PROFILE, Kind.TEXT, lookup="province", nullable=True),
         SegmentField("city", _("City"), PROFILE, Kind.TEXT, lookup="city", nullable=True),
         SegmentField("gender", _("Gender"), PROFILE, Kind.CHOICE, lookup="gender", choices=lambda: Gender.choices),
-        SegmentField("age", _("Age"), PROFILE, Kind.NUMBER, build=age_q, nullable=True, min_value=0, max_value=130),
+        SegmentField(
+            "age", _("Age"), PROFILE, Kind.NUMBER, build=age_q, nullable=True, min_value=0, max_value=130, shown=_age
+        ),
         SegmentField(
             "birthday_month",
             _("Birthday month"),
@@ -132,12 +150,12 @@ def register_fields() -> None:
             max_value=12,
             operators=_LIST_OPS,
         ),
-        SegmentField("birthday", _("Birthday"), PROFILE, Kind.ANNIVERSARY, build=birthday_q),
+        SegmentField("birthday", _("Birthday"), PROFILE, Kind.ANNIVERSARY, build=birthday_q, shown=_birthday),
         SegmentField("registered_on", _("Registration date"), PROFILE, Kind.DATE, lookup="registered_on"),
         SegmentField(
             "source", _("Source channel"), PROFILE, Kind.CHOICE, lookup="source", choices=lambda: Source.choices
         ),
-        SegmentField("tags", _("Tags"), PROFILE, Kind.CHOICES, build=tags_q, choices=_tags),
+        SegmentField("tags", _("Tags"), PROFILE, Kind.CHOICES, build=tags_q, choices=_tags, shown=_tag_names),
         SegmentField("owner", _("Owner"), PROFILE, Kind.CHOICE, lookup="owner_id", choices=_owners, nullable=True),
         SegmentField("email_consent", _("E-mail consent"), PROFILE, Kind.BOOLEAN, lookup="email_opt_in"),
         SegmentField("sms_consent", _("SMS consent"), PROFILE, Kind.BOOLEAN, lookup="sms_opt_in"),

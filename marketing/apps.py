@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self):
+        from customers.signals import customer_merging
+        from marketing import services
+
+        customer_merging.connect(services.segments_settle_merge, dispatch_uid="marketing.segments_settle_merge")

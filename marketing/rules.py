@@ -53,6 +53,13 @@ class Condition:
     operator: Operator
     value: Value
 
+    @property
+    def value_text(self) -> str:
+        values = self.value if isinstance(self.value, list) else [] if self.value is None else [self.value]
+        labels = dict(self.field.choices()) if self.field.choices else {}
+        shown = [str(labels.get(v, v)) for v in values]
+        return " – ".join(shown) if self.operator == Operator.BETWEEN else ", ".join(shown)
+
 
 @dataclass(frozen=True)
 class Group:
@@ -90,6 +97,7 @@ class Verdict:
     condition: Condition | None = None
     group: Group | None = None
     children: tuple["Verdict", ...] = ()
+    member_value: str = ""
 
 
 def rule_explain(tree: object, *, queryset, customer_pk: int) -> Verdict | None:
@@ -100,16 +108,17 @@ def rule_explain(tree: object, *, queryset, customer_pk: int) -> Verdict | None:
     annotations = {
         f"c{i}": ExpressionWrapper(_condition_q(c), output_field=BooleanField()) for i, c in enumerate(conditions)
     }
-    row = queryset.filter(pk=customer_pk).annotate(**annotations).values(*annotations).first()
-    if row is None:
+    customer = queryset.filter(pk=customer_pk).annotate(**annotations).first()
+    if customer is None:
         return None
-    truths = {c.path: bool(row[f"c{i}"]) for i, c in enumerate(conditions)}
+    truths = {c.path: (bool(getattr(customer, f"c{i}")), c.field.value_for(customer)) for i, c in enumerate(conditions)}
     return _verdict(group, truths)
 
 
-def _verdict(node: "Group | Condition", truths: dict[str, bool]) -> Verdict:
+def _verdict(node: "Group | Condition", truths: dict[str, tuple[bool, str]]) -> Verdict:
     if isinstance(node, Condition):
-        return Verdict(path=node.path, holds=truths[node.path], condition=node)
+        holds, value = truths[node.path]
+        return Verdict(path=node.path, holds=holds, condition=node, member_value=value)
     children = tuple(_verdict(child, truths) for child in node.rules)
     holds = [c.holds for c in children]
     result = {"and": all(holds), "or": any(holds), "not": not any(holds)}[node.op]
@@ -162,6 +171,8 @@ def _condition(node: object, *, path: str) -> Condition:
         raise RuleError(_("%(where)s: a condition names a field, an operator and a value.") % {"where": where})
     if set(node) - {"field", "operator", "value"}:
         raise RuleError(_("%(where)s: a condition has only “field”, “operator” and “value”.") % {"where": where})
+    if not node["field"]:
+        raise RuleError(_("%(where)s: choose a field.") % {"where": where})
     field = segment_field(node["field"])
     if field is None:
         raise RuleError(_("%(where)s: there is no field “%(field)s”.") % {"where": where, "field": node["field"][:40]})

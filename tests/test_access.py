@@ -9,6 +9,7 @@ from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
+from marketing.models import Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +92,25 @@ EXPECTED = {
     # A manager may run another user's job again (it is still queued here, so nothing happens but a message).
     ("job_rerun", "get"): every(405),
     ("job_rerun", "post"): statuses(403, 403, 403, 302, 302, 403),
+    # Segments: Marketing and Manager only. A bare POST is an empty form (400), a count of every member (200).
+    ("marketing:segment_list", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_list", "post"): every(405),
+    ("marketing:segment_create", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_create", "post"): statuses(403, 403, 400, 400, 400, 403),
+    ("marketing:segment_upload", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_upload", "post"): statuses(403, 403, 400, 400, 400, 403),
+    ("marketing:segment_count", "get"): every(405),
+    ("marketing:segment_count", "post"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_detail", "post"): every(405),
+    ("marketing:segment_edit", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_edit", "post"): statuses(403, 403, 400, 400, 400, 403),
+    ("marketing:segment_recount", "get"): every(405),
+    ("marketing:segment_recount", "post"): statuses(403, 403, 302, 302, 302, 403),
+    ("marketing:segment_freeze", "get"): every(405),
+    ("marketing:segment_freeze", "post"): statuses(403, 403, 302, 302, 302, 403),
+    ("marketing:segment_delete", "get"): every(405),
+    ("marketing:segment_delete", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
@@ -129,6 +149,7 @@ def objects():
         "reminder_id": ReminderFactory(customer=customer, assignee=seller).pk,
         "mention_id": UnmatchedMention.objects.create(platform="weibo", text="差评").pk,
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
+        "segment_id": Segment.objects.create(name="Everyone").pk,
         "token": "0" * 32,
         "kind": "customers",
     }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("", include("customers.urls")),
     path("", include("interactions.urls")),
+    path("marketing/", include("marketing.urls")),
     path("notifications/", notifications.notifications_view, name="notifications"),
     path("notifications/read/", notifications.notifications_read_view, name="notifications_read"),
     path("import/", imports.import_upload_view, name="import"),

@@ -1,0 +1,201 @@
+"""The segment pages as a marketer uses them: build, count, save, check why, freeze, upload."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm.lib import crm_number
+from customers.models import Customer
+from customers.services.merge import customer_merge
+from customers.tests.factories import CustomerFactory, TagFactory
+from marketing.models import Segment, SegmentKind, SegmentMember
+from tests.hostile import hostile_text, rolled_back, table_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def builder_post(**fields) -> dict:
+    """The builder's form for: points balance more than `points`, or (a tag among `tags`)."""
+    data = {"name": "Big spenders", "description": "", "n": ["", "1", "2", "2.1"], "op-": "and", "op-2": "or"}
+    data |= {"field-1": "points_balance", "operator-1": "gt", "value-1": "500"}
+    data |= {"field-2.1": "city", "operator-2.1": "eq", "value-2.1": "杭州市"}
+    return data | fields
+
+
+@pytest.fixture
+def rich(db):
+    return [CustomerFactory(points_balance=p, city=c) for p, c in [(900, "杭州市"), (900, "宁波市"), (10, "杭州市")]]
+
+
+def test_saving_the_builder_stores_the_typed_tree(marketing_client, rich):
+    response = marketing_client.post(reverse("marketing:segment_create"), builder_post(action="save"))
+    segment = Segment.objects.get()
+    assert response.status_code == 302 and response.url == segment.get_absolute_url()
+    assert segment.rules == {
+        "op": "and",
+        "rules": [
+            {"field": "points_balance", "operator": "gt", "value": 500},
+            {"op": "or", "rules": [{"field": "city", "operator": "eq", "value": "杭州市"}]},
+        ],
+    }
+    assert segment.member_count == 1 and segment.counted_at is not None  # counted when saved
+    page = marketing_client.get(segment.get_absolute_url())
+    assert "Points balance" in page.content.decode()
+
+
+def test_a_bad_value_is_refused_with_the_condition_named_and_what_was_typed_kept(marketing_client, rich):
+    response = marketing_client.post(
+        reverse("marketing:segment_create"), builder_post(**{"value-1": "lots", "action": "save"})
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Condition 1 (Points balance)" in page
+    assert 'value="lots"' in page and "杭州市" in page and 'value="Big spenders"' in page
+    assert not Segment.objects.exists()
+
+
+def test_adding_a_condition_to_a_group_returns_the_builder_with_it(marketing_client):
+    response = marketing_client.post(
+        reverse("marketing:segment_create"), builder_post(action="add-condition:2"), HTTP_HX_REQUEST="true"
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and response["HX-Trigger"] == "rules-changed"
+    assert 'id="condition-2.2"' in page and 'value="杭州市"' in page
+    assert not Segment.objects.exists()
+    response = marketing_client.post(
+        reverse("marketing:segment_create"), builder_post(action="remove:2"), HTTP_HX_REQUEST="true"
+    )
+    assert 'id="group-2"' not in response.content.decode() and 'id="condition-1"' in response.content.decode()
+
+
+def test_changing_the_field_offers_its_operators(marketing_client):
+    data = builder_post(**{"field-1": "registered_on", "operator-1": "gt", "action": "refresh"})
+    page = marketing_client.post(reverse("marketing:segment_create"), data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="in_last_days"' in page
+    assert 'value="contains"' not in page.split('id="condition-1"')[1].split('id="group-2"')[0]
+
+
+def test_the_live_count_and_preview_mask_phones_for_marketing(marketing_client, manager_client, rich):
+    data = builder_post()
+    response = marketing_client.post(reverse("marketing:segment_count"), data)
+    page = response.content.decode()
+    assert '<span class="fs-3 fw-semibold" id="live-count">1</span>' in page
+    assert rich[0].name in page and rich[0].mobile not in page and "****" in page
+    shown = manager_client.post(reverse("marketing:segment_count"), data).content.decode()
+    assert "139 0000 " + rich[0].mobile[-4:] in shown and "****" not in shown
+
+
+def test_the_live_count_shows_the_rule_error(marketing_client):
+    data = builder_post(**{"value-2.1": "<b>"})
+    page = marketing_client.post(reverse("marketing:segment_count"), data).content.decode()
+    assert "Condition 2.1 (City)" in page and 'id="live-count"' not in page
+
+
+def test_why_shows_each_condition_with_the_members_value(marketing_client, rich):
+    segment = Segment.objects.create(
+        name="s",
+        rules={
+            "op": "and",
+            "rules": [
+                {"field": "points_balance", "operator": "gt", "value": 500},
+                {"field": "city", "operator": "eq", "value": "杭州市"},
+            ],
+        },
+    )
+    number = crm_number.format_number(rich[1].crm_number)
+    page = marketing_client.get(segment.get_absolute_url(), {"number": number}).content.decode()
+    assert "This member does not match." in page
+    assert "<strong>900</strong>" in page and "<strong>宁波市</strong>" in page
+    assert page.count("bi-check-circle-fill") == 1 and page.count("bi-x-circle-fill") == 2  # the group and the city
+
+
+def test_freezing_keeps_todays_members(marketing_client, rich):
+    segment = Segment.objects.create(
+        name="rich", rules={"op": "and", "rules": [{"field": "points_balance", "operator": "gt", "value": 500}]}
+    )
+    response = marketing_client.post(reverse("marketing:segment_freeze", args=[segment.pk]), {"name": "rich today"})
+    frozen = Segment.objects.get(name="rich today")
+    assert response.url == frozen.get_absolute_url()
+    assert frozen.kind == SegmentKind.STATIC and frozen.member_count == 2
+    Customer.objects.filter(pk=rich[2].pk).update(points_balance=1000)
+    assert set(frozen.members.values_list("customer_id", flat=True)) == {rich[0].pk, rich[1].pk}
+
+
+def test_recount_records_when(marketing_client, rich):
+    segment = Segment.objects.create(name="all")
+    marketing_client.post(reverse("marketing:segment_recount", args=[segment.pk]))
+    segment.refresh_from_db()
+    assert segment.member_count == 3 and segment.counted_at is not None
+
+
+def test_upload_reports_bad_lines_by_number_and_keeps_the_good(marketing_client, rich):
+    a, b = rich[0], rich[1]
+    text = "会员号\n" + "\n".join(
+        [crm_number.format_number(a.crm_number), b.mobile.replace("+86", ""), "hello", "13900000000", "1000-0013"]
+    )
+    upload = SimpleUploadedFile("list.csv", text.encode("utf-8"), content_type="text/csv")
+    response = marketing_client.post(reverse("marketing:segment_upload"), {"name": "VIP list", "file": upload})
+    page = response.content.decode()
+    segment = Segment.objects.get(name="VIP list")
+    assert set(segment.members.values_list("customer_id", flat=True)) == {a.pk, b.pk}
+    assert "<td>4</td><td>hello</td><td>Not a CRM number or a mobile number.</td>" in page
+    assert "<td>5</td><td>13900000000</td><td>No member has this number.</td>" in page
+    assert "<td>6</td>" in page
+
+
+def test_an_upload_with_no_number_writes_nothing(marketing_client):
+    upload = SimpleUploadedFile("list.csv", b"hello\nworld\n", content_type="text/csv")
+    response = marketing_client.post(reverse("marketing:segment_upload"), {"name": "x", "file": upload})
+    assert response.status_code == 400 and not Segment.objects.exists()
+
+
+def test_a_merge_keeps_the_survivor_once_on_a_list(rich, manager_user):
+    segment = Segment.objects.create(name="list", kind=SegmentKind.STATIC)
+    SegmentMember.objects.bulk_create([SegmentMember(segment=segment, customer=c) for c in rich[:2]])
+    customer_merge(survivor=rich[0], other=rich[1], actor=manager_user)
+    assert list(segment.members.values_list("customer_id", flat=True)) == [rich[0].pk]
+
+
+def test_tags_condition_from_the_builder(marketing_client):
+    tag = TagFactory()
+    tagged = CustomerFactory()
+    tagged.tags.add(tag)
+    CustomerFactory()
+    data = {"n": ["", "1"], "op-": "and", "field-1": "tags", "operator-1": "in", "value-1": [str(tag.pk)]}
+    page = marketing_client.post(reverse("marketing:segment_count"), data).content.decode()
+    assert 'id="live-count">1<' in page and tagged.name in page
+
+
+form_keys = st.sampled_from(["n", "op-", "op-1", "field-1", "operator-1", "value-1", "value2-1", "action", "name"])
+form_values = st.one_of(
+    hostile_text,
+    st.sampled_from(["", "1", "2.1", "and", "or", "xx", "points_balance", "age", "tags", "between", "in", "save"]),
+    st.sampled_from(["add-condition:", "add-group:1", "remove:1", "remove:", "add-condition:9.9.9"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(form_keys, form_values), max_size=12))
+def test_hostile_builder_posts_never_fail_and_write_nothing_on_error(marketing_client, pairs):
+    data: dict[str, list[str]] = {}
+    for key, value in pairs:
+        data.setdefault(key, []).append(value)
+    with rolled_back():
+        before = table_counts()
+        for url in (reverse("marketing:segment_create"), reverse("marketing:segment_count")):
+            response = marketing_client.post(url, data)
+            assert response.status_code < 500
+            if response.status_code >= 400:
+                assert table_counts() == before
+        assert Segment.objects.count() <= 1
+
+
+def test_relative_dates_in_the_builder(marketing_client):
+    CustomerFactory(registered_on=datetime.date.today())
+    CustomerFactory(registered_on=datetime.date.today() - datetime.timedelta(days=40))
+    data = {"n": ["", "1"], "op-": "and", "field-1": "registered_on", "operator-1": "in_last_days", "value-1": "30"}
+    assert 'id="live-count">1<' in marketing_client.post(reverse("marketing:segment_count"), data).content.decode()
