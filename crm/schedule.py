@@ -45,6 +45,14 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
+    # Segments read the per-member purchase facts that the purchase services keep; once a night every row
+    # is checked against the purchase history and repaired if a write ever missed it (the run records how many).
+    # 03:30 is after the membership job and before the shops open. Chunked and idempotent, so a re-run is harmless.
+    "purchase-stats-reconcile": {
+        "task": "interactions.tasks.purchase_stats_reconcile_task",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # A job (import, export) whose worker died stays "running" with no one working on it. Every
     # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
     # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a

@@ -88,7 +88,19 @@ OPERATORS: dict[Kind, tuple[Operator, ...]] = {
 }
 
 Value = int | decimal.Decimal | datetime.date | str | bool | list | None
-Build = Callable[[Operator, Value], Q]
+Build = Callable[..., Q]  # (operator, value, **params) -> Q
+
+
+@dataclass(frozen=True)
+class Param:
+    """A number a field's condition takes besides its value: the period of "spend in the last N days", the
+    times of "bought at least N times"."""
+
+    key: str
+    label: Promise
+    default: int
+    low: int = 1
+    high: int = 3660
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class SegmentField:
     max_value: int | None = None
     operators: tuple[Operator, ...] = field(default=())
     shown: Callable[[object], object] | None = None  # the member's value, for "why does this member match"
+    params: tuple[Param, ...] = ()
 
     def allowed_operators(self) -> tuple[Operator, ...]:
         ops = self.operators or OPERATORS[self.kind]
@@ -133,9 +146,9 @@ class SegmentField:
             return str(_("Yes") if value else _("No"))
         return "" if value in (None, "") else str(value)
 
-    def q(self, operator: Operator, value: Value) -> Q:
+    def q(self, operator: Operator, value: Value, params: dict[str, int] | None = None) -> Q:
         if self.build is not None:
-            return self.build(operator, value)
+            return self.build(operator, value, **(params or {}))
         return lookup_q(self.lookup, operator, value, text=self.kind == Kind.TEXT)
 
 
@@ -172,6 +185,64 @@ def lookup_q(lookup: str, operator: Operator, value: Value, *, text: bool = Fals
         case Operator.MORE_THAN_DAYS_AGO:
             return Q(**{f"{lookup}__lt": timezone.localdate() - datetime.timedelta(days=value)})
     raise ValueError(operator)  # the compiler checks operators against the field first
+
+
+def holds(operator: Operator, actual: object, value: Value) -> bool:
+    """The operator on one known value, in Python: lets a fact that defaults to zero ("orders" of a member who
+    never bought) decide whether members without a row match."""
+    match operator:
+        case Operator.EQ:
+            return actual == value
+        case Operator.NE:
+            return actual != value
+        case Operator.IN:
+            return actual in value
+        case Operator.NOT_IN:
+            return actual not in value
+        case Operator.LT:
+            return actual < value
+        case Operator.GT:
+            return actual > value
+        case Operator.BETWEEN:
+            return value[0] <= actual <= value[1]
+    return False
+
+
+def zero_default_q(lookup: str, operator: Operator, value: Value, *, missing: str) -> Q:
+    """A condition on a number that is 0 for members with no row behind `lookup` (`missing` is the lookup that
+    says the row is absent)."""
+    q = lookup_q(lookup, operator, value)
+    if operator in (Operator.NE, Operator.NOT_IN):
+        q = ~Q(**{lookup: value} if operator == Operator.NE else {f"{lookup}__in": value})
+    return q | Q(**{missing: True}) if holds(operator, 0, value) else q & Q(**{missing: False})
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def day_range_q(lookup: str, operator: Operator, value: Value) -> Q:
+    """A date condition on a date-and-time column, as ranges of whole local days, so its index serves it."""
+    one = datetime.timedelta(days=1)
+    today = timezone.localdate()
+    match operator:
+        case Operator.EQ:
+            return Q(**{f"{lookup}__gte": day_start(value), f"{lookup}__lt": day_start(value + one)})
+        case Operator.LT:
+            return Q(**{f"{lookup}__lt": day_start(value)})
+        case Operator.GT:
+            return Q(**{f"{lookup}__gte": day_start(value + one)})
+        case Operator.BETWEEN:
+            return Q(**{f"{lookup}__gte": day_start(value[0]), f"{lookup}__lt": day_start(value[1] + one)})
+        case Operator.IN_LAST_DAYS:
+            return Q(**{f"{lookup}__gte": day_start(today - datetime.timedelta(days=value))})
+        case Operator.MORE_THAN_DAYS_AGO:
+            return Q(**{f"{lookup}__lt": day_start(today - datetime.timedelta(days=value))})
+        case Operator.IS_EMPTY:
+            return Q(**{f"{lookup}__isnull": True})
+        case Operator.IS_SET:
+            return Q(**{f"{lookup}__isnull": False})
+    raise ValueError(operator)
 
 
 _fields: dict[str, SegmentField] = {}

@@ -7,6 +7,7 @@ from interactions import services
 from interactions.models import (
     Interaction,
     Product,
+    PurchaseStatsCheck,
     Reminder,
     ReminderRule,
     Transaction,
@@ -127,3 +128,10 @@ class UnmatchedMentionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PurchaseStatsCheck)
+class PurchaseStatsCheckAdmin(ReadOnlyAdmin):
+    """The nightly reconcile's runs: how many members it checked and how many rows it had to repair."""
+
+    list_display = ["started_at", "finished_at", "checked", "repaired"]

@@ -8,8 +8,8 @@ class InteractionsConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
-        from customers.signals import customer_merging
-        from interactions import services
+        from customers.signals import customer_merged, customer_merging
+        from interactions import segment_fields, services
         from interactions.imports import TRANSACTIONS
         from interactions.sections import contact, purchases
 
@@ -17,3 +17,5 @@ class InteractionsConfig(AppConfig):
         contact.register()
         register(TRANSACTIONS)
         customer_merging.connect(services.reminders_settle_merge, dispatch_uid="interactions.reminders_settle_merge")
+        customer_merged.connect(services.purchase_stats_after_merge, dispatch_uid="interactions.purchase_stats")
+        segment_fields.register_fields()

@@ -67,18 +67,25 @@ def transactions_for_customer(*, customer: Customer) -> QuerySet[Transaction]:
     )
 
 
+KEPT = ~Q(status=TransactionStatus.REFUNDED)
+# What a purchase history adds up to: the customer page's summary and the per-member PurchaseStats rows
+# (that segments read) both use these, so the two never disagree. Refunded orders are not orders.
+PURCHASE_FACTS = {
+    "lifetime_spend": Coalesce(Sum(NET), ZERO),
+    "orders": Count("pk", filter=KEPT),
+    "average_order": Avg(NET, filter=KEPT),
+    "first_purchase": Min("occurred_at"),
+    "last_purchase": Max("occurred_at"),
+}
+
+
 def purchase_summary(*, customer: Customer, window_since: datetime.datetime) -> dict:
     """Lifetime spend, orders (refunded ones left out), average order, first and last purchase,
     spend in the tier window, and the number of transaction rows, in one query."""
-    kept = ~Q(status=TransactionStatus.REFUNDED)
     return Transaction.objects.filter(customer=customer).aggregate(
         transactions=Count("pk"),
-        lifetime_spend=Coalesce(Sum(NET), ZERO),
-        orders=Count("pk", filter=kept),
-        average_order=Avg(NET, filter=kept),
-        first_purchase=Min("occurred_at"),
-        last_purchase=Max("occurred_at"),
         window_spend=Coalesce(Sum(NET, filter=Q(occurred_at__gt=window_since)), ZERO),
+        **PURCHASE_FACTS,
     )
 
 

@@ -22,3 +22,10 @@ def reminders_notify_task() -> int:
 def reminder_rules_task() -> dict[str, int]:
     """Turn the active reminder rules into reminders (scheduled in crm/schedule.py)."""
     return followups.reminder_rules_apply()
+
+
+@shared_task(ignore_result=True)
+def purchase_stats_reconcile_task() -> dict[str, int]:
+    """Check every member's purchase facts against the history and repair drift (scheduled in crm/schedule.py)."""
+    check = services.purchase_stats_reconcile()
+    return {"checked": check.checked, "repaired": check.repaired}

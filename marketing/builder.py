@@ -33,6 +33,7 @@ class Node:
     value: str = ""
     value2: str = ""
     values: list[str] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
@@ -89,6 +90,10 @@ class Node:
             return ngettext("%(n)s day", "%(n)s days", _count(self.value)) % {"n": self.value}
         return "" if kind == "none" else self.value
 
+    def param_inputs(self) -> list[tuple[object, str]]:
+        """(param, what was typed or its default) for the field's extra numbers."""
+        return [(p, self.params.get(p.key, str(p.default))) for p in self.field.params] if self.field else []
+
     def conditions(self) -> int:
         return sum(child.conditions() for child in self.children) if self.group else 1
 
@@ -122,6 +127,7 @@ def tree_from_post(data: QueryDict) -> Node:
                 value2=data.get(f"value2-{path}", ""),
                 values=data.getlist(f"value-{path}"),
             )
+            node.params = {k[len("param-") : -len(path) - 1]: v for k, v in data.items() if _is_param(k, path)}
         nodes[path] = node
     root = nodes.get("") or Node()
     for path, node in nodes.items():
@@ -133,6 +139,10 @@ def tree_from_post(data: QueryDict) -> Node:
     return root
 
 
+def _is_param(key: str, path: str) -> bool:
+    return key.startswith("param-") and key.endswith(f"-{path}") and len(key) > len("param--") + len(path)
+
+
 def tree_from_rules(rules: object) -> Node:
     """The saved JSON as the builder shows it (the JSON was checked when saved)."""
 
@@ -140,6 +150,7 @@ def tree_from_rules(rules: object) -> Node:
         if "op" in item:
             return Node(group=True, op=item.get("op", "and"), children=[build(c) for c in item.get("rules", [])])
         node = Node(group=False, field_key=item.get("field", ""), operator=item.get("operator", ""))
+        node.params = {k: str(v) for k, v in item.items() if k not in ("field", "operator", "value")}
         value = item.get("value")
         if isinstance(value, list) and node.operator == Operator.BETWEEN:
             node.value, node.value2 = (_text(v) for v in value)
@@ -170,6 +181,9 @@ def rules_from_tree(node: Node) -> dict:
         return {"op": node.op, "rules": [rules_from_tree(child) for child in node.children]}
     out: dict = {"field": node.field_key, "operator": node.operator}
     f, kind = node.field, node.input
+    for param in f.params if f else ():
+        if param.key in node.params:
+            out[param.key] = _typed(node.params[param.key], Kind.NUMBER)
     if f is None or kind == "none":
         return out
     if kind == "days":

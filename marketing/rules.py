@@ -24,7 +24,7 @@ whose message names the condition ("Condition 2.1 (Province): ..."), for a form 
 import datetime
 import decimal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -52,13 +52,16 @@ class Condition:
     field: SegmentField
     operator: Operator
     value: Value
+    params: dict[str, int] = field(default_factory=dict)
 
     @property
     def value_text(self) -> str:
         values = self.value if isinstance(self.value, list) else [] if self.value is None else [self.value]
         labels = dict(self.field.choices()) if self.field.choices else {}
         shown = [str(labels.get(v, v)) for v in values]
-        return " – ".join(shown) if self.operator == Operator.BETWEEN else ", ".join(shown)
+        text = " – ".join(shown) if self.operator == Operator.BETWEEN else ", ".join(shown)
+        extra = [f"{p.label} {self.params[p.key]}" for p in self.field.params if p.key in self.params]
+        return f"{text} ({', '.join(extra)})" if extra else text
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def _q(group: Group) -> Q:
 
 
 def _condition_q(condition: Condition) -> Q:
-    return condition.field.q(condition.operator, condition.value)
+    return condition.field.q(condition.operator, condition.value, condition.params)
 
 
 def _group(node: dict, *, path: str, depth: int, counter: list[int]) -> Group:
@@ -169,14 +172,26 @@ def _condition(node: object, *, path: str) -> Condition:
     where = _("Condition %(path)s") % {"path": path}
     if not isinstance(node, dict) or not isinstance(node.get("field"), str):
         raise RuleError(_("%(where)s: a condition names a field, an operator and a value.") % {"where": where})
-    if set(node) - {"field", "operator", "value"}:
-        raise RuleError(_("%(where)s: a condition has only “field”, “operator” and “value”.") % {"where": where})
     if not node["field"]:
         raise RuleError(_("%(where)s: choose a field.") % {"where": where})
     field = segment_field(node["field"])
     if field is None:
         raise RuleError(_("%(where)s: there is no field “%(field)s”.") % {"where": where, "field": node["field"][:40]})
     where = f"{where} ({field.label})"
+    known = {"field", "operator", "value", *(p.key for p in field.params)}
+    if set(node) - known:
+        raise RuleError(
+            _("%(where)s: a condition has only %(keys)s.")
+            % {"where": where, "keys": ", ".join(f"“{k}”" for k in sorted(known))}
+        )
+    params = {}
+    for param in field.params:
+        try:
+            params[param.key] = _whole(
+                node.get(param.key, param.default), low=param.low, high=param.high, what=param.label
+            )
+        except (TypeError, ValueError) as e:
+            raise RuleError(f"{where}: {e}") from None
     operators = field.allowed_operators()
     try:
         operator = Operator(node.get("operator"))
@@ -191,7 +206,7 @@ def _condition(node: object, *, path: str) -> Condition:
         value = _value(field, operator, node.get("value"))
     except (TypeError, ValueError) as e:
         raise RuleError(f"{where}: {e}") from None
-    return Condition(path=path, field=field, operator=operator, value=value)
+    return Condition(path=path, field=field, operator=operator, value=value, params=params)
 
 
 def _value(field: SegmentField, operator: Operator, value: object) -> Value:

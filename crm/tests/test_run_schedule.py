@@ -40,6 +40,8 @@ def test_daily_jobs_run_at_their_hour_once():
         assert "membership-daily" in schedule.due()
         clock.move_to(at(2, 35))
         assert "membership-daily" not in schedule.due()
+        clock.move_to(at(3, 30))
+        assert set(schedule.due()) == {*EVERY_5_MINUTES, "purchase-stats-reconcile"}
         clock.move_to(at(6, 0))
         assert set(schedule.due()) == {*EVERY_5_MINUTES, "reminder-rules-daily"}
         clock.move_to(at(6, 0, 1))

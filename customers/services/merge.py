@@ -32,7 +32,7 @@ from customers.models import (
 )
 from customers.services import membership
 from customers.services.customers import CONSENT_FIELDS, audit_record, audit_value
-from customers.signals import customer_merging
+from customers.signals import customer_merged, customer_merging
 
 # The details staff pick field by field on a merge: by default the survivor's value, or the other's where
 # the survivor's is blank.
@@ -134,6 +134,7 @@ def customer_merge(
         merged_by=acting_user(actor),
     )
     other.delete()  # frees its phone, e-mail and legacy number for the survivor
+    customer_merged.send(sender=Customer, survivor=survivor)
     if updates:
         Customer.objects.filter(pk=survivor.pk).update(**updates)
     record.full_clean()

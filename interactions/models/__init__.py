@@ -27,6 +27,7 @@ from interactions.models.purchases import (
     TransactionStatus,
     default_currency,
 )
+from interactions.models.stats import PurchaseStats, PurchaseStatsCheck
 
 __all__ = [
     "ACTIVE_REMINDER",
@@ -39,6 +40,8 @@ __all__ = [
     "InteractionSource",
     "Outcome",
     "Product",
+    "PurchaseStats",
+    "PurchaseStatsCheck",
     "Reminder",
     "ReminderRule",
     "ReminderRuleKind",

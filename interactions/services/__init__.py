@@ -32,6 +32,7 @@ from interactions.services.purchases import (
     transaction_refund,
     transactions_bulk_load,
 )
+from interactions.services.stats import purchase_stats_after_merge, purchase_stats_reconcile, purchase_stats_refresh
 
 __all__ = [
     "FLAG_AMOUNT_FACTOR",
@@ -47,6 +48,9 @@ __all__ = [
     "interactions_bulk_load",
     "membership_maintain",
     "product_save",
+    "purchase_stats_after_merge",
+    "purchase_stats_reconcile",
+    "purchase_stats_refresh",
     "reminder_cancel",
     "reminder_complete",
     "reminder_create",

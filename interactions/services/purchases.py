@@ -32,6 +32,7 @@ from interactions.models import (
     TransactionStatus,
 )
 from interactions.selectors import customers_with_window_spend
+from interactions.services.stats import purchase_stats_refresh
 
 # A purchase is flagged for a second look (not refused) when it is far above the
 # customer's usual order, or one of a burst: both are how card or points fraud shows.
@@ -171,6 +172,7 @@ def transaction_record(
             actor=actor,
             earned_on=timezone.localdate(occurred_at),
         )
+    purchase_stats_refresh(customer_ids=[customer.pk])
     tiers_evaluate(customer_ids=[customer.pk])
     return tx
 
@@ -255,6 +257,7 @@ def transaction_refund(
         tx.points_reversed += -entry.points
     tx.full_clean()
     tx.save(update_fields=["refunded_amount", "status", "points_reversed"])
+    purchase_stats_refresh(customer_ids=[customer.pk])
     transaction.refunded_amount, transaction.status = tx.refunded_amount, tx.status
     transaction.points_reversed = tx.points_reversed
     return tx
@@ -328,5 +331,6 @@ def transactions_bulk_load(*, transactions: list[Transaction], lines: list[list[
             ],
             balances={pk: c.points_balance for pk, c in customers.items()},
         )
+        purchase_stats_refresh(customer_ids=customer_ids)
     tiers_evaluate(customer_ids=list(customer_ids))
     return len(transactions)

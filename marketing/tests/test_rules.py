@@ -3,6 +3,7 @@ malformed ones get a message naming the condition, never an exception."""
 
 import datetime
 import random
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,6 +14,9 @@ from hypothesis import strategies as st
 from crm.lib import crm_number
 from customers.models import Customer, Gender, Source
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
+from interactions.models import Transaction, TransactionLine, TransactionStatus
+from interactions.services import transaction_refund, transactions_bulk_load
+from interactions.tests.factories import InteractionFactory, ProductFactory
 from marketing.rules import MAX_CONDITIONS, MAX_DEPTH, RuleError, rule_compile, rule_explain
 
 TODAY = datetime.date(2027, 2, 20)  # a window over 28 February of a year that has no 29th
@@ -32,6 +36,7 @@ def members(db, travel, sales_user, other_sales_user):
     rng = random.Random(7)
     tiers = [TierFactory(), TierFactory()]
     tags = [TagFactory(), TagFactory(), TagFactory()]
+    products = [ProductFactory(), ProductFactory(), ProductFactory()]
     owners = [sales_user, other_sales_user, None]
     birthdays = [None, datetime.date(2000, 2, 29), datetime.date(1997, 2, 20), datetime.date(1997, 2, 21)]
     for i in range(40):
@@ -50,12 +55,37 @@ def members(db, travel, sales_user, other_sales_user):
             sms_opt_in=rng.random() < 0.5,
         )
         customer.tags.set(rng.sample(tags, rng.randint(0, 2)))
+        _history(rng, customer, products)
     return {
         "tiers": [t.pk for t in tiers],
         "tags": [t.pk for t in tags],
         "owners": [sales_user.pk, other_sales_user.pk],
         "numbers": list(Customer.objects.values_list("crm_number", flat=True)),
+        "categories": [p.category_id for p in products],
     }
+
+
+def _history(rng: random.Random, customer: Customer, products: list) -> None:
+    """Purchases (some refunded) and contacts over the last year, through the services that keep the facts."""
+    now = timezone.now()
+    for _ in range(rng.choice([0, 0, 1, 2, 4])):
+        at = now - datetime.timedelta(
+            days=rng.choice([0, 1, 20, 29, 31, 45, 89, 91, 150, 200, 400]), hours=rng.randint(0, 30)
+        )
+        product = rng.choice(products)
+        tx = Transaction(
+            customer=customer, amount=Decimal(rng.choice(["50.00", "99.50", "300.00", "1200.00"])), occurred_at=at
+        )
+        line = TransactionLine(product=product, description="x", quantity=1, unit_price=tx.amount, line_total=tx.amount)
+        transactions_bulk_load(transactions=[tx], lines=[[line]])
+        if rng.random() < 0.2:
+            transaction_refund(transaction=tx, amount=None if rng.random() < 0.5 else Decimal("10.00"))
+    for _ in range(rng.choice([0, 1, 3])):
+        InteractionFactory(
+            customer=customer,
+            occurred_at=now - datetime.timedelta(days=rng.choice([0, 2, 29, 31, 100]), hours=rng.randint(0, 30)),
+            satisfaction=rng.choice([None, 1, 3, 5]),
+        )
 
 
 # --- the plain-Python reading of a rule -------------------------------------------------------------------------
@@ -76,7 +106,40 @@ def _row(c: Customer) -> dict:
         "email_consent": c.email_opt_in,
         "sms_consent": c.sms_opt_in,
         "crm_number": c.crm_number,
+        "purchases": [
+            (
+                timezone.localdate(t.occurred_at),
+                t.amount - t.refunded_amount,
+                t.status != TransactionStatus.REFUNDED,
+                {line.product.category_id for line in t.lines.all()},
+            )
+            for t in c.transactions.all()
+        ],
+        "contacts": sorted((i.occurred_at, i.pk, i.satisfaction) for i in c.interactions.all()),
     }
+
+
+def _purchase_fact(field: str, cond: dict, row: dict, today: datetime.date) -> object:
+    purchases = row["purchases"]
+    days = cond.get("days", 90)
+    recent = [p for p in purchases if p[0] >= today - datetime.timedelta(days=days)]
+    match field:
+        case "lifetime_spend":
+            return sum((p[1] for p in purchases), Decimal(0))
+        case "orders":
+            return sum(1 for p in purchases if p[2])
+        case "last_purchase":
+            return max((p[0] for p in purchases), default=None)
+        case "spend_in_period":
+            return sum((p[1] for p in recent), Decimal(0))
+        case "orders_in_period":
+            return sum(1 for p in recent if p[2])
+        case "last_contact":
+            return timezone.localdate(row["contacts"][-1][0]) if row["contacts"] else None
+        case "last_satisfaction":
+            scored = [c for c in row["contacts"] if c[2] is not None]
+            return scored[-1][2] if scored else None
+    raise AssertionError(field)
 
 
 def _age(birthday: datetime.date, today: datetime.date) -> int:
@@ -100,6 +163,32 @@ def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
         actual = None if row["birthday"] is None else _age(row["birthday"], today)
     elif field == "birthday_month":
         actual = None if row["birthday"] is None else row["birthday"].month
+    elif field in (
+        "lifetime_spend",
+        "orders",
+        "last_purchase",
+        "spend_in_period",
+        "orders_in_period",
+        "last_contact",
+        "last_satisfaction",
+    ):
+        actual = _purchase_fact(field, cond, row, today)
+        if field in ("lifetime_spend", "spend_in_period"):
+            value = [Decimal(v) for v in value] if isinstance(value, list) else Decimal(value)
+        if field in ("last_purchase", "last_contact") and isinstance(value, str):
+            value = datetime.date.fromisoformat(value)
+    elif field == "bought_category":
+        window = today - datetime.timedelta(days=cond["days"])
+        n = sum(1 for p in row["purchases"] if p[2] and p[0] >= window and p[3] & set(value))
+        return (n >= cond["times"]) == (op == "in")
+    elif field == "stopped_buying":
+        d = cond["days"]
+        before = any(
+            today - datetime.timedelta(days=2 * d) <= p[0] < today - datetime.timedelta(days=d)
+            for p in row["purchases"]
+        )
+        since = any(p[0] >= today - datetime.timedelta(days=d) for p in row["purchases"])
+        return (before and not since) == value
     elif field == "crm_number":
         value = [int(str(v).replace("-", "")) for v in value]
         actual = row["crm_number"]
@@ -117,7 +206,7 @@ def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
         return actual is not None and _birthday_within(actual, today, value)
     if isinstance(value, str) and field in ("registered_on",):
         value = datetime.date.fromisoformat(value)
-    if op == "between" and field == "registered_on":
+    if op == "between" and field in ("registered_on", "last_purchase", "last_contact"):
         value = [datetime.date.fromisoformat(v) for v in value]
     return {
         "eq": lambda: not empty and actual == value,
@@ -130,8 +219,8 @@ def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
         "is_empty": lambda: empty,
         "is_set": lambda: not empty,
         "contains": lambda: value.lower() in actual.lower(),
-        "in_last_days": lambda: today - datetime.timedelta(days=value) <= actual <= today,
-        "more_than_days_ago": lambda: actual < today - datetime.timedelta(days=value),
+        "in_last_days": lambda: not empty and today - datetime.timedelta(days=value) <= actual <= today,
+        "more_than_days_ago": lambda: not empty and actual < today - datetime.timedelta(days=value),
     }[op]()
 
 
@@ -195,6 +284,39 @@ def conditions(data: dict) -> st.SearchStrategy:
         st.sampled_from(["email_consent", "sms_consent"]).flatmap(
             lambda f: st.booleans().map(lambda v: cond(f, "eq", v))
         ),
+        st.sampled_from(["lt", "gt"]).flatmap(
+            lambda op: st.sampled_from(["0", "99.50", "300", "1500.00"]).map(lambda v: cond("lifetime_spend", op, v))
+        ),
+        st.sampled_from(["eq", "ne", "lt", "gt"]).flatmap(
+            lambda op: st.integers(0, 4).map(lambda v: cond("orders", op, v))
+        ),
+        st.sampled_from(["in_last_days", "more_than_days_ago"]).flatmap(
+            lambda op: days.map(lambda v: cond("last_purchase", op, v))
+        ),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("last_purchase", op)),
+        st.tuples(date, date).map(lambda t: cond("last_purchase", "between", sorted(t))),
+        st.tuples(st.sampled_from(["lt", "gt"]), st.sampled_from(["0", "50", "299.99", "1000"]), days).map(
+            lambda t: {**cond("spend_in_period", t[0], t[1]), "days": t[2]}
+        ),
+        st.tuples(st.sampled_from(["eq", "ne", "gt"]), st.integers(0, 3), days).map(
+            lambda t: {**cond("orders_in_period", t[0], t[1]), "days": t[2]}
+        ),
+        st.tuples(
+            st.sampled_from(["in", "not_in"]),
+            st.lists(st.sampled_from(data["categories"]), min_size=1, max_size=2),
+            days,
+            st.integers(1, 3),
+        ).map(lambda t: {**cond("bought_category", t[0], t[1]), "days": t[2], "times": t[3]}),
+        st.tuples(st.booleans(), st.integers(10, 200)).map(
+            lambda t: {**cond("stopped_buying", "eq", t[0]), "days": t[1]}
+        ),
+        st.sampled_from(["in_last_days", "more_than_days_ago"]).flatmap(
+            lambda op: days.map(lambda v: cond("last_contact", op, v))
+        ),
+        st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("last_contact", op)),
+        st.sampled_from(["eq", "ne", "lt", "gt"]).flatmap(
+            lambda op: st.integers(1, 5).map(lambda v: cond("last_satisfaction", op, v))
+        ),
         st.lists(st.sampled_from(data["numbers"]), min_size=1, max_size=5).map(
             lambda v: cond("crm_number", "in", [crm_number.format_number(n) for n in v])
         ),
@@ -210,16 +332,18 @@ def trees(data: dict) -> st.SearchStrategy:
             st.sampled_from(["and", "or", "not"]),
             st.lists(children, min_size=1, max_size=3),
         ),
-        max_leaves=8,
+        max_leaves=6,
     ).map(lambda node: node if "op" in node else {"op": "and", "rules": [node]})
 
 
 @pytest.mark.django_db
 def test_random_rules_select_what_a_plain_reading_selects(members):
-    rows = {c.pk: _row(c) for c in Customer.objects.prefetch_related("tags")}
+    rows = {
+        c.pk: _row(c) for c in Customer.objects.prefetch_related("tags", "transactions__lines__product", "interactions")
+    }
     today = timezone.localdate()
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(trees(members))
     def check(tree):
         selected = set(Customer.objects.filter(rule_compile(tree)).values_list("pk", flat=True))

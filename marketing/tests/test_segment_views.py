@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.timezone import now as timezone_now
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,3 +200,22 @@ def test_relative_dates_in_the_builder(marketing_client):
     CustomerFactory(registered_on=datetime.date.today() - datetime.timedelta(days=40))
     data = {"n": ["", "1"], "op-": "and", "field-1": "registered_on", "operator-1": "in_last_days", "value-1": "30"}
     assert 'id="live-count">1<' in marketing_client.post(reverse("marketing:segment_count"), data).content.decode()
+
+
+def test_a_period_fact_takes_its_days_from_the_builder(marketing_client, manager_client):
+    from interactions.services import transaction_record
+
+    recent, older = CustomerFactory(), CustomerFactory()
+    transaction_record(customer=recent, amount=500)
+    transaction_record(customer=older, amount=500, occurred_at=timezone_now() - datetime.timedelta(days=60))
+    data = {"n": ["", "1"], "op-": "and", "field-1": "spend_in_period", "operator-1": "gt", "value-1": "100"}
+    page = marketing_client.post(reverse("marketing:segment_count"), data | {"param-days-1": "30"}).content.decode()
+    assert 'id="live-count">1<' in page and recent.name in page
+    page = marketing_client.post(reverse("marketing:segment_count"), data | {"param-days-1": "90"}).content.decode()
+    assert 'id="live-count">2<' in page
+    page = marketing_client.post(reverse("marketing:segment_count"), data | {"param-days-1": "0"}).content.decode()
+    assert "Condition 1 (Spend in a recent period)" in page
+    builder = marketing_client.post(
+        reverse("marketing:segment_create"), data | {"param-days-1": "45", "action": "refresh"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'name="param-days-1" value="45"' in builder

@@ -1,0 +1,334 @@
+"""The purchase and contact facts segment rules may name (registered from InteractionsConfig.ready).
+
+Lifetime facts read the per-member PurchaseStats rows, so a count never scans the purchase table. A fact over
+a period ("spend in the last 90 days") reads only that period's purchases, through the index on their time.
+"""
+
+import datetime
+from collections.abc import Sequence
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.lookups import Exact, GreaterThan, LessThan
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.segment_fields import (
+    Kind,
+    Operator,
+    Param,
+    SegmentField,
+    Value,
+    day_range_q,
+    day_start,
+    holds,
+    register,
+    zero_default_q,
+)
+from customers.models import Category
+from interactions.models import Interaction, InteractionChannel, Product, Transaction, TransactionStatus
+from interactions.selectors import NET
+
+PURCHASES = _("Purchases")
+CONTACT = _("Contact")
+DAYS = Param("days", _("in the last N days"), default=90)
+TIMES = Param("times", _("at least N times"), default=1, high=1000)
+_NUMBER_OPS = (Operator.EQ, Operator.NE, Operator.LT, Operator.GT, Operator.BETWEEN)
+_AMOUNT_OPS = (Operator.LT, Operator.GT, Operator.BETWEEN)
+
+
+def _since(days: int) -> datetime.datetime:
+    return day_start(timezone.localdate() - datetime.timedelta(days=days))
+
+
+def _stats(name: str):
+    def build(operator: Operator, value: Value) -> Q:
+        return zero_default_q(f"purchase_stats__{name}", operator, value, missing="purchase_stats__isnull")
+
+    return build
+
+
+def _window(aggregate, *, kept: bool):
+    """A number over the last N days' purchases: 0 for a member who bought nothing then."""
+
+    def build(operator: Operator, value: Value, days: int = DAYS.default) -> Q:
+        purchases = Transaction.objects.filter(occurred_at__gte=_since(days))
+        if kept:
+            purchases = purchases.exclude(status=TransactionStatus.REFUNDED)
+        per_member = purchases.values("customer_id").annotate(n=aggregate).order_by()
+        if holds(operator, 0, value):  # who bought nothing then matches too: leave out those who fail
+            failing = per_member.exclude(_compare("n", operator, value)).values("customer_id")
+            return ~Q(pk__in=failing)
+        return Q(pk__in=per_member.filter(_compare("n", operator, value)).values("customer_id"))
+
+    return build
+
+
+def _compare(name: str, operator: Operator, value: Value) -> Q:
+    lookup = {
+        Operator.EQ: "",
+        Operator.LT: "__lt",
+        Operator.GT: "__gt",
+        Operator.BETWEEN: "__range",
+        Operator.NE: "",
+    }[operator]
+    q = Q(**{f"{name}{lookup}": tuple(value) if operator == Operator.BETWEEN else value})
+    return ~q if operator == Operator.NE else q
+
+
+def bought_q(line_filter: str):
+    """Bought any of these products or categories at least `times` times in the last `days` days; "none of"
+    is the opposite. Refunded purchases do not count."""
+
+    def build(operator: Operator, value: Value, days: int = 30, times: int = 1) -> Q:
+        purchases = (
+            Transaction.objects.filter(occurred_at__gte=_since(days), **{f"lines__{line_filter}__in": value})
+            .exclude(status=TransactionStatus.REFUNDED)
+            .values("customer_id")
+            .annotate(n=Count("pk", distinct=True))
+            .filter(n__gte=times)
+            .values("customer_id")
+        )
+        q = Q(pk__in=purchases)
+        return q if operator == Operator.IN else ~q
+
+    return build
+
+
+def stopped_buying_q(operator: Operator, value: Value, days: int = 90) -> Q:
+    """Bought in the N days before the last N days, and nothing since."""
+    before = Transaction.objects.filter(
+        customer_id=OuterRef("pk"), occurred_at__gte=_since(2 * days), occurred_at__lt=_since(days)
+    )
+    since = Transaction.objects.filter(customer_id=OuterRef("pk"), occurred_at__gte=_since(days))
+    stopped = Q(Exists(before)) & ~Q(Exists(since))
+    return stopped if value else ~stopped
+
+
+def last_contact_q(operator: Operator, value: Value) -> Q:
+    """The latest contact's day, as existence checks on the index (customer, time): "before D" is "some
+    contact, and none on or after D"."""
+    contacts = Interaction.objects.filter(customer_id=OuterRef("pk"))
+
+    def any_from(moment: datetime.datetime) -> Q:
+        return Q(Exists(contacts.filter(occurred_at__gte=moment)))
+
+    one = datetime.timedelta(days=1)
+    today = timezone.localdate()
+    match operator:
+        case Operator.IS_EMPTY:
+            return ~Q(Exists(contacts))
+        case Operator.IS_SET:
+            return Q(Exists(contacts))
+        case Operator.EQ:
+            return any_from(day_start(value)) & ~any_from(day_start(value + one))
+        case Operator.LT:
+            return Q(Exists(contacts)) & ~any_from(day_start(value))
+        case Operator.GT:
+            return any_from(day_start(value + one))
+        case Operator.BETWEEN:
+            return any_from(day_start(value[0])) & ~any_from(day_start(value[1] + one))
+        case Operator.IN_LAST_DAYS:
+            return any_from(day_start(today - datetime.timedelta(days=value)))
+        case Operator.MORE_THAN_DAYS_AGO:
+            return Q(Exists(contacts)) & ~any_from(day_start(today - datetime.timedelta(days=value)))
+    raise ValueError(operator)
+
+
+def last_satisfaction_q(operator: Operator, value: Value) -> Q:
+    scored = Interaction.objects.filter(customer_id=OuterRef("pk"), satisfaction__isnull=False)
+    latest = Subquery(scored.order_by("-occurred_at", "-id").values("satisfaction")[:1])
+    # Comparing with no score at all gives NULL in SQL, which a NOT group would keep as NULL and drop: each
+    # comparison is guarded by "has a score" so it is plainly true or false.
+    has_score = Q(Exists(scored))
+    match operator:
+        case Operator.EQ:
+            return has_score & Q(Exact(latest, value))
+        case Operator.NE:  # a member never scored "is not 1" too, as with every other field
+            return ~(has_score & Q(Exact(latest, value)))
+        case Operator.LT:
+            return has_score & Q(LessThan(latest, value))
+        case Operator.GT:
+            return has_score & Q(GreaterThan(latest, value))
+        case Operator.IS_EMPTY:
+            return ~Q(Exists(scored))
+        case Operator.IS_SET:
+            return Q(Exists(scored))
+    raise ValueError(operator)
+
+
+def contacts_q(operator: Operator, value: Value, days: int = 30, times: int = 1) -> Q:
+    """Contacts through any of these channels, at least `times` in the last `days` days."""
+    members = (
+        Interaction.objects.filter(occurred_at__gte=_since(days), channel__in=value)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=times)
+        .values("customer_id")
+    )
+    q = Q(pk__in=members)
+    return q if operator == Operator.IN else ~q
+
+
+def _categories() -> Sequence[tuple[object, str]]:
+    return [(c.pk, str(c)) for c in Category.objects.all()]
+
+
+def _products() -> Sequence[tuple[object, str]]:
+    return [(p.pk, f"{p.sku} {p.name}") for p in Product.objects.filter(active=True).order_by("sku")]
+
+
+def _stat(name: str):
+    def shown(customer) -> object:
+        stats = getattr(customer, "purchase_stats", None) if hasattr(customer, "purchase_stats") else None
+        return getattr(stats, name, None)
+
+    return shown
+
+
+def _latest_contact(customer) -> object:
+    latest = Interaction.objects.filter(customer=customer).order_by("-occurred_at").first()
+    return timezone.localdate(latest.occurred_at) if latest else None
+
+
+def _latest_satisfaction(customer) -> object:
+    latest = customer.interactions.filter(satisfaction__isnull=False).order_by("-occurred_at", "-id").first()
+    return latest.satisfaction if latest else None
+
+
+def _local_day(name: str):
+    def shown(customer) -> object:
+        value = _stat(name)(customer)
+        return timezone.localdate(value) if value else None
+
+    return shown
+
+
+def register_fields() -> None:
+    with_period = (DAYS,)
+    register(
+        SegmentField(
+            "lifetime_spend",
+            _("Lifetime spend"),
+            PURCHASES,
+            Kind.DECIMAL,
+            build=_stats("lifetime_spend"),
+            shown=_stat("lifetime_spend"),
+        ),
+        SegmentField(
+            "orders",
+            _("Number of orders"),
+            PURCHASES,
+            Kind.NUMBER,
+            build=_stats("orders"),
+            operators=_NUMBER_OPS,
+            shown=_stat("orders"),
+            min_value=0,
+            max_value=1_000_000,
+        ),
+        SegmentField(
+            "average_order",
+            _("Average order value"),
+            PURCHASES,
+            Kind.DECIMAL,
+            lookup="purchase_stats__average_order",
+            nullable=True,
+            shown=_stat("average_order"),
+        ),
+        SegmentField(
+            "first_purchase",
+            _("First purchase"),
+            PURCHASES,
+            Kind.DATE,
+            nullable=True,
+            build=lambda op, v: day_range_q("purchase_stats__first_purchase_at", op, v),
+            shown=_local_day("first_purchase_at"),
+        ),
+        SegmentField(
+            "last_purchase",
+            _("Last purchase"),
+            PURCHASES,
+            Kind.DATE,
+            nullable=True,
+            build=lambda op, v: day_range_q("purchase_stats__last_purchase_at", op, v),
+            shown=_local_day("last_purchase_at"),
+        ),
+        SegmentField(
+            "spend_in_period",
+            _("Spend in a recent period"),
+            PURCHASES,
+            Kind.DECIMAL,
+            build=_window(Sum(NET), kept=False),
+            params=with_period,
+            operators=_AMOUNT_OPS,
+        ),
+        SegmentField(
+            "orders_in_period",
+            _("Orders in a recent period"),
+            PURCHASES,
+            Kind.NUMBER,
+            build=_window(Count("pk"), kept=True),
+            params=with_period,
+            operators=_NUMBER_OPS,
+            min_value=0,
+            max_value=1_000_000,
+        ),
+        SegmentField(
+            "bought_category",
+            _("Bought from category"),
+            PURCHASES,
+            Kind.CHOICES,
+            choices=_categories,
+            build=bought_q("product__category_id"),
+            operators=(Operator.IN, Operator.NOT_IN),
+            params=(Param("days", _("in the last N days"), default=30), TIMES),
+        ),
+        SegmentField(
+            "bought_product",
+            _("Bought product"),
+            PURCHASES,
+            Kind.CHOICES,
+            choices=_products,
+            build=bought_q("product_id"),
+            operators=(Operator.IN, Operator.NOT_IN),
+            params=(Param("days", _("in the last N days"), default=30), TIMES),
+        ),
+        SegmentField(
+            "stopped_buying",
+            _("Stopped buying"),
+            PURCHASES,
+            Kind.BOOLEAN,
+            build=stopped_buying_q,
+            params=(Param("days", _("nothing in the last N days, but some in the N before"), default=90),),
+        ),
+        SegmentField(
+            "last_contact",
+            _("Last contact"),
+            CONTACT,
+            Kind.DATE,
+            nullable=True,
+            build=last_contact_q,
+            shown=_latest_contact,
+        ),
+        SegmentField(
+            "last_satisfaction",
+            _("Latest satisfaction score"),
+            CONTACT,
+            Kind.NUMBER,
+            nullable=True,
+            build=last_satisfaction_q,
+            operators=(Operator.EQ, Operator.NE, Operator.LT, Operator.GT),
+            min_value=1,
+            max_value=5,
+            shown=_latest_satisfaction,
+        ),
+        SegmentField(
+            "contacts_in_period",
+            _("Contacts through"),
+            CONTACT,
+            Kind.CHOICES,
+            build=contacts_q,
+            choices=lambda: InteractionChannel.choices,
+            operators=(Operator.IN, Operator.NOT_IN),
+            params=(Param("days", _("in the last N days"), default=30), TIMES),
+        ),
+    )
