@@ -19,6 +19,7 @@ class JobKind(models.TextChoices):
     CUSTOMERS_IMPORT = "customers_import", _("Customer import")
     TRANSACTIONS_IMPORT = "transactions_import", _("Purchase import")
     CUSTOMER_BULK = "customer_bulk", _("Bulk change of customers")
+    SEGMENT_EXPORT = "segment_export", _("Segment export")
 
 
 IMPORT_KINDS = frozenset({JobKind.CUSTOMERS_IMPORT, JobKind.TRANSACTIONS_IMPORT})

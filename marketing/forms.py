@@ -41,3 +41,7 @@ class SegmentUploadForm(forms.ModelForm):
 
 class WhyForm(forms.Form):
     number = forms.CharField(label=_("CRM number"), max_length=40)
+
+
+class SegmentExportForm(forms.Form):
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel")])

@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.users import acting_user
+from crm.models import Job
 from customers.models import Customer
+from customers.selectors import customers_visible_to
+from customers.services import customers_write_export
 from marketing.models import Segment, SegmentKind, SegmentMember
 from marketing.rules import RuleError, rule_parse
 from marketing.selectors import segment_members
@@ -161,3 +164,13 @@ def segments_settle_merge(*, survivor: Customer, other: Customer, **kwargs: obje
     SegmentMember.objects.filter(
         customer=other, segment__in=SegmentMember.objects.filter(customer=survivor).values("segment")
     ).delete()
+
+
+def segment_export(*, job: Job) -> int:
+    """Write the segment's members, as many as the starter may see, with the customer list's columns, masking and
+    audit (customers_write_export). A segment deleted since the job was queued exports nothing."""
+    segment = Segment.objects.filter(pk=job.params.get("segment")).first()
+    members = segment_members(segment) if segment else Customer.objects.none()
+    members = members & customers_visible_to(job.created_by)
+    stem = f"segment-{segment.pk}" if segment else "segment"
+    return customers_write_export(job=job, queryset=members, stem=stem, audit={"segment": job.params.get("segment")})

@@ -13,5 +13,6 @@ urlpatterns = [
     path("segments/<int:segment_id>/edit/", views.segment_edit_view, name="segment_edit"),
     path("segments/<int:segment_id>/recount/", views.segment_recount_view, name="segment_recount"),
     path("segments/<int:segment_id>/freeze/", views.segment_freeze_view, name="segment_freeze"),
+    path("segments/<int:segment_id>/export/", views.segment_export_view, name="segment_export"),
     path("segments/<int:segment_id>/delete/", views.segment_delete_view, name="segment_delete"),
 ]

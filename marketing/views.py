@@ -3,14 +3,16 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.jobs import job_create
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
 from crm.lib.tables import ImportFileError, csv_encoding
+from crm.models import JobKind
 from customers.selectors import customers_visible_to
 from marketing import services
 from marketing.builder import (
@@ -22,7 +24,7 @@ from marketing.builder import (
     tree_from_rules,
     tree_nodes,
 )
-from marketing.forms import FreezeForm, SegmentForm, SegmentUploadForm, WhyForm
+from marketing.forms import FreezeForm, SegmentExportForm, SegmentForm, SegmentUploadForm, WhyForm
 from marketing.models import Segment
 from marketing.rules import RuleError, rule_explain
 from marketing.selectors import rules_members, segment_members, segment_preview, segments_list
@@ -228,3 +230,19 @@ def segment_delete_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     services.segment_delete(segment=segment)
     messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
     return redirect("marketing:segment_list")
+
+
+@require_POST
+@permission_required("marketing.export_segment", raise_exception=True)
+def segment_export_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """The segment's members as CSV or Excel: a background job with a progress page (marketing.services)."""
+    segment = get_object_or_404(Segment, pk=segment_id)
+    form = SegmentExportForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Choose CSV or Excel."))
+    job = job_create(
+        kind=JobKind.SEGMENT_EXPORT,
+        params={"segment": segment.pk, "format": form.cleaned_data["format"]},
+        created_by=request.user,
+    )
+    return redirect(job)

@@ -109,6 +109,8 @@ EXPECTED = {
     ("marketing:segment_recount", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("marketing:segment_freeze", "get"): every(405),
     ("marketing:segment_freeze", "post"): statuses(403, 403, 302, 302, 302, 403),
+    ("marketing:segment_export", "get"): every(405),
+    ("marketing:segment_export", "post"): statuses(403, 403, 400, 400, 400, 403),
     ("marketing:segment_delete", "get"): every(405),
     ("marketing:segment_delete", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("job_download", "get"): every(404),

@@ -17,6 +17,7 @@ from customers.services.customers import (
     customer_update,
     customers_bulk_create,
     customers_copy_in,
+    customers_write_export,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "consent_set",
     "customer_create",
     "customer_export",
+    "customers_write_export",
     "customer_update",
     "customers_bulk_create",
     "customers_copy_in",

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -289,13 +290,22 @@ EXPORT_BATCH = 2000
 
 def customer_export(*, job: Job) -> None:
     """Write the customers the list's filters select (plain values kept in the job's params, see
-    customers.selectors.customers_filtered) to CSV or xlsx, reporting progress.
+    customers.selectors.customers_filtered) to CSV or xlsx, reporting progress."""
+    user = job.created_by
+    masked = not user.has_perm("customers.view_contact_details")
+    queryset = customers_filtered(customer_list(user=user), filters=job.params["filters"], contacts=not masked)
+    customers_write_export(job=job, queryset=queryset, stem="customers", audit={"query": job.params})
+
+
+def customers_write_export(*, job: Job, queryset: QuerySet[Customer], stem: str, audit: dict) -> int:
+    """The one export writer for lists of customers (the list, a segment): the columns above, contacts masked
+    unless the job's starter may see them, progress reported, the export audited. Returns the rows written.
 
     Not one transaction: progress must be visible to the page while it runs.
     """
     user = job.created_by
     masked = not user.has_perm("customers.view_contact_details")
-    queryset = customers_filtered(customer_list(user=user), filters=job.params["filters"], contacts=not masked)
+    queryset = queryset.select_related("tier", "owner").prefetch_related("tags")
     total = queryset.count()
     job_progress(job, done=0, total=total)
 
@@ -308,5 +318,6 @@ def customer_export(*, job: Job) -> None:
         if done % EXPORT_BATCH == 0:
             job_progress(job, done=done)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    job_finish(job, filename=f"customers-{stamp}.{writer.extension}", content=writer.close())
-    audit_record(actor=user, customer=None, action=AuditAction.EXPORT, changes={"rows": done, "query": job.params})
+    job_finish(job, filename=f"{stem}-{stamp}.{writer.extension}", content=writer.close())
+    audit_record(actor=user, customer=None, action=AuditAction.EXPORT, changes={"rows": done, **audit})
+    return done

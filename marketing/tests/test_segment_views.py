@@ -219,3 +219,39 @@ def test_a_period_fact_takes_its_days_from_the_builder(marketing_client, manager
         reverse("marketing:segment_create"), data | {"param-days-1": "45", "action": "refresh"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert 'name="param-days-1" value="45"' in builder
+
+
+def test_exporting_a_segment_writes_its_members_masked_for_marketing(
+    marketing_client, marketing_user, django_capture_on_commit_callbacks
+):
+    from crm.models import Job, JobStatus
+    from customers.models import AuditAction, AuditEvent
+    from customers.tests.test_export import download_rows
+    from marketing.tasks import segment_export_task
+
+    rich = CustomerFactory(name="=HYPERLINK(1)", points_balance=900, mobile="+8613911112222")
+    CustomerFactory(points_balance=1)
+    segment = Segment.objects.create(
+        name="rich", rules={"op": "and", "rules": [{"field": "points_balance", "operator": "gt", "value": 500}]}
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = marketing_client.post(reverse("marketing:segment_export", args=[segment.pk]), {"format": "csv"})
+    job = Job.objects.get()
+    assert response.url == job.get_absolute_url() and len(callbacks) == 1
+    segment_export_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.total == 1
+    rows = download_rows(marketing_client, job)
+    assert rows[1][1] == "'=HYPERLINK(1)"  # no formula runs in a spreadsheet
+    assert rows[1][2] != rich.mobile and "****" in rows[1][2]
+    assert AuditEvent.objects.filter(
+        actor=marketing_user, action=AuditAction.EXPORT, changes__segment=segment.pk
+    ).exists()
+
+
+def test_a_bad_export_format_is_refused_with_nothing_queued(marketing_client):
+    from crm.models import Job
+
+    segment = Segment.objects.create(name="all")
+    response = marketing_client.post(reverse("marketing:segment_export", args=[segment.pk]), {"format": "pdf"})
+    assert response.status_code == 400 and not Job.objects.exists()

@@ -1,0 +1,11 @@
+"""Marketing's tasks, retried on transient errors by the one policy in crm/celery.py."""
+
+from celery import shared_task
+
+from crm.jobs import job_run
+from marketing import services
+
+
+@shared_task(ignore_result=True)
+def segment_export_task(job_id: int) -> None:
+    job_run(job_id, lambda job: services.segment_export(job=job))
