@@ -7,7 +7,23 @@ a period ("spend in the last 90 days") reads only that period's purchases, throu
 import datetime
 from collections.abc import Sequence
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+    Window,
+)
+from django.db.models.functions import CumeDist
 from django.db.models.lookups import Exact, GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -102,6 +118,38 @@ def stopped_buying_q(operator: Operator, value: Value, days: int = 90) -> Q:
     since = Transaction.objects.filter(customer_id=OuterRef("pk"), occurred_at__gte=_since(days))
     stopped = Q(Exists(before)) & ~Q(Exists(since))
     return stopped if value else ~stopped
+
+
+def lapsing_q(operator: Operator, value: Value, days: int = 90) -> Q:
+    """No purchase for more than twice the member's usual gap between purchases (the span from first to last
+    over the orders between), or for more than `days` days when one purchase gives no gap yet."""
+    stats = "purchase_stats__"
+    usual_gap = ExpressionWrapper(
+        (F(f"{stats}last_purchase_at") - F(f"{stats}first_purchase_at")) * 2 / (F(f"{stats}orders") - 1),
+        output_field=DurationField(),
+    )
+    allowed = Case(
+        When(**{f"{stats}orders__gte": 2}, then=usual_gap),
+        default=models.Value(datetime.timedelta(days=days)),
+        output_field=DurationField(),
+    )
+    due = ExpressionWrapper(F(f"{stats}last_purchase_at") + allowed, output_field=DateTimeField())
+    lapsing = Q(**{f"{stats}last_purchase_at__isnull": False}) & Q(LessThan(due, models.Value(timezone.now())))
+    return lapsing if value else ~lapsing
+
+
+def top_spenders_q(operator: Operator, value: Value, percent: int = 20, days: int = 365) -> Q:
+    """Among the top `percent` % of the members who bought in the last `days` days, by what they spent then
+    (ties share a place: the cumulative share of members spending at least as much)."""
+    ranked = (
+        Transaction.objects.filter(occurred_at__gte=_since(days))
+        .values("customer_id")
+        .annotate(spend=Sum(NET))
+        .annotate(share=Window(CumeDist(), order_by=F("spend").desc()))
+        .order_by()
+    )
+    top = Q(pk__in=ranked.filter(share__lte=percent / 100).values("customer_id"))
+    return top if value else ~top
 
 
 def last_contact_q(operator: Operator, value: Value) -> Q:
@@ -299,6 +347,25 @@ def register_fields() -> None:
             Kind.BOOLEAN,
             build=stopped_buying_q,
             params=(Param("days", _("nothing in the last N days, but some in the N before"), default=90),),
+        ),
+        SegmentField(
+            "lapsing",
+            _("Overdue for a purchase"),
+            PURCHASES,
+            Kind.BOOLEAN,
+            build=lapsing_q,
+            params=(Param("days", _("or N days after a first purchase"), default=90),),
+        ),
+        SegmentField(
+            "top_spenders",
+            _("Top spenders"),
+            PURCHASES,
+            Kind.BOOLEAN,
+            build=top_spenders_q,
+            params=(
+                Param("percent", _("top N %"), default=20, high=100),
+                Param("days", _("in the last N days"), default=365),
+            ),
         ),
         SegmentField(
             "last_contact",

@@ -24,7 +24,7 @@ MAX_UPLOAD_LINES = 1_000_000
 
 @transaction.atomic
 def segment_save(
-    *, segment: Segment | None = None, name: str, description: str = "", rules: object, actor: AbstractBaseUser
+    *, segment: Segment | None = None, name: str, description: str = "", rules: object, actor: AbstractBaseUser | None
 ) -> Segment:
     """Create a dynamic segment or change one; the rules are checked first, so a bad tree writes nothing."""
     try:

@@ -26,6 +26,7 @@ from marketing.builder import (
 )
 from marketing.forms import FreezeForm, SegmentExportForm, SegmentForm, SegmentUploadForm, WhyForm
 from marketing.models import Segment
+from marketing.presets import PRESETS, PRESETS_BY_KEY
 from marketing.rules import RuleError, rule_explain
 from marketing.selectors import rules_members, segment_members, segment_preview, segments_list
 
@@ -36,7 +37,7 @@ ERRORS_SHOWN = 50
 @require_GET
 @permission_required("marketing.view_segment", raise_exception=True)
 def segment_list_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "marketing/segment_list.html", {"segments": segments_list()})
+    return render(request, "marketing/segment_list.html", {"segments": segments_list(), "presets": PRESETS})
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,8 +60,10 @@ def _builder(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
     """The rule builder. Its buttons post the whole form with an action; only "save" writes anything."""
     status = 200
     if request.method == "GET":
-        form = SegmentForm(instance=segment)
-        tree = tree_from_rules(segment.rules if segment else FIRST_EMPTY)
+        preset = PRESETS_BY_KEY.get(request.GET.get("preset", "")) if segment is None else None
+        initial = {"name": preset.name, "description": preset.description} if preset else None
+        form = SegmentForm(instance=segment, initial=initial)
+        tree = tree_from_rules(segment.rules if segment else preset.rules if preset else FIRST_EMPTY)
     else:
         form = SegmentForm(request.POST, instance=segment)
         tree = tree_from_post(request.POST)

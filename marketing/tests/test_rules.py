@@ -91,6 +91,9 @@ def _history(rng: random.Random, customer: Customer, products: list) -> None:
 # --- the plain-Python reading of a rule -------------------------------------------------------------------------
 
 
+ROWS: dict[int, dict] = {}  # every member's row, for facts that rank members against each other
+
+
 def _row(c: Customer) -> dict:
     return {
         "tier": c.tier_id,
@@ -106,12 +109,14 @@ def _row(c: Customer) -> dict:
         "email_consent": c.email_opt_in,
         "sms_consent": c.sms_opt_in,
         "crm_number": c.crm_number,
+        "pk": c.pk,
         "purchases": [
             (
                 timezone.localdate(t.occurred_at),
                 t.amount - t.refunded_amount,
                 t.status != TransactionStatus.REFUNDED,
                 {line.product.category_id for line in t.lines.all()},
+                t.occurred_at,
             )
             for t in c.transactions.all()
         ],
@@ -177,6 +182,24 @@ def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
             value = [Decimal(v) for v in value] if isinstance(value, list) else Decimal(value)
         if field in ("last_purchase", "last_contact") and isinstance(value, str):
             value = datetime.date.fromisoformat(value)
+    elif field == "lapsing":
+        purchases = row["purchases"]
+        if not purchases:
+            return not value
+        kept = sum(1 for p in purchases if p[2])
+        first, last = min(p[4] for p in purchases), max(p[4] for p in purchases)
+        allowed = (last - first) * 2 / (kept - 1) if kept >= 2 else datetime.timedelta(days=cond["days"])
+        return (last + allowed < timezone.now()) == value
+    elif field == "top_spenders":
+        since = today - datetime.timedelta(days=cond["days"])
+        spend = {}
+        for pk, other in ROWS.items():
+            window = [p[1] for p in other["purchases"] if p[0] >= since]
+            if window:
+                spend[pk] = sum(window, Decimal(0))
+        mine = spend.get(row["pk"])
+        top = mine is not None and sum(1 for s in spend.values() if s >= mine) / len(spend) <= cond["percent"] / 100
+        return top == value
     elif field == "bought_category":
         window = today - datetime.timedelta(days=cond["days"])
         n = sum(1 for p in row["purchases"] if p[2] and p[0] >= window and p[3] & set(value))
@@ -313,6 +336,10 @@ def conditions(data: dict) -> st.SearchStrategy:
         st.sampled_from(["in_last_days", "more_than_days_ago"]).flatmap(
             lambda op: days.map(lambda v: cond("last_contact", op, v))
         ),
+        st.tuples(st.booleans(), st.integers(10, 200)).map(lambda t: {**cond("lapsing", "eq", t[0]), "days": t[1]}),
+        st.tuples(st.booleans(), st.integers(1, 100), days).map(
+            lambda t: {**cond("top_spenders", "eq", t[0]), "percent": t[1], "days": t[2]}
+        ),
         st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("last_contact", op)),
         st.sampled_from(["eq", "ne", "lt", "gt"]).flatmap(
             lambda op: st.integers(1, 5).map(lambda v: cond("last_satisfaction", op, v))
@@ -338,7 +365,9 @@ def trees(data: dict) -> st.SearchStrategy:
 
 @pytest.mark.django_db
 def test_random_rules_select_what_a_plain_reading_selects(members):
-    rows = {
+    rows = ROWS
+    rows.clear()
+    rows |= {
         c.pk: _row(c) for c in Customer.objects.prefetch_related("tags", "transactions__lines__product", "interactions")
     }
     today = timezone.localdate()

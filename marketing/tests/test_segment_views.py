@@ -1,6 +1,7 @@
 """The segment pages as a marketer uses them: build, count, save, check why, freeze, upload."""
 
 import datetime
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -255,3 +256,42 @@ def test_a_bad_export_format_is_refused_with_nothing_queued(marketing_client):
     segment = Segment.objects.create(name="all")
     response = marketing_client.post(reverse("marketing:segment_export", args=[segment.pk]), {"format": "pdf"})
     assert response.status_code == 400 and not Job.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["new", "loyal", "potential", "high_value", "lapsing"])
+def test_a_preset_opens_in_the_builder_ready_to_save(marketing_client, key):
+    from marketing.presets import PRESETS_BY_KEY
+
+    preset = PRESETS_BY_KEY[key]
+    page = marketing_client.get(reverse("marketing:segment_create"), {"preset": key}).content.decode()
+    assert f'value="{preset.name}"' in page
+    assert f'<option value="{preset.rules["rules"][0]["field"]}" selected>' in page
+
+
+def test_the_demo_presets_count_what_they_say(db, service_user):
+    from django.core.management import call_command
+
+    from interactions.services import transaction_record
+
+    loyal = CustomerFactory()
+    for days in (10, 40, 80, 120):
+        transaction_record(customer=loyal, amount=100, occurred_at=timezone_now() - datetime.timedelta(days=days))
+    once = CustomerFactory()
+    transaction_record(customer=once, amount=100, occurred_at=timezone_now() - datetime.timedelta(days=100))
+    never = CustomerFactory()
+    small = [CustomerFactory() for _ in range(4)]
+    for member in small:
+        transaction_record(customer=member, amount=20, occurred_at=timezone_now() - datetime.timedelta(days=5))
+    call_command("load_demo_segments", language="en", stdout=io.StringIO())
+    members = {s.name: set(segment_members_of(s)) for s in Segment.objects.all()}
+    assert members["Loyal members"] == {loyal.pk}
+    assert members["Potential members"] == {never.pk}
+    assert members["About to lapse"] == {once.pk}  # 100 days since one purchase; loyal buys every ~37 days
+    assert members["New members"] == {m.pk for m in small}
+    assert members["High value"] == {loyal.pk}  # 1 of the 6 who bought this year
+
+
+def segment_members_of(segment):
+    from marketing.selectors import segment_members
+
+    return segment_members(segment).values_list("pk", flat=True)

@@ -155,6 +155,7 @@ class Command(BaseCommand):
         # By name, so customers does not import interactions (the dependency points the other way).
         call_command("load_demo_purchases", seed=seed, stdout=self.stdout)
         call_command("load_demo_interactions", seed=seed, stdout=self.stdout)
+        call_command("load_demo_segments", stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password {DEMO_PASSWORD}):"))
         for username, role in DEMO_USERS:
