@@ -42,6 +42,7 @@ JOB_TASKS: dict[str, str] = {
     JobKind.CUSTOMER_EXPORT: "customers.tasks.customer_export_task",
     JobKind.CUSTOMER_BULK: "customers.tasks.customer_bulk_task",
     JobKind.SEGMENT_EXPORT: "marketing.tasks.segment_export_task",
+    JobKind.COUPON_ISSUE: "marketing.tasks.coupons_issue_task",
     JobKind.CUSTOMERS_IMPORT: "crm.tasks.import_task",
     JobKind.TRANSACTIONS_IMPORT: "crm.tasks.import_task",
 }

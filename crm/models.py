@@ -20,6 +20,7 @@ class JobKind(models.TextChoices):
     TRANSACTIONS_IMPORT = "transactions_import", _("Purchase import")
     CUSTOMER_BULK = "customer_bulk", _("Bulk change of customers")
     SEGMENT_EXPORT = "segment_export", _("Segment export")
+    COUPON_ISSUE = "coupon_issue", _("Coupons issued to a segment")
 
 
 IMPORT_KINDS = frozenset({JobKind.CUSTOMERS_IMPORT, JobKind.TRANSACTIONS_IMPORT})

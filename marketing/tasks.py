@@ -9,3 +9,8 @@ from marketing import services
 @shared_task(ignore_result=True)
 def segment_export_task(job_id: int) -> None:
     job_run(job_id, lambda job: services.segment_export(job=job))
+
+
+@shared_task(ignore_result=True)
+def coupons_issue_task(job_id: int) -> None:
+    job_run(job_id, lambda job: services.coupons_issue_job(job=job))

@@ -113,6 +113,8 @@ class Transaction(models.Model):
     points_earned = models.PositiveIntegerField(_("points earned"), default=0)
     points_reversed = models.PositiveIntegerField(_("points reversed"), default=0)
     coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True, validators=[validate_single_line])
+    # What the coupon took off: `amount` is what was paid, so the price before it was amount + discount.
+    discount = models.DecimalField(_("coupon discount"), max_digits=12, decimal_places=2, default=0)
     flagged = models.BooleanField(_("flagged"), default=False)
     # Why it was flagged, as codes with their parameters (rendered in the reader's language by flag_reason_text).
     flag_reasons = models.JSONField(_("why flagged"), default=list, blank=True, validators=[validate_flag_reasons])

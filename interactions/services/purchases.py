@@ -22,6 +22,7 @@ from crm.lib.users import acting_user
 from customers.models import Category, Customer, PointsReason, Reason, Tier
 from customers.services import membership
 from customers.services.tiers import tier_apply, tier_for_spend, tier_window
+from interactions.coupons import coupon_apply, coupon_restore
 from interactions.models import (
     Channel,
     FlagReason,
@@ -122,13 +123,22 @@ def transaction_record(
     coupon_code: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> Transaction:
-    """Record a purchase, earn its points at the customer's tier multiplier, flag it if unusual, upgrade the tier."""
+    """Record a purchase, earn its points at the customer's tier multiplier, flag it if unusual, upgrade the tier.
+
+    With a coupon code, `amount` is the price before the coupon: the coupon's rules decide its discount
+    (interactions.coupons), the purchase stores what was paid, and the coupon is used by this purchase."""
     if amount is None or Decimal(amount) <= 0:
         raise ValidationError({"amount": _("The amount must be greater than zero.")})
     amount = Decimal(amount)
     # Lock first: flags, points and tier for one customer are decided one purchase at a time.
     locked = Customer.objects.select_for_update(of=("self",)).select_related("tier").get(pk=customer.pk)
     occurred_at = occurred_at or timezone.now()
+    coupon = None
+    if coupon_code.strip():
+        coupon = coupon_apply(code=coupon_code, customer=locked, amount=amount, lines=lines, at=occurred_at)
+        if coupon.discount >= amount:
+            raise ValidationError({"coupon_code": _("The coupon would cover the whole purchase.")})
+        amount, coupon_code = amount - coupon.discount, coupon.code
     tx = Transaction(
         customer=customer,
         amount=amount,
@@ -138,6 +148,7 @@ def transaction_record(
         source=source,
         external_ref=external_ref,
         coupon_code=coupon_code,
+        discount=coupon.discount if coupon else 0,
         recorded_by=acting_user(actor),
     )
     if currency:
@@ -162,6 +173,8 @@ def transaction_record(
         row.full_clean(exclude=["transaction"])
         line_rows.append(row)
     TransactionLine.objects.bulk_create(line_rows)
+    if coupon is not None:
+        coupon.claim(tx)
 
     if tx.points_earned:
         membership.points_earn(
@@ -208,7 +221,7 @@ def _same_order(stored: Transaction, *, customer: Customer, amount: Decimal) -> 
         errors["customer"] = ValidationError(
             _("This order was recorded for another member."), code="conflict", params={"existing_id": stored.pk}
         )
-    if stored.amount != amount:
+    if stored.amount + stored.discount != amount:  # the price before its coupon, as it was sent
         errors["amount"] = ValidationError(
             _("This order was recorded with the amount %(amount)s."),
             code="conflict",
@@ -257,6 +270,8 @@ def transaction_refund(
         tx.points_reversed += -entry.points
     tx.full_clean()
     tx.save(update_fields=["refunded_amount", "status", "points_reversed"])
+    if tx.status == TransactionStatus.REFUNDED and tx.coupon_code:
+        coupon_restore(transaction=tx)
     purchase_stats_refresh(customer_ids=[customer.pk])
     transaction.refunded_amount, transaction.status = tx.refunded_amount, tx.status
     transaction.points_reversed = tx.points_reversed
