@@ -37,6 +37,13 @@ class RecordPurchaseForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    coupon_code = forms.CharField(
+        label=_("Coupon code"),
+        max_length=40,
+        required=False,
+        help_text=_("The amount is the price before the coupon."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,6 +58,7 @@ class RecordPurchaseForm(forms.Form):
             Row(
                 Column("sku", css_class="col-8 col-md-4"),
                 Column("quantity", css_class="col-4 col-md-2"),
+                Column("coupon_code", css_class="col-12 col-md-6"),
             ),
             Submit("record", _("Record purchase"), css_class="w-100 w-md-auto"),
         )
@@ -67,7 +75,13 @@ class RecordPurchaseForm(forms.Form):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         lines = [LineInput(product=data["sku"], quantity=data["quantity"] or 1)] if data["sku"] else []
-        return {"amount": data["amount"], "channel": data["channel"], "store": data["store"], "lines": lines}
+        return {
+            "amount": data["amount"],
+            "channel": data["channel"],
+            "store": data["store"],
+            "lines": lines,
+            "coupon_code": data["coupon_code"],
+        }
 
 
 class RefundForm(forms.Form):

@@ -32,6 +32,12 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
                 _("Purchase of %(amount)s recorded; %(points)s points earned.")
                 % {"amount": format_money(tx.amount, tx.currency), "points": tx.points_earned},
             )
+            if tx.discount:
+                messages.info(
+                    request,
+                    _("Coupon %(code)s took %(discount)s off.")
+                    % {"code": tx.coupon_code, "discount": format_money(tx.discount, tx.currency)},
+                )
             if tx.flagged:
                 messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason_text})
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=purchases")

@@ -51,11 +51,24 @@ class TransactionSerializer(serializers.Serializer):
     occurred_at = BoundedDateTimeField(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
     store = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    coupon_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A coupon issued to this member: `amount` is then the price before it; see discount and paid.",
+    )
     lines = LineSerializer(many=True, required=False, max_length=MAX_LINES, write_only=True)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, source="amount")
     points_earned = serializers.IntegerField(read_only=True)
     flagged = serializers.BooleanField(read_only=True)
     status = serializers.CharField(read_only=True)
+
+    def to_representation(self, instance: object) -> dict:
+        data = super().to_representation(instance)
+        data["amount"] = f"{instance.amount + instance.discount:.2f}"  # as it was sent: the price before the coupon
+        return data
 
 
 def _conflict(error: DjangoValidationError) -> Conflict | None:
