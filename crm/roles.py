@@ -45,6 +45,16 @@ SEGMENTS = [
     "marketing.export_segment",
 ]
 
+# A member's coupons on their page, for everyone who serves members.
+COUPONS_READ = ["marketing.view_coupon"]
+# Coupon offers, and issuing them to a member or a segment.
+OFFERS = [
+    "marketing.view_couponoffer",
+    "marketing.add_couponoffer",
+    "marketing.change_couponoffer",
+    "marketing.add_coupon",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
     Role.SERVICE: CUSTOMER_READ
@@ -54,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + LOG_INTERACTIONS
     + INTERACTION_REPORTS
     + SOCIAL_QUEUE
+    + COUPONS_READ
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
     Role.SALES: CUSTOMER_READ
@@ -61,9 +72,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + MEMBERSHIP_READ
     + RECORD_PURCHASE
     + LOG_INTERACTIONS
+    + COUPONS_READ
     + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
-    Role.MARKETING: CUSTOMER_READ + MEMBERSHIP_READ + SEGMENTS + ["customers.view_all_customers"],
+    Role.MARKETING: CUSTOMER_READ
+    + MEMBERSHIP_READ
+    + SEGMENTS
+    + COUPONS_READ
+    + OFFERS
+    + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
     + MEMBERSHIP_READ
@@ -72,6 +89,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + INTERACTION_REPORTS
     + SOCIAL_QUEUE
     + SEGMENTS
+    + COUPONS_READ
+    + OFFERS
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

@@ -9,8 +9,9 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from customers.signals import customer_merging
         from interactions import coupons
-        from marketing import services
+        from marketing import sections, services
         from marketing.services.coupons import CouponTill
 
         customer_merging.connect(services.segments_settle_merge, dispatch_uid="marketing.segments_settle_merge")
         coupons.register(CouponTill())
+        sections.register()

@@ -1,7 +1,11 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketing.models import Segment
+from interactions.models import Product
+from marketing.models import CouponOffer, Segment
+from marketing.selectors import offers_open
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -45,3 +49,68 @@ class WhyForm(forms.Form):
 
 class SegmentExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel")])
+
+
+class CouponOfferForm(forms.ModelForm):
+    class Meta:
+        model = CouponOffer
+        fields = [
+            "name",
+            "description",
+            "kind",
+            "value",
+            "min_spend",
+            "valid_from",
+            "valid_to",
+            "valid_days",
+            "per_member_limit",
+            "max_issued",
+            "products",
+            "categories",
+            "active",
+        ]
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            "valid_to": forms.DateInput(attrs={"type": "date"}),
+            "products": forms.SelectMultiple(attrs={"size": 5}),
+            "categories": forms.SelectMultiple(attrs={"size": 5}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.filter(active=True).order_by("sku")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("name", css_class="col-md-6"), Column("description", css_class="col-md-6")),
+            Row(
+                Column("kind", css_class="col-6 col-md-3"),
+                Column("value", css_class="col-6 col-md-3"),
+                Column("min_spend", css_class="col-6 col-md-3"),
+                Column("per_member_limit", css_class="col-6 col-md-3"),
+            ),
+            Row(
+                Column("valid_from", css_class="col-6 col-md-3"),
+                Column("valid_to", css_class="col-6 col-md-3"),
+                Column("valid_days", css_class="col-6 col-md-3"),
+                Column("max_issued", css_class="col-6 col-md-3"),
+            ),
+            Row(Column("products", css_class="col-md-6"), Column("categories", css_class="col-md-6")),
+            "active",
+            Submit("save", _("Save offer")),
+        )
+
+
+class CouponIssueForm(forms.Form):
+    offer = forms.ModelChoiceField(label=_("Offer"), queryset=CouponOffer.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = offers_open().order_by("name")
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
+        self.helper.add_input(Submit("issue", _("Issue coupon")))
+
+
+class SegmentIssueForm(forms.Form):
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"))

@@ -1,11 +1,15 @@
-"""Reads of segments shared by pages and jobs."""
+"""Reads of segments and coupons shared by pages and jobs."""
+
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from marketing.models import Segment
+from marketing.models import Coupon, CouponOffer, CouponStatus, Segment
 from marketing.rules import rule_compile
 
 
@@ -27,3 +31,40 @@ def segment_preview(members: QuerySet[Customer], *, limit: int = 20) -> list[Cus
 
 def segments_list() -> QuerySet[Segment]:
     return Segment.objects.select_related("created_by", "frozen_from")
+
+
+def offer_results(offer: CouponOffer) -> dict:
+    """Issued, redeemed, expired, outstanding and withdrawn coupons of an offer, and the revenue of the
+    purchases that used them (what was paid, less refunds), in one query."""
+    today = timezone.localdate()
+    expired = Q(status=CouponStatus.ISSUED, valid_until__lt=today)
+    return Coupon.objects.filter(offer=offer).aggregate(
+        issued=Count("pk"),
+        redeemed=Count("pk", filter=Q(status=CouponStatus.REDEEMED)),
+        expired=Count("pk", filter=expired),
+        outstanding=Count("pk", filter=Q(status=CouponStatus.ISSUED) & ~expired),
+        withdrawn=Count("pk", filter=Q(status=CouponStatus.VOID)),
+        revenue=Coalesce(
+            Sum(F("transaction__amount") - F("transaction__refunded_amount"), filter=Q(status=CouponStatus.REDEEMED)),
+            Value(Decimal(0)),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+        discounts=Coalesce(
+            Sum("discount"), Value(Decimal(0)), output_field=DecimalField(max_digits=14, decimal_places=2)
+        ),
+    )
+
+
+def offers_list() -> QuerySet[CouponOffer]:
+    return CouponOffer.objects.annotate(
+        redeemed=Count("coupons", filter=Q(coupons__status=CouponStatus.REDEEMED))
+    ).order_by("-created_at")
+
+
+def coupons_for(customer: Customer) -> QuerySet[Coupon]:
+    return Coupon.objects.filter(customer=customer).select_related("offer", "transaction").order_by("-issued_at", "-id")
+
+
+def offers_open() -> QuerySet[CouponOffer]:
+    today = timezone.localdate()
+    return CouponOffer.objects.filter(active=True).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketing.views import segments
+from marketing.views import coupons, segments
 
 app_name = "marketing"
 
@@ -15,4 +15,10 @@ urlpatterns = [
     path("segments/<int:segment_id>/freeze/", segments.segment_freeze_view, name="segment_freeze"),
     path("segments/<int:segment_id>/export/", segments.segment_export_view, name="segment_export"),
     path("segments/<int:segment_id>/delete/", segments.segment_delete_view, name="segment_delete"),
+    path("offers/", coupons.offer_list_view, name="offer_list"),
+    path("offers/new/", coupons.offer_create_view, name="offer_create"),
+    path("offers/<int:offer_id>/", coupons.offer_detail_view, name="offer_detail"),
+    path("offers/<int:offer_id>/edit/", coupons.offer_edit_view, name="offer_edit"),
+    path("offers/<int:offer_id>/issue/", coupons.offer_issue_segment_view, name="offer_issue_segment"),
+    path("customers/<int:number>/coupons/new/", coupons.coupon_issue_view, name="coupon_issue"),
 ]

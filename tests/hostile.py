@@ -42,7 +42,7 @@ def deep_json(depth: int) -> str:
 
 
 def _watched_models():
-    return [m for m in apps.get_models() if m._meta.app_label in ("customers", "interactions", "api", "crm")]
+    return [m for m in apps.get_models() if m._meta.app_label in ("customers", "interactions", "marketing", "api", "crm")]
 
 
 def table_counts() -> dict[str, int]:

@@ -9,7 +9,7 @@ from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
-from marketing.models import Segment
+from marketing.models import CouponOffer, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,19 @@ EXPECTED = {
     ("marketing:segment_export", "post"): statuses(403, 403, 400, 400, 400, 403),
     ("marketing:segment_delete", "get"): every(405),
     ("marketing:segment_delete", "post"): statuses(403, 403, 302, 302, 302, 403),
+    # Coupon offers: Marketing and Manager. Issuing to a member from their page (another seller's member here).
+    ("marketing:offer_list", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:offer_list", "post"): every(405),
+    ("marketing:offer_create", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:offer_create", "post"): statuses(403, 403, 400, 400, 400, 403),
+    ("marketing:offer_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:offer_detail", "post"): every(405),
+    ("marketing:offer_edit", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:offer_edit", "post"): statuses(403, 403, 400, 400, 400, 403),
+    ("marketing:offer_issue_segment", "get"): every(405),
+    ("marketing:offer_issue_segment", "post"): statuses(403, 403, 302, 302, 302, 403),
+    ("marketing:coupon_issue", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:coupon_issue", "post"): statuses(403, 403, 400, 400, 400, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
@@ -152,6 +165,7 @@ def objects():
         "mention_id": UnmatchedMention.objects.create(platform="weibo", text="差评").pk,
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
+        "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
         "token": "0" * 32,
         "kind": "customers",
     }
