@@ -113,4 +113,8 @@ class CouponIssueForm(forms.Form):
 
 
 class SegmentIssueForm(forms.Form):
-    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"))
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.order_by("name"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )

@@ -4,6 +4,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBad
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm.lib import coupon_code
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import redirect_after_save, render_form_page
 from crm.lib.money import format_money
@@ -36,7 +37,7 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
                 messages.info(
                     request,
                     _("Coupon %(code)s took %(discount)s off.")
-                    % {"code": tx.coupon_code, "discount": format_money(tx.discount, tx.currency)},
+                    % {"code": coupon_code.display(tx.coupon_code), "discount": format_money(tx.discount, tx.currency)},
                 )
             if tx.flagged:
                 messages.warning(request, _("Flagged for review: %(reason)s") % {"reason": tx.flag_reason_text})

@@ -26,7 +26,7 @@ def test_the_desk_records_a_purchase_with_a_coupon_and_says_what_it_took_off(ser
     response = service_client.post(
         url, {"amount": "150", "channel": "store", "coupon_code": coupon.code_display}, follow=True
     )
-    assert f"Coupon {coupon.code} took" in response.content.decode()
+    assert f"Coupon {coupon.code_display} took" in response.content.decode()
     tx = Transaction.objects.get()
     assert (tx.amount, tx.discount) == (Decimal("130.00"), Decimal("20.00"))
     page = service_client.get(coupon.customer.get_absolute_url() + "?tab=purchases").content.decode()
