@@ -47,6 +47,8 @@ SEGMENTS = [
 
 # A member's coupons on their page, for everyone who serves members.
 COUPONS_READ = ["marketing.view_coupon"]
+# Exchange a member's points for an item of the rewards catalogue, at the desk.
+REWARDS_EXCHANGE = ["marketing.view_rewarditem", "marketing.add_rewardexchange"]
 # Coupon offers, and issuing them to a member or a segment.
 OFFERS = [
     "marketing.view_couponoffer",
@@ -65,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + INTERACTION_REPORTS
     + SOCIAL_QUEUE
     + COUPONS_READ
+    + REWARDS_EXCHANGE
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
     Role.SALES: CUSTOMER_READ
@@ -73,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + RECORD_PURCHASE
     + LOG_INTERACTIONS
     + COUPONS_READ
+    + REWARDS_EXCHANGE
     + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
     Role.MARKETING: CUSTOMER_READ
@@ -91,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SEGMENTS
     + COUPONS_READ
     + OFFERS
+    + REWARDS_EXCHANGE
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

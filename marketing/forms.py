@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from interactions.models import Product
-from marketing.models import CouponOffer, Segment
-from marketing.selectors import offers_open
+from marketing.models import CouponOffer, RewardItem, Segment
+from marketing.selectors import offers_open, rewards_offered
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -118,3 +118,21 @@ class SegmentIssueForm(forms.Form):
         queryset=Segment.objects.order_by("name"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
+
+
+class RewardExchangeForm(forms.Form):
+    item = forms.ModelChoiceField(label=_("Reward"), queryset=RewardItem.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = rewards_offered()
+        self.fields["item"].label_from_instance = lambda item: (
+            _("%(name)s · %(points)s points")
+            % {
+                "name": item.name,
+                "points": f"{item.points_price:,}",
+            }
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
+        self.helper.add_input(Submit("exchange", _("Exchange points")))

@@ -39,6 +39,16 @@ def coupon_sections(request: HttpRequest, customer: Customer) -> list[Section]:
                 order=40,
             )
         )
+    if user.has_perm("marketing.add_rewardexchange") and user.has_perm("customers.view_pointsentry"):
+        sections.append(
+            quick_action(
+                key="exchange-points",
+                label=_("Exchange points"),
+                url=reverse("marketing:reward_exchange", args=[customer.crm_number]),
+                icon="gift",
+                order=45,
+            )
+        )
     return sections
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from marketing.models import Coupon, CouponOffer, CouponStatus, Segment
+from marketing.models import Coupon, CouponOffer, CouponStatus, RewardItem, Segment
 from marketing.rules import rule_compile
 
 
@@ -68,3 +68,14 @@ def coupons_for(customer: Customer) -> QuerySet[Coupon]:
 def offers_open() -> QuerySet[CouponOffer]:
     today = timezone.localdate()
     return CouponOffer.objects.filter(active=True).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+
+
+def rewards_offered() -> QuerySet[RewardItem]:
+    """What the desk and the API offer today: active, within its dates, in stock."""
+    today = timezone.localdate()
+    return (
+        RewardItem.objects.filter(active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .exclude(stock=0)
+    )

@@ -21,4 +21,5 @@ urlpatterns = [
     path("offers/<int:offer_id>/edit/", coupons.offer_edit_view, name="offer_edit"),
     path("offers/<int:offer_id>/issue/", coupons.offer_issue_segment_view, name="offer_issue_segment"),
     path("customers/<int:number>/coupons/new/", coupons.coupon_issue_view, name="coupon_issue"),
+    path("customers/<int:number>/rewards/new/", coupons.reward_exchange_view, name="reward_exchange"),
 ]

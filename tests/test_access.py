@@ -126,6 +126,9 @@ EXPECTED = {
     ("marketing:offer_issue_segment", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("marketing:coupon_issue", "get"): statuses(403, 403, 200, 200, 200, 403),
     ("marketing:coupon_issue", "post"): statuses(403, 403, 400, 400, 400, 403),
+    # Points for a reward, at the desk: like redeeming points (Sales only for their own members).
+    ("marketing:reward_exchange", "get"): statuses(200, 404, 403, 200, 200, 403),
+    ("marketing:reward_exchange", "post"): statuses(400, 404, 403, 400, 400, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }

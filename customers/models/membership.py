@@ -99,6 +99,7 @@ class PointsReason(models.TextChoices):
     EXPIRED = "expired", _("Points expired")
     REFUND = "refund", _("Refund")
     MERGED = "merged", _("Merge")
+    REWARD = "reward", _("Reward exchange")
 
 
 POINTS_REASON_TEXTS = {
@@ -107,6 +108,7 @@ POINTS_REASON_TEXTS = {
     PointsReason.EXPIRED: _("Points earned before %(date)s expired"),
     PointsReason.REFUND: _("Refund of %(amount)s on purchase #%(id)s"),
     PointsReason.MERGED: _("Merged with %(number)s (+%(points)s points)"),
+    PointsReason.REWARD: _("Exchanged for %(item)s"),
 }
 
 
@@ -186,6 +188,7 @@ class TierChangeReason(models.TextChoices):
     MANUAL = "manual", _("Typed by staff")
     SPEND = "spend", _("Spend in the window")
     MERGED = "merged", _("Merge")
+    REWARD = "reward", _("Reward exchange")
 
 
 TIER_REASON_TEXTS = {

@@ -7,6 +7,7 @@ from marketing.services.coupons import (
     coupons_issue_job,
     coupons_issue_to_segment,
 )
+from marketing.services.rewards import reward_exchange
 from marketing.services.segments import (
     segment_count,
     segment_delete,
@@ -23,6 +24,7 @@ __all__ = [
     "coupon_offer_save",
     "coupons_issue_job",
     "coupons_issue_to_segment",
+    "reward_exchange",
     "segment_count",
     "segment_delete",
     "segment_export",

@@ -80,16 +80,17 @@ def _new_coupon(offer: CouponOffer, customer_id: int, occasion: str, actor: Abst
 
 @transaction.atomic
 def coupon_issue(
-    *, offer: CouponOffer, customer: Customer, actor: AbstractBaseUser | None, occasion: str = ""
+    *, offer: CouponOffer, customer: Customer, actor: AbstractBaseUser | None, occasion: str = "", limited: bool = True
 ) -> Coupon:
     """One coupon for one member, within the offer's limits (the offer row is locked, so two issues at once
-    cannot pass its cap together). Without an occasion each call is its own (a manual issue)."""
+    cannot pass its cap together). Without an occasion each call is its own (a manual issue). A coupon the
+    member paid for with points (`limited=False`) is not held to the per-member limit, only to the cap."""
     offer = CouponOffer.objects.select_for_update().get(pk=offer.pk)
     _offer_open(offer, today=timezone.localdate())
     if offer.max_issued is not None and offer.issued_count >= offer.max_issued:
         raise ValidationError(_("All %(max)s coupons of this offer have been issued.") % {"max": offer.max_issued})
     held = Coupon.objects.filter(offer=offer, customer=customer).count()
-    if held >= offer.per_member_limit:
+    if limited and held >= offer.per_member_limit:
         raise ValidationError(
             _("%(name)s already has %(count)s coupon(s) of this offer, the most a member may have.")
             % {"name": customer.name, "count": held}

@@ -12,7 +12,7 @@ from crm.lib.htmx import redirect_after_save, render_form_page
 from crm.models import JobKind
 from customers.access import get_customer_for_user
 from marketing import services
-from marketing.forms import CouponIssueForm, CouponOfferForm, SegmentIssueForm
+from marketing.forms import CouponIssueForm, CouponOfferForm, RewardExchangeForm, SegmentIssueForm
 from marketing.models import CouponOffer
 from marketing.selectors import offer_results, offers_list
 
@@ -98,4 +98,29 @@ def coupon_issue_view(request: HttpRequest, number: int) -> HttpResponse:
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=coupons")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Issue coupon"), "form_id": "issue-coupon-form"}
+    return render_form_page(request, "marketing/coupon_issue.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("marketing.add_rewardexchange", raise_exception=True)
+def reward_exchange_view(request: HttpRequest, number: int) -> HttpResponse:
+    """A member's points for a reward from the catalogue, at the desk (the customer page's form area)."""
+    customer = get_customer_for_user(request.user, number)
+    form = RewardExchangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exchange = services.reward_exchange(item=form.cleaned_data["item"], customer=customer, actor=request.user)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            text = _("%(points)s points exchanged for %(item)s.") % {
+                "points": f"{exchange.points:,}",
+                "item": exchange.item.name,
+            }
+            if exchange.coupon:
+                text += " " + _("Coupon %(code)s issued.") % {"code": exchange.coupon.code_display}
+            messages.success(request, text)
+            return redirect_after_save(request, customer.get_absolute_url() + "?tab=points")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "customer": customer, "title": _("Exchange points"), "form_id": "reward-form"}
     return render_form_page(request, "marketing/coupon_issue.html", context, status=status)

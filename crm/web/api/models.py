@@ -11,6 +11,7 @@ class Scope(models.TextChoices):
     TRANSACTIONS_WRITE = "transactions:write", _("Post purchases")
     INTERACTIONS_WRITE = "interactions:write", _("Post interactions")
     MENTIONS_WRITE = "mentions:write", _("Post social-media mentions (webhook)")
+    REWARDS_WRITE = "rewards:write", _("Exchange members' points for rewards")
 
 
 class ApiClient(models.Model):

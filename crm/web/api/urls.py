@@ -5,7 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
-from crm.web.api import interactions, members, transactions, webhooks
+from crm.web.api import interactions, members, rewards, transactions, webhooks
 from crm.web.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 
 app_name = "api"
@@ -26,6 +26,8 @@ urlpatterns = [
     path("v1/members/", members.MembersView.as_view(), name="members"),
     path("v1/members/by-phone/", members.MemberByPhoneView.as_view(), name="member_by_phone"),
     path("v1/members/<str:number>/", members.MemberDetailView.as_view(), name="member"),
+    path("v1/members/<str:number>/rewards/", rewards.MemberRewardsView.as_view(), name="member_rewards"),
+    path("v1/rewards/", rewards.RewardsView.as_view(), name="rewards"),
     path("v1/transactions/", transactions.TransactionsView.as_view(), name="transactions"),
     path("v1/interactions/", interactions.InteractionsView.as_view(), name="interactions"),
     path("v1/webhooks/social-mention/", webhooks.SocialMentionWebhook.as_view(), name="social_mention"),

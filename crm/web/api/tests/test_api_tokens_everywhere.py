@@ -18,6 +18,8 @@ ENDPOINTS = [
     ("post", "api:transactions", False),
     ("post", "api:interactions", False),
     ("post", "api:social_mention", False),
+    ("get", "api:rewards", False),
+    ("post", "api:member_rewards", True),
 ]
 
 
