@@ -133,6 +133,20 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     customer_merge(survivor=member, other=CustomerFactory(name="林晓雨", mobile=""), actor=manager)
     mention = UnmatchedMention.objects.create(platform="weibo", handle="xiaoyu", author_name="晓雨", text="等了好久")
     job = _import_job(manager, django_capture_on_commit_callbacks)
+    from marketing.models import CouponOffer
+    from marketing.services.coupons import coupon_issue
+    from marketing.services.segments import segment_save
+
+    rules = {
+        "op": "and",
+        "rules": [
+            {"field": "points_balance", "operator": "gt", "value": 10},
+            {"op": "or", "rules": [{"field": "top_spenders", "operator": "eq", "value": True}]},
+        ],
+    }
+    segment = segment_save(name="高积分会员", rules=rules, actor=manager)
+    offer = CouponOffer.objects.create(name="满 199 减 20", value=20, min_spend=199, valid_days=30)
+    coupon_issue(offer=offer, customer=member, actor=manager)
     return {
         "users": {MG: manager},
         "objects": {
@@ -141,6 +155,8 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "reminder_id": member.reminders.filter(assignee=manager).first().pk,
             "mention_id": mention.pk,
             "job_id": job.pk,
+            "segment_id": segment.pk,
+            "offer_id": offer.pk,
             "kind": "customers",
         },
         "query": {
