@@ -154,7 +154,7 @@ def import_in_chunks[T](
     seen: dict[str, int] = {}
     chunk: list[Row[T]] = []
     done = 0
-    inserter = _Inserter(insert, report)
+    inserter = _Inserter(insert, report, on_progress)
     try:
         for line, cells in rows:
             done += 1
@@ -176,12 +176,10 @@ def import_in_chunks[T](
             seen.update((k, line) for k in row_keys)
             chunk.append((line, cells, parsed))
             if len(chunk) >= chunk_size:
-                inserter.add(chunk)
+                inserter.add(chunk, upto=done)
                 chunk = []
-                if on_progress:
-                    on_progress(done)
         if chunk:
-            inserter.add(chunk)
+            inserter.add(chunk, upto=done)
     finally:
         inserter.close()
     if on_progress:
@@ -195,22 +193,35 @@ class _Inserter[T]:
     second thread with its own database connection: Postgres writes one chunk (COPY, index upkeep,
     commit, during which the thread holds no GIL) while this thread parses the next, so on two cores
     the database and Python work at once. Inside a transaction (a caller's atomic block, a test) a
-    second connection could not see the caller's uncommitted rows, so the chunks go in inline."""
+    second connection could not see the caller's uncommitted rows, so the chunks go in inline.
+    Progress counts the lines up to the last chunk that is in, never one still being written: a job taken
+    up again after its worker died then starts from what its page said was done."""
 
-    def __init__(self, insert: Callable[[list[Row[T]], ImportReport], None], report: ImportReport) -> None:
-        self.insert, self.report = insert, report
+    def __init__(
+        self,
+        insert: Callable[[list[Row[T]], ImportReport], None],
+        report: ImportReport,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.insert, self.report, self.on_progress = insert, report, on_progress
         self.language = translation.get_language()  # messages written on the thread speak the run's language
-        self.pending: Future[ImportReport] | None = None
+        self.pending: tuple[Future[ImportReport], int] | None = None
         self.executor = None
         if not connection.in_atomic_block:
             self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-insert")
 
-    def add(self, chunk: list[Row[T]]) -> None:
+    def add(self, chunk: list[Row[T]], *, upto: int) -> None:
+        """Insert a chunk holding the file's lines up to the `upto`-th."""
         if self.executor is None:
             _insert_or_isolate(chunk, self.report, self.insert)
+            self._progress(upto)
             return
         self._wait()
-        self.pending = self.executor.submit(self._insert, chunk)
+        self.pending = (self.executor.submit(self._insert, chunk), upto)
+
+    def _progress(self, upto: int) -> None:
+        if self.on_progress:
+            self.on_progress(upto)
 
     def _insert(self, chunk: list[Row[T]]) -> ImportReport:
         part = ImportReport()
@@ -220,8 +231,9 @@ class _Inserter[T]:
 
     def _wait(self) -> None:
         if self.pending is not None:
-            pending, self.pending = self.pending, None
+            (pending, upto), self.pending = self.pending, None
             self.report.add(pending.result())  # an error on the thread is raised here
+            self._progress(upto)
 
     def close(self) -> None:
         """Wait for the last chunk; the thread and its connection end whatever happened."""

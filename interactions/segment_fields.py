@@ -27,6 +27,7 @@ from django.db.models.functions import CumeDist
 from django.db.models.lookups import Exact, GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.segment_fields import (
     Kind,
@@ -45,7 +46,7 @@ from interactions.models import Interaction, InteractionChannel, Product, Transa
 from interactions.selectors import NET
 
 PURCHASES = _("Purchases")
-CONTACT = _("Contact")
+CONTACT = pgettext_lazy("segment fields", "Contact")
 DAYS = Param("days", _("in the last N days"), default=90)
 TIMES = Param("times", _("at least N times"), default=1, high=1000)
 _NUMBER_OPS = (Operator.EQ, Operator.NE, Operator.LT, Operator.GT, Operator.BETWEEN)
@@ -346,7 +347,7 @@ def register_fields() -> None:
             PURCHASES,
             Kind.BOOLEAN,
             build=stopped_buying_q,
-            params=(Param("days", _("nothing in the last N days, but some in the N before"), default=90),),
+            params=(Param("days", _("quiet for N days"), default=90),),
         ),
         SegmentField(
             "lapsing",
@@ -354,7 +355,7 @@ def register_fields() -> None:
             PURCHASES,
             Kind.BOOLEAN,
             build=lapsing_q,
-            params=(Param("days", _("or N days after a first purchase"), default=90),),
+            params=(Param("days", _("N days after a single purchase"), default=90),),
         ),
         SegmentField(
             "top_spenders",

@@ -58,6 +58,7 @@ class Condition:
     def value_text(self) -> str:
         values = self.value if isinstance(self.value, list) else [] if self.value is None else [self.value]
         labels = dict(self.field.choices()) if self.field.choices else {}
+        labels |= {True: _("Yes"), False: _("No")} if self.field.kind == Kind.BOOLEAN else {}
         shown = [str(labels.get(v, v)) for v in values]
         text = " – ".join(shown) if self.operator == Operator.BETWEEN else ", ".join(shown)
         extra = [f"{p.label} {self.params[p.key]}" for p in self.field.params if p.key in self.params]
@@ -177,7 +178,7 @@ def _condition(node: object, *, path: str) -> Condition:
     field = segment_field(node["field"])
     if field is None:
         raise RuleError(_("%(where)s: there is no field “%(field)s”.") % {"where": where, "field": node["field"][:40]})
-    where = f"{where} ({field.label})"
+    where = _("%(where)s (%(field)s)") % {"where": where, "field": field.label}
     known = {"field", "operator", "value", *(p.key for p in field.params)}
     if set(node) - known:
         raise RuleError(
@@ -188,10 +189,10 @@ def _condition(node: object, *, path: str) -> Condition:
     for param in field.params:
         try:
             params[param.key] = _whole(
-                node.get(param.key, param.default), low=param.low, high=param.high, what=param.label
+                node.get(param.key, param.default), low=param.low, high=param.high, what=_("a number")
             )
         except (TypeError, ValueError) as e:
-            raise RuleError(f"{where}: {e}") from None
+            raise RuleError(_("%(where)s: %(problem)s") % {"where": where, "problem": e}) from None
     operators = field.allowed_operators()
     try:
         operator = Operator(node.get("operator"))
@@ -205,7 +206,7 @@ def _condition(node: object, *, path: str) -> Condition:
     try:
         value = _value(field, operator, node.get("value"))
     except (TypeError, ValueError) as e:
-        raise RuleError(f"{where}: {e}") from None
+        raise RuleError(_("%(where)s: %(problem)s") % {"where": where, "problem": e}) from None
     return Condition(path=path, field=field, operator=operator, value=value, params=params)
 
 

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.lib import coupon_code
 from crm.lib.text import validate_single_line
@@ -33,7 +34,11 @@ class CouponOffer(models.Model):
         help_text=_("The percentage, or the amount off."),
     )
     min_spend = models.DecimalField(
-        _("minimum spend"), max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+        pgettext_lazy("coupon", "minimum spend"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid until"), null=True, blank=True)
@@ -96,7 +101,7 @@ class CouponOffer(models.Model):
 
 class CouponStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
-    REDEEMED = "redeemed", _("Redeemed")
+    REDEEMED = "redeemed", pgettext_lazy("coupons", "Redeemed")
     VOID = "void", _("Withdrawn")
 
 

@@ -66,7 +66,7 @@ class RewardExchange(models.Model):
     )
     at = models.DateTimeField(_("when"), auto_now_add=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.SET_NULL, null=True, blank=True
     )
 
     class Meta:
