@@ -42,7 +42,8 @@ def deep_json(depth: int) -> str:
 
 
 def _watched_models():
-    return [m for m in apps.get_models() if m._meta.app_label in ("customers", "interactions", "marketing", "api", "crm")]
+    watched = ("customers", "interactions", "marketing", "api", "crm")
+    return [m for m in apps.get_models() if m._meta.app_label in watched]
 
 
 def table_counts() -> dict[str, int]:

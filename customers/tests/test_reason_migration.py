@@ -82,7 +82,14 @@ def test_the_migration_converts_stored_rows_and_they_read_in_either_language():
     entry = {"customer_id": customer.pk, "kind": "earned", "points": 1, "balance_after": 1}
     rows = {
         text: PointsEntry_.objects.create(**entry, reason=text)
-        for text in ("Purchase #17958", "消费 #27 的积分已过期", "Refund of 50.00 on purchase #3: Damaged", "开卡礼")
+        for text in (
+            "Purchase #17958",
+            "消费 #27 的积分已过期",
+            "Refund of 50.00 on purchase #3: Damaged",
+            "开卡礼",
+            "Points earned before 2025-01-31 expired",
+            "2025-02-28 之前获得的积分已过期",
+        )
     }
     change = TierChange_.objects.create(customer_id=customer.pk, kind="upgrade", reason="近 365 天消费 2,100.00")
 
@@ -90,6 +97,11 @@ def test_the_migration_converts_stored_rows_and_they_read_in_either_language():
 
     read = {text: PointsEntry.objects.get(pk=row.pk) for text, row in rows.items()}
     assert read["Purchase #17958"].reason_code == PointsReason.PURCHASE
+    expired = [read["Points earned before 2025-01-31 expired"], read["2025-02-28 之前获得的积分已过期"]]
+    assert [(e.reason_code, e.reason_params) for e in expired] == [
+        (PointsReason.EXPIRED, {"date": "2025-01-31"}),
+        (PointsReason.EXPIRED, {"date": "2025-02-28"}),
+    ]
     with translation.override("en"):
         assert read["消费 #27 的积分已过期"].reason_text == "Points of purchase #27 expired"
         assert read["Refund of 50.00 on purchase #3: Damaged"].reason_text == "Refund of 50.00 on purchase #3: Damaged"
