@@ -39,7 +39,7 @@ def points_adjust_view(request: HttpRequest, number: int) -> HttpResponse:
         "form_id": "points-adjust-form",
         **BALANCE,
     }
-    return render_form_page(request, "customers/points_form.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,4 +67,4 @@ def points_redeem_view(request: HttpRequest, number: int) -> HttpResponse:
         "form_id": "points-redeem-form",
         **BALANCE,
     }
-    return render_form_page(request, "customers/points_form.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)

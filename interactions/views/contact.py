@@ -43,7 +43,7 @@ def interaction_log_view(request: HttpRequest, number: int) -> HttpResponse:
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=interactions")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Log interaction"), "form_id": "log-interaction-form"}
-    return render_form_page(request, "interactions/interaction_form.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)
 
 
 @require_GET

@@ -44,7 +44,7 @@ def transaction_record_view(request: HttpRequest, number: int) -> HttpResponse:
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=purchases")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Record purchase"), "form_id": "record-purchase-form"}
-    return render_form_page(request, "interactions/transaction_form.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

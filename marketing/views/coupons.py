@@ -98,7 +98,7 @@ def coupon_issue_view(request: HttpRequest, number: int) -> HttpResponse:
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=coupons")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Issue coupon"), "form_id": "issue-coupon-form"}
-    return render_form_page(request, "marketing/coupon_issue.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -123,4 +123,4 @@ def reward_exchange_view(request: HttpRequest, number: int) -> HttpResponse:
             return redirect_after_save(request, customer.get_absolute_url() + "?tab=points")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "customer": customer, "title": _("Exchange points"), "form_id": "reward-form"}
-    return render_form_page(request, "marketing/coupon_issue.html", context, status=status)
+    return render_form_page(request, "customers/customer_form_page.html", context, status=status)
