@@ -12,10 +12,25 @@ from marketing.tasks import coupons_issue_task
 from tests.browser.helpers import alert, form_field
 
 
+def _settled(page) -> None:
+    """Wait until htmx has swapped and settled: a select in fresh content hears nothing until htmx has
+    processed it, as a person, who takes longer than that, never notices."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_timeout(50)
+
+
 def _choose(page, name: str, value: str) -> None:
     """Pick in a builder select and wait for the builder to come back with the inputs that choice takes."""
+    _settled(page)
     with page.expect_response(lambda r: r.request.method == "POST" and "/segments/new/" in r.url):
         page.select_option(f"select[name='{name}']", value)
+    _settled(page)
+
+
+def _click(page, locator) -> None:
+    with page.expect_response(lambda r: r.request.method == "POST" and "/segments/new/" in r.url):
+        locator.click()
+    _settled(page)
 
 
 def test_segment_to_coupon_to_discount(logged_in_page, manager_user):
@@ -33,12 +48,12 @@ def test_segment_to_coupon_to_discount(logged_in_page, manager_user):
     page.fill("input[name='value-1']", "500")
     page.locator("input[name='value-1']").press("Tab")
     expect(page.locator("#live-count")).to_have_text("2")
-    page.get_by_role("button", name="Add group").last.click()
+    _click(page, page.get_by_role("button", name="Add group").last)
     _choose(page, "field-2.1", "city")
     page.fill("input[name='value-2.1']", "杭州市")
     page.locator("input[name='value-2.1']").press("Tab")
     expect(page.locator("#live-count")).to_have_text("1")
-    page.locator("#group-2").get_by_role("button", name="Add condition").click()
+    _click(page, page.locator("#group-2").get_by_role("button", name="Add condition"))
     _choose(page, "field-2.2", "city")
     page.fill("input[name='value-2.2']", "宁波市")
     page.locator("input[name='value-2.2']").press("Tab")
