@@ -48,6 +48,7 @@ from interactions.selectors import NET
 PURCHASES = _("Purchases")
 CONTACT = pgettext_lazy("segment fields", "Contact")
 DAYS = Param("days", _("in the last N days"), default=90)
+RECENT_DAYS = Param("days", _("in the last N days"), default=30)  # what was bought or who was contacted lately
 TIMES = Param("times", _("at least N times"), default=1, high=1000)
 _NUMBER_OPS = (Operator.EQ, Operator.NE, Operator.LT, Operator.GT, Operator.BETWEEN)
 _AMOUNT_OPS = (Operator.LT, Operator.GT, Operator.BETWEEN)
@@ -228,7 +229,7 @@ def _products() -> Sequence[tuple[object, str]]:
 
 def _stat(name: str):
     def shown(customer) -> object:
-        stats = getattr(customer, "purchase_stats", None) if hasattr(customer, "purchase_stats") else None
+        stats = getattr(customer, "purchase_stats", None)  # None for a member who never bought (no row)
         return getattr(stats, name, None)
 
     return shown
@@ -329,7 +330,7 @@ def register_fields() -> None:
             choices=_categories,
             build=bought_q("product__category_id"),
             operators=(Operator.IN, Operator.NOT_IN),
-            params=(Param("days", _("in the last N days"), default=30), TIMES),
+            params=(RECENT_DAYS, TIMES),
         ),
         SegmentField(
             "bought_product",
@@ -339,7 +340,7 @@ def register_fields() -> None:
             choices=_products,
             build=bought_q("product_id"),
             operators=(Operator.IN, Operator.NOT_IN),
-            params=(Param("days", _("in the last N days"), default=30), TIMES),
+            params=(RECENT_DAYS, TIMES),
         ),
         SegmentField(
             "stopped_buying",
@@ -397,6 +398,6 @@ def register_fields() -> None:
             build=contacts_q,
             choices=lambda: InteractionChannel.choices,
             operators=(Operator.IN, Operator.NOT_IN),
-            params=(Param("days", _("in the last N days"), default=30), TIMES),
+            params=(RECENT_DAYS, TIMES),
         ),
     )
