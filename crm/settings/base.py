@@ -151,6 +151,9 @@ CRM_CURRENCY = env.str("CRM_CURRENCY", default="CNY")
 # Membership rules: earned points lapse after this many days; tiers are judged on spend in a rolling window.
 CRM_POINTS_EXPIRY_DAYS = env.int("CRM_POINTS_EXPIRY_DAYS", default=365)
 CRM_TIER_WINDOW_DAYS = env.int("CRM_TIER_WINDOW_DAYS", default=365)
+# Shop behaviour (views, favourites, cart additions) is kept for this many calendar months, the current one
+# included: older months' partitions are dropped whole, and older events are refused.
+CRM_BEHAVIOUR_RETENTION_MONTHS = env.int("CRM_BEHAVIOUR_RETENTION_MONTHS", default=13)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).

@@ -1,6 +1,7 @@
-"""What happens with a customer, one module per subject: purchases, contact (interactions, reminders)
-and mentions (social-media mentions waiting to be assigned)."""
+"""What happens with a customer, one module per subject: purchases, contact (interactions, reminders),
+mentions (social-media mentions waiting to be assigned) and behaviour (views, favourites, cart additions)."""
 
+from interactions.models.behaviour import BehaviourEvent, BehaviourKind
 from interactions.models.contact import (
     ACTIVE_REMINDER,
     SATISFACTION_RANGE,
@@ -32,6 +33,8 @@ from interactions.models.stats import PurchaseStats, PurchaseStatsCheck
 __all__ = [
     "ACTIVE_REMINDER",
     "AssigneePolicy",
+    "BehaviourEvent",
+    "BehaviourKind",
     "Channel",
     "Direction",
     "FlagReason",

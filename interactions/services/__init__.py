@@ -2,8 +2,10 @@
 
 purchases: products, purchases and refunds, and the membership rules that follow from spend.
 contact: interactions and reminders.
+behaviour: shop behaviour (views, favourites, cart additions) in batches; partitions: its monthly partitions.
 """
 
+from interactions.services.behaviour import EventInput, behaviour_record
 from interactions.services.contact import (
     follow_up_due_at,
     follow_up_reminder,
@@ -17,6 +19,7 @@ from interactions.services.contact import (
     reminder_snooze,
     reminders_settle_merge,
 )
+from interactions.services.partitions import behaviour_partitions_maintain
 from interactions.services.purchases import (
     FLAG_AMOUNT_FACTOR,
     FLAG_BURST_COUNT,
@@ -35,11 +38,14 @@ from interactions.services.purchases import (
 from interactions.services.stats import purchase_stats_after_merge, purchase_stats_reconcile, purchase_stats_refresh
 
 __all__ = [
+    "EventInput",
     "FLAG_AMOUNT_FACTOR",
     "FLAG_BURST_COUNT",
     "FLAG_BURST_WINDOW",
     "FLAG_MIN_PRIOR_ORDERS",
     "LineInput",
+    "behaviour_partitions_maintain",
+    "behaviour_record",
     "follow_up_due_at",
     "follow_up_reminder",
     "follow_up_validate",

@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 import factory
@@ -87,3 +88,22 @@ class ReminderRuleFactory(factory.django.DjangoModelFactory):
     kind = ReminderRuleKind.NO_CONTACT
     days = 30
     text = "Check in with this customer"
+
+
+def behaviour_events(member, *events, client_id: int = 1) -> None:
+    """Record shop behaviour for `member` through the service: each event a (kind, time, product or category)."""
+    from interactions.services import EventInput, behaviour_record
+
+    inputs = [
+        EventInput(
+            event_id=uuid.uuid4().hex,
+            kind=kind,
+            occurred_at=at,
+            number=str(member.crm_number),
+            sku=getattr(thing, "sku", ""),
+            category=None if thing is None or hasattr(thing, "sku") else thing.pk,
+        )
+        for kind, at, thing in events
+    ]
+    outcomes = behaviour_record(client_id=client_id, events=inputs)
+    assert {o.status for o in outcomes} == {"accepted"}, outcomes

@@ -16,8 +16,8 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def too_large() -> PayloadTooLarge:
-    limit = settings.API_MAX_BODY_BYTES
+def too_large(limit: int | None = None) -> PayloadTooLarge:
+    limit = limit or settings.API_MAX_BODY_BYTES
     return PayloadTooLarge(_("The request body may be at most %(limit)s bytes.") % {"limit": limit})
 
 

@@ -12,6 +12,7 @@ class Scope(models.TextChoices):
     INTERACTIONS_WRITE = "interactions:write", _("Post interactions")
     MENTIONS_WRITE = "mentions:write", _("Post social-media mentions (webhook)")
     REWARDS_WRITE = "rewards:write", _("Exchange members' points for rewards")
+    EVENTS_WRITE = "events:write", _("Post shop behaviour (views, favourites, cart additions)")
 
 
 class ApiClient(models.Model):

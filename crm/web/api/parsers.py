@@ -1,8 +1,9 @@
 """The one parser of the API: JSON, checked at the edge for what would otherwise break deeper in.
 
-- Size: at most API_MAX_BODY_BYTES, refused with 413 before the body is read. This parser is not a
-  DRF JSONParser on purpose: for those DRF reads `request.body` first, and Django refuses a body
-  over DATA_UPLOAD_MAX_MEMORY_SIZE there with its own HTML 400, before any parser can answer 413.
+- Size: at most API_MAX_BODY_BYTES (a batch endpoint sets its own `max_body_bytes`), refused with 413
+  before the body is read. This parser is not a DRF JSONParser on purpose: for those DRF reads
+  `request.body` first, and Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE there with its own
+  HTML 400, before any parser can answer 413.
 - Depth: at most MAX_JSON_DEPTH levels of arrays and objects, counted before decoding, so
   `[[[[...` cannot exhaust the recursion limit of the decoder or of the serializers.
 - Text: no NUL (PostgreSQL cannot store it and refuses it in any query) and no unpaired surrogate
@@ -86,17 +87,17 @@ class LimitedJSONParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
-        limit = settings.API_MAX_BODY_BYTES
+        limit = getattr(parser_context.get("view"), "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
         request = parser_context.get("request")
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         except ValueError:
             declared = 0
         if declared > limit:
-            raise too_large()
+            raise too_large(limit)
         raw = stream.read(limit + 1)  # one byte past the limit tells, whatever Content-Length said
         if len(raw) > limit:
-            raise too_large()
+            raise too_large(limit)
         encoding = get_encoding(parser_context)
         try:
             text = raw.decode(encoding)

@@ -5,7 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
-from crm.web.api import interactions, members, rewards, transactions, webhooks
+from crm.web.api import events, interactions, members, rewards, transactions, webhooks
 from crm.web.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 
 app_name = "api"
@@ -30,6 +30,7 @@ urlpatterns = [
     path("v1/rewards/", rewards.RewardsView.as_view(), name="rewards"),
     path("v1/transactions/", transactions.TransactionsView.as_view(), name="transactions"),
     path("v1/interactions/", interactions.InteractionsView.as_view(), name="interactions"),
+    path("v1/events/", events.EventsView.as_view(), name="events"),
     path("v1/webhooks/social-mention/", webhooks.SocialMentionWebhook.as_view(), name="social_mention"),
     path("schema/", schema_view, name="schema"),
     path("docs/", swagger_view, name="docs"),
