@@ -53,6 +53,14 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
+    # Shop behaviour lives in monthly partitions: the next months' are made ahead (so a batch seldom waits
+    # to make one) and those past CRM_BEHAVIOUR_RETENTION_MONTHS dropped whole. Daily, though a month needs
+    # it once, so a missed night costs nothing; 01:30 is before the other nightly jobs. Idempotent.
+    "behaviour-partitions": {
+        "task": "interactions.tasks.behaviour_partitions_task",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # A job (import, export) whose worker died stays "running" with no one working on it. Every
     # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
     # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a

@@ -29,3 +29,9 @@ def purchase_stats_reconcile_task() -> dict[str, int]:
     """Check every member's purchase facts against the history and repair drift (scheduled in crm/schedule.py)."""
     check = services.purchase_stats_reconcile()
     return {"checked": check.checked, "repaired": check.repaired}
+
+
+@shared_task(ignore_result=True)
+def behaviour_partitions_task() -> dict[str, int]:
+    """Make the coming months' behaviour partitions and drop expired ones (scheduled in crm/schedule.py)."""
+    return services.behaviour_partitions_maintain()

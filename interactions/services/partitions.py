@@ -87,6 +87,9 @@ def behaviour_partitions_drop_expired(*, now: datetime.datetime | None = None) -
     oldest = oldest_kept_month(now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        # A table with deferred foreign-key checks pending cannot be dropped: run them now (a no-op unless
+        # this transaction wrote events).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         expired = [month for month in behaviour_partitions() if month < oldest]
         for month in expired:
             cursor.execute(f"DROP TABLE {partition_name(month)}")
