@@ -9,7 +9,10 @@ Events are checked here by hand rather than by a DRF serializer per event: a bat
 serializers spends more time in them than in the database.
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,8 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.lib.dates import EARLIEST_DATE, LATEST_DATE
 from crm.lib.phone import normalize_phone
-from crm.web.api.fields import BoundedDateTimeField
+from crm.web.api.fields import BOUNDS_MESSAGE
 from crm.web.api.models import Scope
 from crm.web.api.schema import error_responses
 from interactions.models import BehaviourKind
@@ -62,6 +66,19 @@ def _category(raw: dict) -> int | str | None:
     raise Refused(_("category must be a category's id or its name."))
 
 
+def _when(value: object) -> datetime.datetime:
+    """An ISO 8601 time; without an offset, local time. Read without DRF's field, a tenth of the cost."""
+    if not isinstance(value, str) or not value:
+        raise Refused(_("occurred_at must be a date and time in ISO 8601, e.g. 2026-11-30T10:15:00+08:00."))
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError as e:
+        raise Refused(_("occurred_at must be a date and time in ISO 8601, e.g. 2026-11-30T10:15:00+08:00.")) from e
+    if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
+        raise Refused(str(BOUNDS_MESSAGE).format(earliest=EARLIEST_DATE, latest=LATEST_DATE))
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
 def parse_event(raw: object) -> EventInput:
     """One event of the batch, or Refused saying why it cannot be read."""
     if not isinstance(raw, dict):
@@ -69,12 +86,7 @@ def parse_event(raw: object) -> EventInput:
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
         raise Refused(_("kind must be one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)})
-    if raw.get("occurred_at") in (None, ""):
-        raise Refused(_("occurred_at is required."))
-    try:
-        occurred_at = BoundedDateTimeField().run_validation(raw["occurred_at"])
-    except serializers.ValidationError as e:
-        raise Refused(" ".join(str(m) for m in e.detail)) from e
+    occurred_at = _when(raw.get("occurred_at"))
     member = raw.get("member")
     if isinstance(member, int) and not isinstance(member, bool):
         member = str(member)
