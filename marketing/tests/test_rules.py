@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from crm.lib import crm_number
 from customers.models import Customer, Gender, Source
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
-from interactions.models import Transaction, TransactionLine, TransactionStatus
+from interactions.models import BehaviourKind, Transaction, TransactionLine, TransactionStatus
 from interactions.services import transaction_refund, transactions_bulk_load
-from interactions.tests.factories import InteractionFactory, ProductFactory
+from interactions.tests.factories import InteractionFactory, ProductFactory, behaviour_events
 from marketing.rules import MAX_CONDITIONS, MAX_DEPTH, RuleError, rule_compile, rule_explain
 
 TODAY = datetime.date(2027, 2, 20)  # a window over 28 February of a year that has no 29th
@@ -62,6 +62,7 @@ def members(db, travel, sales_user, other_sales_user):
         "owners": [sales_user.pk, other_sales_user.pk],
         "numbers": list(Customer.objects.values_list("crm_number", flat=True)),
         "categories": [p.category_id for p in products],
+        "products": [p.pk for p in products],
     }
 
 
@@ -86,6 +87,14 @@ def _history(rng: random.Random, customer: Customer, products: list) -> None:
             occurred_at=now - datetime.timedelta(days=rng.choice([0, 2, 29, 31, 100]), hours=rng.randint(0, 30)),
             satisfaction=rng.choice([None, 1, 3, 5]),
         )
+    events = []
+    for _ in range(rng.choice([0, 1, 3, 6])):
+        at = now - datetime.timedelta(days=rng.choice([0, 1, 6, 7, 8, 29, 31]), hours=rng.randint(0, 30))
+        kind = rng.choice(BehaviourKind.values)
+        thing = rng.choice(products)
+        events.append((kind, at, thing.category if kind == BehaviourKind.CATEGORY_VIEW else thing))
+    if events:
+        behaviour_events(customer, *events)
 
 
 # --- the plain-Python reading of a rule -------------------------------------------------------------------------
@@ -121,7 +130,20 @@ def _row(c: Customer) -> dict:
             for t in c.transactions.all()
         ],
         "contacts": sorted((i.occurred_at, i.pk, i.satisfaction) for i in c.interactions.all()),
+        "behaviour": [
+            (timezone.localdate(e.occurred_at), e.kind, {"product": e.product_id, "category": e.category_id})
+            for e in c.behaviour_events.all()
+        ],
     }
+
+
+# The shop-behaviour fields: the kinds each counts, and what its values name.
+BEHAVIOUR = {
+    "viewed_category": ((BehaviourKind.PRODUCT_VIEW, BehaviourKind.CATEGORY_VIEW), "category"),
+    "viewed_product": ((BehaviourKind.PRODUCT_VIEW,), "product"),
+    "favourited": ((BehaviourKind.FAVOURITE,), "product"),
+    "added_to_cart": ((BehaviourKind.CART_ADD,), "product"),
+}
 
 
 def _purchase_fact(field: str, cond: dict, row: dict, today: datetime.date) -> object:
@@ -203,6 +225,11 @@ def _holds(cond: dict, row: dict, today: datetime.date) -> bool:
     elif field == "bought_category":
         window = today - datetime.timedelta(days=cond["days"])
         n = sum(1 for p in row["purchases"] if p[2] and p[0] >= window and p[3] & set(value))
+        return (n >= cond["times"]) == (op == "in")
+    elif field in BEHAVIOUR:
+        kinds, names = BEHAVIOUR[field]
+        window = today - datetime.timedelta(days=cond["days"])
+        n = sum(1 for day, kind, ids in row["behaviour"] if kind in kinds and day >= window and ids[names] in value)
         return (n >= cond["times"]) == (op == "in")
     elif field == "stopped_buying":
         d = cond["days"]
@@ -333,6 +360,16 @@ def conditions(data: dict) -> st.SearchStrategy:
         st.tuples(st.booleans(), st.integers(10, 200)).map(
             lambda t: {**cond("stopped_buying", "eq", t[0]), "days": t[1]}
         ),
+        st.tuples(
+            st.sampled_from(sorted(BEHAVIOUR)),
+            st.sampled_from(["in", "not_in"]),
+            st.integers(1, 35),
+            st.integers(1, 3),
+        ).flatmap(
+            lambda t: st.lists(
+                st.sampled_from(data["categories" if t[0] == "viewed_category" else "products"]), min_size=1, max_size=2
+            ).map(lambda v: {**cond(t[0], t[1], v), "days": t[2], "times": t[3]})
+        ),
         st.sampled_from(["in_last_days", "more_than_days_ago"]).flatmap(
             lambda op: days.map(lambda v: cond("last_contact", op, v))
         ),
@@ -368,7 +405,10 @@ def test_random_rules_select_what_a_plain_reading_selects(members):
     rows = ROWS
     rows.clear()
     rows |= {
-        c.pk: _row(c) for c in Customer.objects.prefetch_related("tags", "transactions__lines__product", "interactions")
+        c.pk: _row(c)
+        for c in Customer.objects.prefetch_related(
+            "tags", "transactions__lines__product", "interactions", "behaviour_events"
+        )
     }
     today = timezone.localdate()
 

@@ -1,11 +1,10 @@
-"""The purchase and contact facts segment rules may name (registered from InteractionsConfig.ready).
+"""The purchase facts segment rules may name.
 
 Lifetime facts read the per-member PurchaseStats rows, so a count never scans the purchase table. A fact over
 a period ("spend in the last 90 days") reads only that period's purchases, through the index on their time.
 """
 
 import datetime
-from collections.abc import Sequence
 
 from django.db import models
 from django.db.models import (
@@ -18,16 +17,14 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     When,
     Window,
 )
 from django.db.models.functions import CumeDist
-from django.db.models.lookups import Exact, GreaterThan, LessThan
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from crm.segment_fields import (
     Kind,
@@ -36,26 +33,17 @@ from crm.segment_fields import (
     SegmentField,
     Value,
     day_range_q,
-    day_start,
     holds,
     register,
     zero_default_q,
 )
-from customers.models import Category
-from interactions.models import Interaction, InteractionChannel, Product, Transaction, TransactionStatus
+from interactions.models import Transaction, TransactionStatus
+from interactions.segment_fields.common import DAYS, RECENT_DAYS, TIMES, categories, products, since
 from interactions.selectors import NET
 
 PURCHASES = _("Purchases")
-CONTACT = pgettext_lazy("segment fields", "Contact")
-DAYS = Param("days", _("in the last N days"), default=90)
-RECENT_DAYS = Param("days", _("in the last N days"), default=30)  # what was bought or who was contacted lately
-TIMES = Param("times", _("at least N times"), default=1, high=1000)
 _NUMBER_OPS = (Operator.EQ, Operator.NE, Operator.LT, Operator.GT, Operator.BETWEEN)
 _AMOUNT_OPS = (Operator.LT, Operator.GT, Operator.BETWEEN)
-
-
-def _since(days: int) -> datetime.datetime:
-    return day_start(timezone.localdate() - datetime.timedelta(days=days))
 
 
 def _stats(name: str):
@@ -69,7 +57,7 @@ def _window(aggregate, *, kept: bool):
     """A number over the last N days' purchases: 0 for a member who bought nothing then."""
 
     def build(operator: Operator, value: Value, days: int = DAYS.default) -> Q:
-        purchases = Transaction.objects.filter(occurred_at__gte=_since(days))
+        purchases = Transaction.objects.filter(occurred_at__gte=since(days))
         if kept:
             purchases = purchases.exclude(status=TransactionStatus.REFUNDED)
         per_member = purchases.values("customer_id").annotate(n=aggregate).order_by()
@@ -99,7 +87,7 @@ def bought_q(line_filter: str):
 
     def build(operator: Operator, value: Value, days: int = 30, times: int = 1) -> Q:
         purchases = (
-            Transaction.objects.filter(occurred_at__gte=_since(days), **{f"lines__{line_filter}__in": value})
+            Transaction.objects.filter(occurred_at__gte=since(days), **{f"lines__{line_filter}__in": value})
             .exclude(status=TransactionStatus.REFUNDED)
             .values("customer_id")
             .annotate(n=Count("pk", distinct=True))
@@ -115,10 +103,10 @@ def bought_q(line_filter: str):
 def stopped_buying_q(operator: Operator, value: Value, days: int = 90) -> Q:
     """Bought in the N days before the last N days, and nothing since."""
     before = Transaction.objects.filter(
-        customer_id=OuterRef("pk"), occurred_at__gte=_since(2 * days), occurred_at__lt=_since(days)
+        customer_id=OuterRef("pk"), occurred_at__gte=since(2 * days), occurred_at__lt=since(days)
     )
-    since = Transaction.objects.filter(customer_id=OuterRef("pk"), occurred_at__gte=_since(days))
-    stopped = Q(Exists(before)) & ~Q(Exists(since))
+    recent = Transaction.objects.filter(customer_id=OuterRef("pk"), occurred_at__gte=since(days))
+    stopped = Q(Exists(before)) & ~Q(Exists(recent))
     return stopped if value else ~stopped
 
 
@@ -144,7 +132,7 @@ def top_spenders_q(operator: Operator, value: Value, percent: int = 20, days: in
     """Among the top `percent` % of the members who bought in the last `days` days, by what they spent then
     (ties share a place: the cumulative share of members spending at least as much)."""
     ranked = (
-        Transaction.objects.filter(occurred_at__gte=_since(days))
+        Transaction.objects.filter(occurred_at__gte=since(days))
         .values("customer_id")
         .annotate(spend=Sum(NET))
         .annotate(share=Window(CumeDist(), order_by=F("spend").desc()))
@@ -154,95 +142,12 @@ def top_spenders_q(operator: Operator, value: Value, percent: int = 20, days: in
     return top if value else ~top
 
 
-def last_contact_q(operator: Operator, value: Value) -> Q:
-    """The latest contact's day, as existence checks on the index (customer, time): "before D" is "some
-    contact, and none on or after D"."""
-    contacts = Interaction.objects.filter(customer_id=OuterRef("pk"))
-
-    def any_from(moment: datetime.datetime) -> Q:
-        return Q(Exists(contacts.filter(occurred_at__gte=moment)))
-
-    one = datetime.timedelta(days=1)
-    today = timezone.localdate()
-    match operator:
-        case Operator.IS_EMPTY:
-            return ~Q(Exists(contacts))
-        case Operator.IS_SET:
-            return Q(Exists(contacts))
-        case Operator.EQ:
-            return any_from(day_start(value)) & ~any_from(day_start(value + one))
-        case Operator.LT:
-            return Q(Exists(contacts)) & ~any_from(day_start(value))
-        case Operator.GT:
-            return any_from(day_start(value + one))
-        case Operator.BETWEEN:
-            return any_from(day_start(value[0])) & ~any_from(day_start(value[1] + one))
-        case Operator.IN_LAST_DAYS:
-            return any_from(day_start(today - datetime.timedelta(days=value)))
-        case Operator.MORE_THAN_DAYS_AGO:
-            return Q(Exists(contacts)) & ~any_from(day_start(today - datetime.timedelta(days=value)))
-    raise ValueError(operator)
-
-
-def last_satisfaction_q(operator: Operator, value: Value) -> Q:
-    scored = Interaction.objects.filter(customer_id=OuterRef("pk"), satisfaction__isnull=False)
-    latest = Subquery(scored.order_by("-occurred_at", "-id").values("satisfaction")[:1])
-    # Comparing with no score at all gives NULL in SQL, which a NOT group would keep as NULL and drop: each
-    # comparison is guarded by "has a score" so it is plainly true or false.
-    has_score = Q(Exists(scored))
-    match operator:
-        case Operator.EQ:
-            return has_score & Q(Exact(latest, value))
-        case Operator.NE:  # a member never scored "is not 1" too, as with every other field
-            return ~(has_score & Q(Exact(latest, value)))
-        case Operator.LT:
-            return has_score & Q(LessThan(latest, value))
-        case Operator.GT:
-            return has_score & Q(GreaterThan(latest, value))
-        case Operator.IS_EMPTY:
-            return ~Q(Exists(scored))
-        case Operator.IS_SET:
-            return Q(Exists(scored))
-    raise ValueError(operator)
-
-
-def contacts_q(operator: Operator, value: Value, days: int = 30, times: int = 1) -> Q:
-    """Contacts through any of these channels, at least `times` in the last `days` days."""
-    members = (
-        Interaction.objects.filter(occurred_at__gte=_since(days), channel__in=value)
-        .values("customer_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=times)
-        .values("customer_id")
-    )
-    q = Q(pk__in=members)
-    return q if operator == Operator.IN else ~q
-
-
-def _categories() -> Sequence[tuple[object, str]]:
-    return [(c.pk, str(c)) for c in Category.objects.all()]
-
-
-def _products() -> Sequence[tuple[object, str]]:
-    return [(p.pk, f"{p.sku} {p.name}") for p in Product.objects.filter(active=True).order_by("sku")]
-
-
 def _stat(name: str):
     def shown(customer) -> object:
         stats = getattr(customer, "purchase_stats", None)  # None for a member who never bought (no row)
         return getattr(stats, name, None)
 
     return shown
-
-
-def _latest_contact(customer) -> object:
-    latest = Interaction.objects.filter(customer=customer).order_by("-occurred_at").first()
-    return timezone.localdate(latest.occurred_at) if latest else None
-
-
-def _latest_satisfaction(customer) -> object:
-    latest = customer.interactions.filter(satisfaction__isnull=False).order_by("-occurred_at", "-id").first()
-    return latest.satisfaction if latest else None
 
 
 def _local_day(name: str):
@@ -327,7 +232,7 @@ def register_fields() -> None:
             _("Bought from category"),
             PURCHASES,
             Kind.CHOICES,
-            choices=_categories,
+            choices=categories,
             build=bought_q("product__category_id"),
             operators=(Operator.IN, Operator.NOT_IN),
             params=(RECENT_DAYS, TIMES),
@@ -337,7 +242,7 @@ def register_fields() -> None:
             _("Bought product"),
             PURCHASES,
             Kind.CHOICES,
-            choices=_products,
+            choices=products,
             build=bought_q("product_id"),
             operators=(Operator.IN, Operator.NOT_IN),
             params=(RECENT_DAYS, TIMES),
@@ -368,36 +273,5 @@ def register_fields() -> None:
                 Param("percent", _("top N %"), default=20, high=100),
                 Param("days", _("in the last N days"), default=365),
             ),
-        ),
-        SegmentField(
-            "last_contact",
-            _("Last contact"),
-            CONTACT,
-            Kind.DATE,
-            nullable=True,
-            build=last_contact_q,
-            shown=_latest_contact,
-        ),
-        SegmentField(
-            "last_satisfaction",
-            _("Latest satisfaction score"),
-            CONTACT,
-            Kind.NUMBER,
-            nullable=True,
-            build=last_satisfaction_q,
-            operators=(Operator.EQ, Operator.NE, Operator.LT, Operator.GT),
-            min_value=1,
-            max_value=5,
-            shown=_latest_satisfaction,
-        ),
-        SegmentField(
-            "contacts_in_period",
-            _("Contacts through"),
-            CONTACT,
-            Kind.CHOICES,
-            build=contacts_q,
-            choices=lambda: InteractionChannel.choices,
-            operators=(Operator.IN, Operator.NOT_IN),
-            params=(RECENT_DAYS, TIMES),
         ),
     )
