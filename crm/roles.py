@@ -22,9 +22,10 @@ OWNER_ROLES = [Role.SERVICE, Role.SALES, Role.MANAGER]
 
 CUSTOMER_READ = ["customers.view_customer", "customers.view_tag", "customers.view_tier"]
 CUSTOMER_WRITE = ["customers.add_customer", "customers.change_customer"]
-# Purchase history, points ledger and tier changes: read by everyone who reads customers.
+# Purchase history, shop behaviour, points ledger and tier changes: read by everyone who reads customers.
 MEMBERSHIP_READ = [
     "interactions.view_transaction",
+    "interactions.view_behaviourevent",
     "interactions.view_product",
     "customers.view_pointsentry",
     "customers.view_tierchange",

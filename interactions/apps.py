@@ -11,10 +11,11 @@ class InteractionsConfig(AppConfig):
         from customers.signals import customer_merged, customer_merging
         from interactions import segment_fields, services
         from interactions.imports import TRANSACTIONS
-        from interactions.sections import contact, purchases
+        from interactions.sections import behaviour, contact, purchases
 
         purchases.register()
         contact.register()
+        behaviour.register()
         register(TRANSACTIONS)
         customer_merging.connect(services.reminders_settle_merge, dispatch_uid="interactions.reminders_settle_merge")
         customer_merged.connect(services.purchase_stats_after_merge, dispatch_uid="interactions.purchase_stats")

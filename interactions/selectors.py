@@ -20,12 +20,14 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from customers.models import Category, Customer
 from interactions.models import (
     ACTIVE_REMINDER,
+    BehaviourEvent,
+    BehaviourKind,
     Interaction,
     InteractionChannel,
     Outcome,
@@ -119,6 +121,27 @@ def preferred_categories_from_purchases(*, customer: Customer, limit: int = 3) -
 def interactions_for_customer(*, customer: Customer) -> QuerySet[Interaction]:
     """A customer's interactions newest first, with the staff member who logged each."""
     return Interaction.objects.filter(customer=customer).select_related("staff").order_by("-occurred_at", "-id")
+
+
+def behaviour_days(*, customer: Customer) -> QuerySet:
+    """The member's shop behaviour as one row per local day (day, at: its last event, and distinct counts of
+    products viewed, categories viewed (a product's view counts for its category), favourites and cart
+    additions), unordered: the timeline orders and cuts it."""
+    viewed = Q(kind__in=[BehaviourKind.PRODUCT_VIEW, BehaviourKind.CATEGORY_VIEW])
+    return (
+        BehaviourEvent.objects.filter(member=customer)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(
+            at=Max("occurred_at"),
+            products=Count("product", distinct=True, filter=Q(kind=BehaviourKind.PRODUCT_VIEW)),
+            categories=Count("category", distinct=True, filter=viewed),
+            favourites=Count("product", distinct=True, filter=Q(kind=BehaviourKind.FAVOURITE)),
+            carted=Count("product", distinct=True, filter=Q(kind=BehaviourKind.CART_ADD)),
+            events=Count("*"),
+        )
+        .order_by()
+    )
 
 
 def reminders_for_customer(*, customer: Customer) -> QuerySet[Reminder]:
