@@ -37,7 +37,8 @@ def integration(db):
     """integration(*scopes) -> an ApiHttp carrying a fresh token with those scopes (.api_client, .token)."""
 
     def make(*scopes: Scope, name: str | None = None) -> ApiHttp:
-        client, token = services.api_client_create(name=name or f"test-{'-'.join(scopes) or 'none'}", scopes=scopes)
+        name = name or f"test-{'-'.join(scopes) or 'none'}"[:100]  # every scope's name together is longer
+        client, token = services.api_client_create(name=name, scopes=scopes)
         http = ApiHttp(token)
         http.api_client, http.token = client, token
         return http
