@@ -150,6 +150,7 @@ def _check(event: EventInput, *, oldest: datetime.datetime, latest: datetime.dat
     return ""
 
 
+@transaction.atomic
 def behaviour_record(*, client_id: int, events: Sequence[EventInput]) -> list[Outcome]:
     """Record a batch of events from one API client; an outcome per event, in order."""
     if len(events) > MAX_BATCH:
@@ -195,7 +196,6 @@ def behaviour_record(*, client_id: int, events: Sequence[EventInput]) -> list[Ou
     return outcomes
 
 
-@transaction.atomic
 def _insert(*, client_id: int, rows: list[_Row], now: datetime.datetime) -> set[tuple[str, datetime.datetime]]:
     if not rows:
         return set()

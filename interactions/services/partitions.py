@@ -3,7 +3,9 @@
 A month's partition holds the events whose time falls in that UTC month, and is named after it
 (interactions_behaviourevent_p2026_11). Kept: CRM_BEHAVIOUR_RETENTION_MONTHS calendar months, the current
 one included. The daily job makes the next months' partitions ahead and drops the expired ones whole (no
-row-by-row delete, no vacuum); a batch bringing a month without one has it made on demand first.
+row-by-row delete, no vacuum); a batch bringing a month without one (a backfill) has it made on demand
+first, in its own transaction: making a partition locks the whole table until that batch commits, which is
+why the daily job makes them ahead.
 """
 
 import datetime

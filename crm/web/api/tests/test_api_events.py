@@ -119,6 +119,13 @@ def test_a_full_batch_fits_the_endpoints_body_limit(api, member):
     assert api.post(URL, {"events": batch}).json()["accepted"] == 1000
 
 
+def test_a_body_over_the_endpoints_limit_is_413_and_writes_nothing(api, member):
+    batch = [view(member, n, event_id="x" * 64, sku="y" * 40) for n in range(1000)]
+    response = api.post(URL, {"events": batch, "padding": "z" * 1024 * 1024})
+    assert response.status_code == 413
+    assert BehaviourEvent.objects.count() == 0
+
+
 def test_a_token_without_the_scope_is_403_and_a_get_is_405(integration, member):
     assert integration(Scope.TRANSACTIONS_WRITE).post(URL, {"events": [view(member)]}).status_code == 403
     assert integration(Scope.EVENTS_WRITE).get(URL).status_code == 405
