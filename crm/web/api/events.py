@@ -62,12 +62,12 @@ def _category(raw: dict) -> int | str | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
     if isinstance(value, str) and len(value) <= 50:
-        return value.strip()
+        return value.strip() or None
     raise Refused(_("category must be a category's id or its name."))
 
 
 def _when(value: object) -> datetime.datetime:
-    """An ISO 8601 time; without an offset, local time. Read without DRF's field, a tenth of the cost."""
+    """An ISO 8601 time; without an offset, local time. Read without a DRF field: cheaper, 1,000 times a batch."""
     if not isinstance(value, str) or not value:
         raise Refused(_("occurred_at must be a date and time in ISO 8601, e.g. 2026-11-30T10:15:00+08:00."))
     try:
