@@ -50,9 +50,17 @@ class QuickSelect(forms.Select):
 
 
 def render_selects_quickly(form: forms.BaseForm) -> None:
-    """Swap the form's plain selects for QuickSelect (for forms on busy pages: lists and their filters)."""
+    """Swap the form's plain selects for QuickSelect (for forms on busy pages: lists and their filters).
+
+    A model choice's options come from one plain query: Django's iterator would open a server-side cursor
+    (DECLARE, FETCH, CLOSE) for each select."""
     for field in form.fields.values():
-        if type(field.widget) is forms.Select:
-            quick = QuickSelect(attrs=field.widget.attrs, choices=field.widget.choices)
-            quick.is_required = field.widget.is_required
-            field.widget = quick
+        if type(field.widget) is not forms.Select:
+            continue
+        choices = field.widget.choices
+        if isinstance(field, forms.ModelChoiceField):
+            empty = [] if field.empty_label is None else [("", field.empty_label)]
+            choices = empty + [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset]
+        quick = QuickSelect(attrs=field.widget.attrs, choices=choices)
+        quick.is_required = field.widget.is_required
+        field.widget = quick
