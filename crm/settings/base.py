@@ -195,6 +195,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Rewards and segments both have a "kind": each its own enum in the schema, named after its model's.
+    "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "marketing.models.SegmentKind"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Who is reminded to answer a social mention on a customer with no owner (a username; empty: no one).

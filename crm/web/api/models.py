@@ -12,6 +12,8 @@ class Scope(models.TextChoices):
     INTERACTIONS_WRITE = "interactions:write", _("Post interactions")
     MENTIONS_WRITE = "mentions:write", _("Post social-media mentions (webhook)")
     REWARDS_WRITE = "rewards:write", _("Exchange members' points for rewards")
+    SEGMENTS_READ = "segments:read", _("Read segments, count rules, list a segment's members")
+    SEGMENTS_WRITE = "segments:write", _("Create, change and delete segments")
 
 
 class ApiClient(models.Model):
