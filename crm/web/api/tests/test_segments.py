@@ -319,24 +319,7 @@ def test_members_need_segments_read(outsider_api, writer, segment):
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
 
 
-# --- every endpoint -----------------------------------------------------------------------------------------------
-
-ROUTES = [
-    ("get", "api:segments", False),
-    ("post", "api:segments", False),
-    ("get", "api:segment", True),
-    ("patch", "api:segment", True),
-    ("delete", "api:segment", True),
-    ("post", "api:segment_count", False),
-    ("get", "api:segment_members", True),
-]
-
-
-@pytest.mark.parametrize(("method", "name", "by_id"), ROUTES, ids=[f"{m}-{n}" for m, n, _ in ROUTES])
-def test_every_endpoint_refuses_a_missing_or_unknown_token(segment, method, name, by_id, anonymous_api):
-    url = reverse(name, args=[segment.pk] if by_id else [])
-    for api in (anonymous_api, ApiHttp("crm_unknown")):
-        assert getattr(api, method)(url).status_code == 401
+# --- wrong methods (test_api_tokens_everywhere.py checks every endpoint's 401) ----------------------------------------
 
 
 @pytest.mark.parametrize(
