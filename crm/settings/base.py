@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Member CRM API",
-    "DESCRIPTION": "For outside systems: sign-ups, look-ups, purchases, interactions, social mentions.",
+    "DESCRIPTION": "For outside systems: sign-ups, look-ups, purchases, interactions, social mentions, segments.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",

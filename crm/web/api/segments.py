@@ -5,11 +5,15 @@ service as the builder's, so a bad tree is a 400 whose `errors.rules` carries th
 the condition, and nothing is written. Deleting goes through the same service as the segment page's button.
 """
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -42,6 +46,8 @@ RULES_EXAMPLE = {
     ],
 }
 # Schema text for developers, in English like the rest of the schema's descriptions.
+SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The segment's id.")
+_ID = re.compile(r"[0-9]{1,18}")
 BAD_RULES = (
     'Bad rules: 400 with the reason, naming the condition, in errors.rules (e.g. "Condition 2.1 (Province): ...").'
 )
@@ -101,8 +107,11 @@ class SegmentMemberSerializer(serializers.Serializer):
         return mask_email(customer.email) if self.context["masked"] else customer.email
 
 
-def _segment(segment_id: int) -> Segment:
-    return get_object_or_404(segments_list(), pk=segment_id)
+def _segment(segment_id: str) -> Segment:
+    # The path takes any text, so a wrong id is this API's JSON 404 rather than the site's HTML page.
+    if not _ID.fullmatch(segment_id):
+        raise NotFound(_("No segment has this id."))
+    return get_object_or_404(segments_list(), pk=int(segment_id))
 
 
 def _rules_error(error: DjangoValidationError) -> serializers.ValidationError:
@@ -152,23 +161,25 @@ class SegmentDetailView(generics.GenericAPIView):
 
     @extend_schema(
         operation_id="segments_retrieve",
+        parameters=[SEGMENT_ID],
         responses={200: SegmentDetailSerializer, **error_responses(404)},
         summary="A segment with its rules, counted now",
         description="The count is made now and stored, so the segment list shows it too.",
     )
-    def get(self, request: Request, segment_id: int) -> Response:
+    def get(self, request: Request, segment_id: str) -> Response:
         segment = _segment(segment_id)
         services.segment_count(segment=segment)
         return Response(SegmentDetailSerializer(segment).data)
 
     @extend_schema(
         operation_id="segments_update",
+        parameters=[SEGMENT_ID],
         request=SegmentWriteSerializer(partial=True),
         responses={200: SegmentDetailSerializer, **error_responses(400, 404, 413)},
         summary="Rename a segment or change its rules",
         description=f"Send only what changes. A static list has no rules to change (400). {BAD_RULES}",
     )
-    def patch(self, request: Request, segment_id: int) -> Response:
+    def patch(self, request: Request, segment_id: str) -> Response:
         segment = _segment(segment_id)
         serializer = SegmentWriteSerializer(segment, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -185,11 +196,12 @@ class SegmentDetailView(generics.GenericAPIView):
 
     @extend_schema(
         operation_id="segments_destroy",
+        parameters=[SEGMENT_ID],
         responses={204: None, **error_responses(404)},
         summary="Delete a segment",
         description="As the segment page's Delete does. Coupons already issued to its members stay theirs.",
     )
-    def delete(self, request: Request, segment_id: int) -> Response:
+    def delete(self, request: Request, segment_id: str) -> Response:
         services.segment_delete(segment=_segment(segment_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -223,6 +235,7 @@ class SegmentMembersView(generics.GenericAPIView):
 
     @extend_schema(
         operation_id="segments_members",
+        parameters=[SEGMENT_ID],
         responses={200: SegmentMemberSerializer(many=True), **error_responses(404)},
         summary="A segment's members",
         description=(
@@ -231,7 +244,7 @@ class SegmentMembersView(generics.GenericAPIView):
             "also has the scope lookup. Each page read is recorded in the audit trail as an export."
         ),
     )
-    def get(self, request: Request, segment_id: int) -> Response:
+    def get(self, request: Request, segment_id: str) -> Response:
         segment = _segment(segment_id)
         masked = _contacts_masked(request.auth)
         page = self.paginate_queryset(segment_members(segment).select_related("tier"))

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -172,8 +173,10 @@ def test_a_segment_comes_with_its_rules_and_a_fresh_count(reader, segment):
 
 
 def test_an_unknown_segment_is_404(reader, writer, segment):
-    for url in (detail_url(segment.pk + 1), members_url(segment.pk + 1), detail_url(10**30), members_url(10**30)):
-        assert reader.get(url).status_code == 404, url
+    ids = [segment.pk + 1, 999_999_999_999_999_999, 10**30, "abc", "-1", "1.0"]
+    for url in [*map(detail_url, ids), *map(members_url, ids)]:
+        response = reader.get(url)
+        assert response.status_code == 404 and response.json()["detail"], url
     assert writer.patch(detail_url(segment.pk + 1), {"name": "x"}).status_code == 404
     assert writer.delete(detail_url(segment.pk + 1)).status_code == 404
     assert segment_rows() == [(segment.pk, "Rich", "Over 500 points", "dynamic", RICH)]
@@ -500,3 +503,16 @@ def test_counting_never_fails_on_hostile_bodies(api, segment, body):
 def test_listing_never_fails_on_hostile_query_strings(api, segment, query):
     for url in (reverse("api:segments"), members_url(segment.pk)):
         assert assert_safe(lambda url=url: api.get(url, query)) in (200, 400, 404)
+
+
+@given(
+    method=st.sampled_from(["get", "patch", "delete", "members"]),
+    segment_id=st.one_of(hostile_text, hostile_number).map(lambda s: s.replace("/", "") or "x"),
+)
+def test_hostile_segment_ids_are_json_404s_never_5xx(api, segment, method, segment_id):
+    path = f"/api/v1/segments/{quote(segment_id, safe='')}/"
+    if method == "members":
+        send = lambda: api.get(path + "members/")  # noqa: E731
+    else:
+        send = lambda: getattr(api, method)(path, **({"data": {"name": "x"}} if method == "patch" else {}))  # noqa: E731
+    assert assert_safe(send) in (200, 204, 400, 404)
