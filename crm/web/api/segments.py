@@ -45,9 +45,9 @@ RULES_EXAMPLE = {
         },
     ],
 }
-# Schema text for developers, in English like the rest of the schema's descriptions.
 SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The segment's id.")
 _ID = re.compile(r"[0-9]{1,18}")
+# Schema text for developers, in English like the rest of the schema's descriptions.
 BAD_RULES = (
     'Bad rules: 400 with the reason, naming the condition, in errors.rules (e.g. "Condition 2.1 (Province): ...").'
 )
