@@ -29,3 +29,9 @@ def purchase_stats_reconcile_task() -> dict[str, int]:
     """Check every member's purchase facts against the history and repair drift (scheduled in crm/schedule.py)."""
     check = services.purchase_stats_reconcile()
     return {"checked": check.checked, "repaired": check.repaired}
+
+
+@shared_task(ignore_result=True)
+def purchase_windows_roll_task() -> int:
+    """Move the members' 30/90/365-day purchase columns on to today (scheduled in crm/schedule.py)."""
+    return services.purchase_windows_roll()

@@ -32,7 +32,12 @@ from interactions.services.purchases import (
     transaction_refund,
     transactions_bulk_load,
 )
-from interactions.services.stats import purchase_stats_after_merge, purchase_stats_reconcile, purchase_stats_refresh
+from interactions.services.stats import (
+    purchase_stats_after_merge,
+    purchase_stats_reconcile,
+    purchase_stats_refresh,
+    purchase_windows_roll,
+)
 
 __all__ = [
     "FLAG_AMOUNT_FACTOR",
@@ -51,6 +56,7 @@ __all__ = [
     "purchase_stats_after_merge",
     "purchase_stats_reconcile",
     "purchase_stats_refresh",
+    "purchase_windows_roll",
     "reminder_cancel",
     "reminder_complete",
     "reminder_create",
