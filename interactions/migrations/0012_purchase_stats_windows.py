@@ -45,8 +45,6 @@ class Migration(migrations.Migration):
         ("interactions", "0011_transaction_discount"),
     ]
 
-    # The columns are added and counted first and indexed after, so each index is built once over the counted
-    # rows instead of being kept up to date row by row through the backfill.
     operations = [
         migrations.CreateModel(
             name="PurchaseWindows",
@@ -101,40 +99,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("orders_30d__gt", 0)), fields=["orders_30d"], name="stats_orders_30d_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("spend_30d__gt", 0)), fields=["spend_30d"], name="stats_spend_30d_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("orders_90d__gt", 0)), fields=["orders_90d"], name="stats_orders_90d_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("spend_90d__gt", 0)), fields=["spend_90d"], name="stats_spend_90d_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("orders_365d__gt", 0)), fields=["orders_365d"], name="stats_orders_365d_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="purchasestats",
-            index=models.Index(
-                condition=models.Q(("spend_365d__gt", 0)), fields=["spend_365d"], name="stats_spend_365d_idx"
-            ),
-        ),
     ]
