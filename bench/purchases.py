@@ -117,7 +117,7 @@ def purchase_rows(
                 tx_id, customers[j][0], at, channel, rng.choice(STORES[channel]), _money(cents), "CNY", status,
                 _money(refunded), source, ref, cents * MULTIPLIER[rank] // 10_000,
                 refunded * MULTIPLIER[rank] // 10_000, coupon, "t" if flagged else "f",
-                FLAG_REASONS if flagged else "[]", rng.choice(staff) if staff_entered else NULL, at,
+                FLAG_REASONS if flagged else "[]", rng.choice(staff) if staff_entered else NULL, at, "0.00",
             )  # fmt: skip
             txs.append("\t".join(map(str, values)) + "\n")
         yield "".join(txs), "".join(lines)
@@ -127,7 +127,7 @@ FLAG_REASONS = '[{"code": "large_amount", "params": {"factor": 5, "average": "30
 TRANSACTION_COLUMNS = (
     "id", "customer_id", "occurred_at", "channel", "store", "amount", "currency", "status", "refunded_amount",
     "source", "external_ref", "points_earned", "points_reversed", "coupon_code", "flagged", "flag_reasons",
-    "recorded_by_id", "created_at",
+    "recorded_by_id", "created_at", "discount",
 )  # fmt: skip
 LINE_COLUMNS = ("transaction_id", "product_id", "description", "quantity", "unit_price", "line_total")
 

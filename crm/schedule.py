@@ -61,6 +61,15 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
+    # Segment rules read "orders / spend in the last 30, 90 or 365 days" from per-member columns only while they
+    # are counted up to today, and fall back to scanning the period's purchases otherwise: so the columns are moved
+    # on just after midnight, when the purchases of one day per period leave them. A run recounts only those
+    # members, in chunks; a killed or repeated run recounts the same ones. Dropped once the next day's is due.
+    "purchase-windows-roll": {
+        "task": "interactions.tasks.purchase_windows_roll_task",
+        "schedule": crontab(hour=0, minute=5),
+        "options": {"expires": 20 * HOUR, "expire_seconds": 20 * HOUR},
+    },
     # A job (import, export) whose worker died stays "running" with no one working on it. Every
     # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
     # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a

@@ -6,6 +6,7 @@ from django.utils.dates import MONTHS
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.forms import render_selects_quickly
 from customers.models import Customer, Source, Tag, Tier
 from customers.selectors import customer_owners, customers_filtered
 
@@ -59,6 +60,7 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters["owner"].queryset = customer_owners()
         else:
             del self.filters["owner"]
+        render_selects_quickly(self.form)
         for f in self.form.fields.values():
             if isinstance(f.widget, forms.Select):
                 f.widget.attrs["class"] = "form-select form-select-sm"

@@ -8,6 +8,7 @@ from interactions.models import (
     Interaction,
     Product,
     PurchaseStatsCheck,
+    PurchaseWindows,
     Reminder,
     ReminderRule,
     Transaction,
@@ -135,3 +136,11 @@ class PurchaseStatsCheckAdmin(ReadOnlyAdmin):
     """The nightly reconcile's runs: how many members it checked and how many rows it had to repair."""
 
     list_display = ["started_at", "finished_at", "checked", "repaired"]
+
+
+@admin.register(PurchaseWindows)
+class PurchaseWindowsAdmin(ReadOnlyAdmin):
+    """The day the members' 30/90/365-day purchase columns are counted up to; segment rules read them only when
+    it is today (the daily roll sets it)."""
+
+    list_display = ["day", "rolled_at", "members"]

@@ -23,19 +23,23 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from crm.segment_fields import day_start
 from customers.models import Category, Customer
 from interactions.models import (
     ACTIVE_REMINDER,
+    WINDOW_DAYS,
     BehaviourEvent,
     BehaviourKind,
     Interaction,
     InteractionChannel,
     Outcome,
+    PurchaseWindows,
     Reminder,
     Transaction,
     TransactionLine,
     TransactionStatus,
     UnmatchedMention,
+    window_column,
 )
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -79,6 +83,27 @@ PURCHASE_FACTS = {
     "first_purchase": Min("occurred_at"),
     "last_purchase": Max("occurred_at"),
 }
+
+
+def window_since(today: datetime.date, days: int) -> datetime.datetime:
+    """Where "the last `days` days" begins on `today`: the start of that local day (as segment rules count it)."""
+    return day_start(today - datetime.timedelta(days=days))
+
+
+def window_facts(today: datetime.date) -> dict[str, Coalesce | Count]:
+    """PurchaseStats' window columns as aggregates over a member's purchases, counted up to `today`: orders
+    leave refunded ones out, spend is every purchase's net (as segment_fields._window reads the raw history)."""
+    facts = {}
+    for days in WINDOW_DAYS:
+        inside = Q(occurred_at__gte=window_since(today, days))
+        facts[window_column("orders", days)] = Count("pk", filter=KEPT & inside)
+        facts[window_column("spend", days)] = Coalesce(Sum(NET, filter=inside), ZERO)
+    return facts
+
+
+def purchase_windows_current() -> bool:
+    """Whether PurchaseStats' window columns are counted up to today (the daily roll has run)."""
+    return PurchaseWindows.objects.filter(pk=1, day=timezone.localdate()).exists()
 
 
 def purchase_summary(*, customer: Customer, window_since: datetime.datetime) -> dict:

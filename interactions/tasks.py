@@ -35,3 +35,9 @@ def purchase_stats_reconcile_task() -> dict[str, int]:
 def behaviour_partitions_task() -> dict[str, int]:
     """Make the coming months' behaviour partitions and drop expired ones (scheduled in crm/schedule.py)."""
     return services.behaviour_partitions_maintain()
+
+
+@shared_task(ignore_result=True)
+def purchase_windows_roll_task() -> int:
+    """Move the members' 30/90/365-day purchase columns on to today (scheduled in crm/schedule.py)."""
+    return services.purchase_windows_roll()

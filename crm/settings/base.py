@@ -120,7 +120,8 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TIMEZONE = "Asia/Shanghai"
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+CELERY_TIMEZONE = TIME_ZONE  # "after midnight" in crm/schedule.py is the business's midnight
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -144,7 +145,6 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["crm.formats"]
-TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 CRM_CURRENCY = env.str("CRM_CURRENCY", default="CNY")
@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Member CRM API",
-    "DESCRIPTION": "For outside systems: sign-ups, look-ups, purchases, interactions, social mentions.",
+    "DESCRIPTION": "For outside systems: sign-ups, look-ups, purchases, interactions, social mentions, segments.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Rewards and segments both have a "kind": each its own enum in the schema, named after its model's.
+    "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "marketing.models.SegmentKind"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Who is reminded to answer a social mention on a customer with no owner (a username; empty: no one).

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib.forms import render_selects_quickly
 from crm.lib.text import validate_single_line
 from customers.filters import CustomerFilter
 from customers.models import Customer, Tag
@@ -79,6 +80,7 @@ class BulkForm(forms.Form):
                     % {"count": f"{total:,}"},
                 ),
             ]
+        render_selects_quickly(self)
         for name, field in self.fields.items():
             css = (
                 "form-select form-select-sm"

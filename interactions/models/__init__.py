@@ -28,7 +28,7 @@ from interactions.models.purchases import (
     TransactionStatus,
     default_currency,
 )
-from interactions.models.stats import PurchaseStats, PurchaseStatsCheck
+from interactions.models.stats import WINDOW_DAYS, PurchaseStats, PurchaseStatsCheck, PurchaseWindows, window_column
 
 __all__ = [
     "ACTIVE_REMINDER",
@@ -45,6 +45,7 @@ __all__ = [
     "Product",
     "PurchaseStats",
     "PurchaseStatsCheck",
+    "PurchaseWindows",
     "Reminder",
     "ReminderRule",
     "ReminderRuleKind",
@@ -56,5 +57,7 @@ __all__ = [
     "TransactionSource",
     "TransactionStatus",
     "UnmatchedMention",
+    "WINDOW_DAYS",
     "default_currency",
+    "window_column",
 ]

@@ -35,7 +35,12 @@ from interactions.services.purchases import (
     transaction_refund,
     transactions_bulk_load,
 )
-from interactions.services.stats import purchase_stats_after_merge, purchase_stats_reconcile, purchase_stats_refresh
+from interactions.services.stats import (
+    purchase_stats_after_merge,
+    purchase_stats_reconcile,
+    purchase_stats_refresh,
+    purchase_windows_roll,
+)
 
 __all__ = [
     "EventInput",
@@ -57,6 +62,7 @@ __all__ = [
     "purchase_stats_after_merge",
     "purchase_stats_reconcile",
     "purchase_stats_refresh",
+    "purchase_windows_roll",
     "reminder_cancel",
     "reminder_complete",
     "reminder_create",

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +37,22 @@ def segment_save(
         raise ValidationError(_("A static list has no rules to change: build a new segment instead."))
     segment.name, segment.description, segment.rules = name.strip(), description.strip(), rules
     segment.member_count = segment.counted_at = None  # the old count was for other rules
-    segment.full_clean()
-    segment.save()
+    _save_named(segment)
     return segment
+
+
+def _save_named(segment: Segment, *, checked: bool = False) -> None:
+    """Check and save; a name taken by someone else between the check and the save gets the same message as
+    the check gives, not a database error."""
+    if not checked:
+        segment.full_clean()
+    try:
+        with transaction.atomic():  # a savepoint, so the caller's transaction survives the refusal
+            segment.save()
+    except IntegrityError:
+        if Segment.objects.filter(name=segment.name).exclude(pk=segment.pk).exists():
+            raise ValidationError({"name": segment.unique_error_message(Segment, ["name"])}) from None
+        raise
 
 
 def segment_count(*, segment: Segment) -> int:
@@ -61,8 +74,7 @@ def segment_freeze(*, segment: Segment, name: str, actor: AbstractBaseUser) -> S
         frozen_from=segment,
         created_by=acting_user(actor),
     )
-    frozen.full_clean()
-    frozen.save()
+    _save_named(frozen)
     # The inner SQL is the ORM's compilation of checked rules; values travel as parameters.
     sql, params = segment_members(segment).values_list("pk", flat=True).query.sql_with_params()
     with connection.cursor() as cursor:
@@ -120,7 +132,7 @@ def segment_upload(
             errors.append((line_number, text[:60], _("Not a CRM number or a mobile number.")))
     if not lines_keys:
         raise ValidationError(_("The file holds no CRM number or mobile number."))
-    segment.save()
+    _save_named(segment, checked=True)
     found = _customers_for({key for _n, _t, keys in lines_keys for key in keys})
     members = set()
     for line_number, text, keys in lines_keys:

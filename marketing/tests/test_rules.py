@@ -15,7 +15,7 @@ from crm.lib import crm_number
 from customers.models import Customer, Gender, Source
 from customers.tests.factories import CustomerFactory, TagFactory, TierFactory
 from interactions.models import BehaviourKind, Transaction, TransactionLine, TransactionStatus
-from interactions.services import transaction_refund, transactions_bulk_load
+from interactions.services import purchase_windows_roll, transaction_refund, transactions_bulk_load
 from interactions.tests.factories import InteractionFactory, ProductFactory, behaviour_events
 from marketing.rules import MAX_CONDITIONS, MAX_DEPTH, RuleError, rule_compile, rule_explain
 
@@ -56,6 +56,7 @@ def members(db, travel, sales_user, other_sales_user):
         )
         customer.tags.set(rng.sample(tags, rng.randint(0, 2)))
         _history(rng, customer, products)
+    purchase_windows_roll()  # the 30/90/365-day columns hold today: rules over those periods read them
     return {
         "tiers": [t.pk for t in tiers],
         "tags": [t.pk for t in tags],
@@ -294,6 +295,7 @@ def conditions(data: dict) -> st.SearchStrategy:
     ints = st.integers(min_value=0, max_value=10_000)
     ages = st.integers(min_value=0, max_value=100)
     days = st.integers(min_value=1, max_value=400)
+    periods = st.one_of(st.sampled_from([30, 90, 365]), days)  # the kept columns, or counted from the purchases
     date = st.dates(min_value=TODAY - datetime.timedelta(days=500), max_value=TODAY).map(str)
     tiers, tags, owners = (st.sampled_from(data[k]) for k in ("tiers", "tags", "owners"))
     return st.one_of(
@@ -345,10 +347,10 @@ def conditions(data: dict) -> st.SearchStrategy:
         ),
         st.sampled_from(["is_empty", "is_set"]).map(lambda op: cond("last_purchase", op)),
         st.tuples(date, date).map(lambda t: cond("last_purchase", "between", sorted(t))),
-        st.tuples(st.sampled_from(["lt", "gt"]), st.sampled_from(["0", "50", "299.99", "1000"]), days).map(
+        st.tuples(st.sampled_from(["lt", "gt"]), st.sampled_from(["0", "50", "299.99", "1000"]), periods).map(
             lambda t: {**cond("spend_in_period", t[0], t[1]), "days": t[2]}
         ),
-        st.tuples(st.sampled_from(["eq", "ne", "gt"]), st.integers(0, 3), days).map(
+        st.tuples(st.sampled_from(["eq", "ne", "gt"]), st.integers(0, 3), periods).map(
             lambda t: {**cond("orders_in_period", t[0], t[1]), "days": t[2]}
         ),
         st.tuples(

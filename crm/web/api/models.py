@@ -13,6 +13,8 @@ class Scope(models.TextChoices):
     MENTIONS_WRITE = "mentions:write", _("Post social-media mentions (webhook)")
     REWARDS_WRITE = "rewards:write", _("Exchange members' points for rewards")
     EVENTS_WRITE = "events:write", _("Post shop behaviour (views, favourites, cart additions)")
+    SEGMENTS_READ = "segments:read", _("Read segments, count rules, list a segment's members")
+    SEGMENTS_WRITE = "segments:write", _("Create, change and delete segments")
 
 
 class ApiClient(models.Model):

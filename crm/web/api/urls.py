@@ -5,7 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
-from crm.web.api import events, interactions, members, rewards, transactions, webhooks
+from crm.web.api import events, interactions, members, rewards, segments, transactions, webhooks
 from crm.web.api.auth import ApiTokenAuthentication, IntegrationOrSignedIn
 
 app_name = "api"
@@ -28,6 +28,10 @@ urlpatterns = [
     path("v1/members/<str:number>/", members.MemberDetailView.as_view(), name="member"),
     path("v1/members/<str:number>/rewards/", rewards.MemberRewardsView.as_view(), name="member_rewards"),
     path("v1/rewards/", rewards.RewardsView.as_view(), name="rewards"),
+    path("v1/segments/", segments.SegmentsView.as_view(), name="segments"),
+    path("v1/segments/count/", segments.SegmentCountView.as_view(), name="segment_count"),
+    path("v1/segments/<str:segment_id>/", segments.SegmentDetailView.as_view(), name="segment"),
+    path("v1/segments/<str:segment_id>/members/", segments.SegmentMembersView.as_view(), name="segment_members"),
     path("v1/transactions/", transactions.TransactionsView.as_view(), name="transactions"),
     path("v1/interactions/", interactions.InteractionsView.as_view(), name="interactions"),
     path("v1/events/", events.EventsView.as_view(), name="events"),

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0013_reward_reason'),
-        ('interactions', '0011_transaction_discount'),
+        ('interactions', '0012_purchase_stats_windows'),
     ]
 
     operations = [
