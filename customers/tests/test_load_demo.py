@@ -41,3 +41,17 @@ def test_the_demo_has_likely_duplicates_to_merge_and_a_rerun_adds_none():
     count = Customer.objects.count()
     call_command("load_demo", customers=30, stdout=None)
     assert Customer.objects.count() == count
+
+
+def test_demo_members_have_shop_browsing_on_their_timeline_and_a_rerun_adds_none():
+    from interactions.models import BehaviourEvent  # the demo spans the apps; this test reads what it made
+
+    call_command("load_demo", customers=30, stdout=None)
+    events = BehaviourEvent.objects.count()
+    assert events > 0
+    member = Customer.objects.filter(pk=BehaviourEvent.objects.values("member_id")[:1]).get()
+    client = _client_for("manager")
+    body = client.get(reverse("customers:detail", args=[member.crm_number]), {"tab": "timeline", "timeline": "behaviour"}).content.decode()
+    assert " in the shop</" in body, "a day's summary: its count of events in the shop"
+    call_command("load_demo", customers=30, stdout=None)
+    assert BehaviourEvent.objects.count() == events

@@ -13,6 +13,7 @@ still waiting.
 
 import datetime
 import random
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -24,15 +25,20 @@ from interactions import services
 from interactions.models import (
     ACTIVE_REMINDER,
     AssigneePolicy,
+    BehaviourEvent,
+    BehaviourKind,
     Direction,
     Interaction,
     InteractionChannel,
     InteractionSource,
     Outcome,
+    Product,
     Reminder,
     ReminderRule,
     ReminderRuleKind,
 )
+from interactions.services.behaviour import MAX_BATCH, EventInput, behaviour_record
+from interactions.services.behaviour import Status as BehaviourStatus
 from interactions.services.mentions import MentionInput, mention_receive
 
 # (channel, direction, subject, outcome) -- what a member's contacts with a shop look like
@@ -66,6 +72,18 @@ MENTIONS = [
     ("小红书", "demo-5", "橙子不酸", "橙子", "想问一下母婴用品能不能开发票？"),
 ]
 BATCH = 2000
+# Browsing: product views most, then categories, favourites and cart additions. DEMO_CLIENT stands for the
+# demo shop's API client (events keep the sender's id, not a key to the API's table).
+BEHAVIOUR_KINDS = (
+    [BehaviourKind.PRODUCT_VIEW] * 6
+    + [BehaviourKind.CATEGORY_VIEW] * 2
+    + [
+        BehaviourKind.FAVOURITE,
+        BehaviourKind.CART_ADD,
+    ]
+)
+BEHAVIOUR_MEMBERS = 60
+DEMO_CLIENT = 0
 
 
 class Command(BaseCommand):
@@ -116,6 +134,37 @@ class Command(BaseCommand):
         self.stdout.write(f"interactions: {done}")
         self.load_soon_due(staff=staff, now=now)
         self.load_mentions(now=now)
+        self.load_behaviour(seed=seed, now=now)
+
+    def load_behaviour(self, *, seed: int, now: datetime.datetime) -> None:
+        """A fortnight of shop browsing for the first members, so the timeline's daily summary and the behaviour
+        segment fields have something to show; once (a second run adds none)."""
+        products = list(Product.objects.filter(active=True).values_list("sku", "category_id"))
+        if not products or BehaviourEvent.objects.filter(client_id=DEMO_CLIENT).exists():
+            return
+        events = []
+        for customer in Customer.objects.order_by("pk").only("crm_number")[:BEHAVIOUR_MEMBERS]:
+            rng = random.Random(f"{seed}-behaviour-{customer.pk}")
+            for n in range(rng.randint(0, 25)):
+                sku, category = rng.choice(products)
+                kind = rng.choice(BEHAVIOUR_KINDS)
+                event = EventInput(
+                    event_id=f"demo-{customer.pk}-{n}",
+                    kind=kind,
+                    occurred_at=now - datetime.timedelta(days=rng.uniform(0, 14)),
+                    number=str(customer.crm_number),
+                )
+                if kind == BehaviourKind.CATEGORY_VIEW:
+                    event = replace(event, category=category) if category else None
+                else:
+                    event = replace(event, sku=sku)
+                if event:
+                    events.append(event)
+        recorded = 0
+        for start in range(0, len(events), MAX_BATCH):
+            outcomes = behaviour_record(client_id=DEMO_CLIENT, events=events[start : start + MAX_BATCH])
+            recorded += sum(o.status == BehaviourStatus.ACCEPTED for o in outcomes)
+        self.stdout.write(f"shop behaviour events: {recorded}")
 
     def load_soon_due(self, *, staff, now: datetime.datetime) -> None:
         added = 0
