@@ -43,7 +43,11 @@ def customer_search(queryset: QuerySet[Customer], text: str, *, contacts: bool) 
     would reveal the hidden digits one by one.
     """
     text = text.strip()
-    q = Q(legacy_number=text)
+    q = Q()
+    # Asked apart, so the name's index conditions are not OR-ed with it: an OR makes Postgres recompute every
+    # matching row's name bigrams (38 ms of SQL for 张伟 at a million members; 10 ms without).
+    if queryset.filter(legacy_number=text).exists():
+        q |= Q(legacy_number=text)
     try:
         number = crm_number.parse(text)
     except crm_number.InvalidCrmNumber:
@@ -55,6 +59,8 @@ def customer_search(queryset: QuerySet[Customer], text: str, *, contacts: bool) 
         q |= _name_contains(text)
     if contacts:
         q |= _contact_matches(text, digits)
+    if not q:  # nothing the text could match (an empty Q would match everyone)
+        return queryset.none()
     return queryset.alias(name_bigrams=NAME_BIGRAMS).filter(q)
 
 

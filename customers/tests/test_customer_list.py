@@ -21,6 +21,15 @@ def test_search_by_partial_chinese_name(service_client):
     assert names(service_client.get(URL, {"q": "伟明"})) == ["张伟明"]
 
 
+def test_search_finds_a_legacy_number_and_names_containing_the_same_text(service_client):
+    CustomerFactory(name="王芳", legacy_number="张伟")  # an old system's member number can be any text
+    CustomerFactory(name="张伟")
+    CustomerFactory(name="李娜", legacy_number="VIP-7")
+    assert sorted(names(service_client.get(URL, {"q": "张伟"}))) == ["张伟", "王芳"]
+    assert names(service_client.get(URL, {"q": "VIP-7"})) == ["李娜"]
+    assert names(service_client.get(URL, {"q": "VIP-8"})) == []
+
+
 def test_search_by_partial_english_name_ignores_case(service_client):
     CustomerFactory(name="Emily Johnson")
     CustomerFactory(name="李娜")

@@ -51,7 +51,8 @@ def test_demo_members_have_shop_browsing_on_their_timeline_and_a_rerun_adds_none
     assert events > 0
     member = Customer.objects.filter(pk=BehaviourEvent.objects.values("member_id")[:1]).get()
     client = _client_for("manager")
-    body = client.get(reverse("customers:detail", args=[member.crm_number]), {"tab": "timeline", "timeline": "behaviour"}).content.decode()
+    page = reverse("customers:detail", args=[member.crm_number])
+    body = client.get(page, {"tab": "timeline", "timeline": "behaviour"}).content.decode()
     assert " in the shop</" in body, "a day's summary: its count of events in the shop"
     call_command("load_demo", customers=30, stdout=None)
     assert BehaviourEvent.objects.count() == events
