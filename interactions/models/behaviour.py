@@ -1,7 +1,7 @@
 """What a member did in the shop before buying: product and category views, favourites, cart additions.
 
 One narrow row per event, in a table partitioned by month on the event's time (Postgres declarative
-partitioning, made by migration 0012): old months are dropped whole after BEHAVIOUR_RETENTION_MONTHS instead
+partitioning, made by migration 0013): old months are dropped whole after BEHAVIOUR_RETENTION_MONTHS instead
 of deleted row by row, and a segment's "in the last 7 days" reads one or two partitions. The partition key
 must be in every unique key, so the key that makes a resent batch harmless is (time, client, event id).
 Written only by interactions.services.behaviour.
@@ -24,7 +24,7 @@ class BehaviourKind(models.IntegerChoices):
 
 
 class BehaviourEvent(models.Model):
-    pk = models.CompositePrimaryKey("occurred_at", "client_id", "event_id")  # migration 0012 says why in this order
+    pk = models.CompositePrimaryKey("occurred_at", "client_id", "event_id")  # migration 0013 says why in this order
     occurred_at = models.DateTimeField(_("when"))
     received_at = models.DateTimeField(_("received"))
     member = models.ForeignKey(
