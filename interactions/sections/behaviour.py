@@ -1,5 +1,5 @@
 """What shop behaviour adds to the customer's page: a timeline entry per day, not per view (registered from
-InteractionsConfig.ready()). A day's entry sums it up ("Viewed 7 products in 2 categories, added 1 to cart"):
+InteractionsConfig.ready()). A day's entry sums it up ("Viewed 7 products and browsed 2 categories, added 1 to cart"):
 one grouped query per timeline page, however many events the days hold."""
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,7 +22,9 @@ def day_summary(day: dict) -> str:
         counted = ngettext("%(n)s product", "%(n)s products", products) % {"n": products}
         if categories:
             parts.append(
-                _("viewed %(products)s in %(categories)s") % {"products": counted, "categories": counted_categories}
+                # The categories include those browsed without a product, so not "products in categories".
+                _("viewed %(products)s and browsed %(categories)s")
+                % {"products": counted, "categories": counted_categories}
             )
         else:
             parts.append(_("viewed %(products)s") % {"products": counted})

@@ -46,7 +46,7 @@ def test_a_days_views_are_one_summary_on_the_timeline(service_client):
     behaviour_events(customer, *today, *yesterday)
     items = [i for i in timeline(service_client, customer) if i.kind == "behaviour"]
     assert [(i.title, i.detail) for i in items] == [
-        ("Viewed 7 products in 2 categories, added 1 to cart", "10 events in the shop"),
+        ("Viewed 7 products and browsed 2 categories, added 1 to cart", "10 events in the shop"),
         ("Browsed 1 category, favourited 1 product", "2 events in the shop"),
     ]
     assert items[0].at == hours_ago(1)  # placed at the day's last event
