@@ -1,6 +1,7 @@
 """Small helpers for forms that hand their data to a service."""
 
 import datetime
+from functools import partial
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -49,6 +50,11 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options)
 
 
+def _model_choices(field: forms.ModelChoiceField) -> list[tuple[object, str]]:
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    return empty + [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset]
+
+
 def render_selects_quickly(form: forms.BaseForm) -> None:
     """Swap the form's plain selects for QuickSelect (for forms on busy pages: lists and their filters).
 
@@ -59,8 +65,7 @@ def render_selects_quickly(form: forms.BaseForm) -> None:
             continue
         choices = field.widget.choices
         if isinstance(field, forms.ModelChoiceField):
-            empty = [] if field.empty_label is None else [("", field.empty_label)]
-            choices = empty + [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset]
+            choices = partial(_model_choices, field)  # a callable: read when rendered, not when the form is built
         quick = QuickSelect(attrs=field.widget.attrs, choices=choices)
         quick.is_required = field.widget.is_required
         field.widget = quick

@@ -40,3 +40,12 @@ def test_quick_selects_render_the_same_markup_as_django(data, db):
     assert "&lt;b&gt;" in quick["kind"]  # labels escaped
     if data.get("kind") == "a":
         assert '<option value="a" selected>' in quick["kind"]
+
+
+@pytest.mark.django_db
+def test_model_choices_are_read_when_rendered_not_when_the_form_is_built(django_assert_num_queries):
+    form = Sample({})
+    with django_assert_num_queries(0):
+        render_selects_quickly(form)  # a form only validated (an export, a bulk action) costs no query
+    with django_assert_num_queries(1):
+        str(form["tier"])

@@ -132,9 +132,12 @@ def _categories(events: Sequence[EventInput]) -> dict[int | str, int]:
     ids = {c for c in wanted if isinstance(c, int)}
     names = {c for c in wanted if isinstance(c, str)}
     found = {}
-    for pk, *names_of in Category.objects.filter(Q(pk__in=ids) | Q(name__in=names)).values_list("pk", "name"):
+    named = Q(name__in=names) | Q(name_en__in=names) | Q(name_zh_hans__in=names)  # any name it goes by
+    for pk, *names_of in Category.objects.filter(Q(pk__in=ids) | named).values_list(
+        "pk", "name", "name_en", "name_zh_hans"
+    ):
         found[pk] = pk
-        found.update({name: pk for name in names_of})
+        found.update({name: pk for name in names_of if name})
     return found
 
 
@@ -150,13 +153,27 @@ def _check(event: EventInput, *, oldest: datetime.datetime, latest: datetime.dat
     return ""
 
 
-@transaction.atomic
 def behaviour_record(*, client_id: int, events: Sequence[EventInput]) -> list[Outcome]:
     """Record a batch of events from one API client; an outcome per event, in order."""
     if len(events) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} events a batch")  # the transport refuses bigger batches first
     now = timezone.now()
     oldest, latest = retention_start(now), now + FUTURE_SLACK
+    # A month without a partition gets one first, committed on its own: made inside the batch's transaction,
+    # its lock on the whole table would stay until the batch commits, holding up every other batch and read.
+    behaviour_partitions_ensure(months={month_of(e.occurred_at) for e in events if oldest <= e.occurred_at <= latest})
+    with transaction.atomic():
+        return _record(client_id=client_id, events=events, now=now, oldest=oldest, latest=latest)
+
+
+def _record(
+    *,
+    client_id: int,
+    events: Sequence[EventInput],
+    now: datetime.datetime,
+    oldest: datetime.datetime,
+    latest: datetime.datetime,
+) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(events)
     members, phones, mistyped = _members(events)
     products, categories = _products(events), _categories(events)
@@ -199,7 +216,6 @@ def behaviour_record(*, client_id: int, events: Sequence[EventInput]) -> list[Ou
 def _insert(*, client_id: int, rows: list[_Row], now: datetime.datetime) -> set[tuple[str, datetime.datetime]]:
     if not rows:
         return set()
-    behaviour_partitions_ensure(months={month_of(row.event.occurred_at) for row in rows})
     columns = (
         [r.event.occurred_at for r in rows],
         [r.member_id for r in rows],

@@ -26,17 +26,19 @@ MAX_UPLOAD_LINES = 1_000_000
 def segment_save(
     *, segment: Segment | None = None, name: str, description: str = "", rules: object, actor: AbstractBaseUser | None
 ) -> Segment:
-    """Create a dynamic segment or change one; the rules are checked first, so a bad tree writes nothing."""
+    """Create a dynamic segment or change one (a static list: its name and description only); the rules are
+    checked first, so a bad tree writes nothing."""
     try:
         rule_parse(rules)
     except RuleError as e:
         raise ValidationError({"rules": e.messages}) from None
     if segment is None:
         segment = Segment(kind=SegmentKind.DYNAMIC, created_by=acting_user(actor))
-    elif segment.is_static:
+    elif segment.is_static and rules != segment.rules:  # renaming one is fine
         raise ValidationError(_("A static list has no rules to change: build a new segment instead."))
+    if rules != segment.rules:
+        segment.member_count = segment.counted_at = None  # the old count was for other rules
     segment.name, segment.description, segment.rules = name.strip(), description.strip(), rules
-    segment.member_count = segment.counted_at = None  # the old count was for other rules
     _save_named(segment)
     return segment
 

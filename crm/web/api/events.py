@@ -62,7 +62,10 @@ def _category(raw: dict) -> int | str | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
     if isinstance(value, str) and len(value) <= 50:
-        return value.strip() or None
+        value = value.strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+            return int(value)  # an id sent as text, as the schema's string type allows
+        return value or None
     raise Refused(_("category must be a category's id or its name."))
 
 

@@ -82,6 +82,17 @@ def test_a_batch_is_answered_per_event_and_only_good_events_are_stored(api, memb
     }
 
 
+def test_a_category_is_found_by_its_id_as_text_and_by_its_name_in_either_language(api, member):
+    running = CategoryFactory(name="跑步", name_en="Running", name_zh_hans="跑步")
+    batch = [
+        view(member, n, kind="category_view", sku=None, category=category)
+        for n, category in enumerate([str(running.pk), "Running", "跑步", running.pk])
+    ]
+    body = api.post(URL, {"events": batch}).json()
+    assert body["accepted"] == 4, body["results"]
+    assert set(BehaviourEvent.objects.values_list("category_id", flat=True)) == {running.pk}
+
+
 def test_a_resent_batch_inserts_nothing_twice(api, member):
     batch = [view(member, n) for n in range(5)]
     assert api.post(URL, {"events": batch}).json()["accepted"] == 5

@@ -221,6 +221,16 @@ def test_a_static_list_has_no_rules_to_change(writer, segment):
     assert segment_rows() == before
 
 
+def test_a_static_list_can_be_renamed_and_keeps_its_members(writer, segment):
+    frozen = services.segment_freeze(segment=segment, name="Rich, frozen", actor=None)
+    members = set(frozen.members.values_list("customer_id", flat=True))
+    response = writer.patch(detail_url(frozen.pk), {"name": "Rich, spring list"})
+    assert response.status_code == 200, response.json()
+    frozen.refresh_from_db()
+    assert frozen.name == "Rich, spring list"
+    assert set(frozen.members.values_list("customer_id", flat=True)) == members
+
+
 def test_changing_needs_segments_write(reader, outsider_api, segment):
     before = segment_rows()
     for api in (reader, outsider_api):
