@@ -116,6 +116,9 @@ class Customer(models.Model):
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100, validators=[validate_single_line])
     gender = models.CharField(_("gender"), max_length=10, choices=Gender, default=Gender.UNKNOWN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # 农历生日: the month and day of `birthday` are a lunar date (its year is the solar year of birth);
+    # birthday automations convert it to this year's solar day.
+    birthday_is_lunar = models.BooleanField(_("lunar birthday"), default=False, db_default=False)
     mobile = models.CharField(_("mobile phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True, validators=[validate_single_line])
@@ -142,6 +145,10 @@ class Customer(models.Model):
         Category, verbose_name=_("preferred product categories"), blank=True, related_name="customers"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The language messages to this member are written in; empty means the site's (LANGUAGE_CODE).
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="", db_default=""
+    )
     email_opt_in = models.BooleanField(_("e-mail consent"), default=False)
     sms_opt_in = models.BooleanField(_("SMS consent"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -1,10 +1,30 @@
-"""Marketing: segments (rules -> members), coupons and the rewards catalogue; campaigns and automations next."""
+"""Marketing: segments (rules -> members), coupons and the rewards catalogue, campaigns and their messages."""
 
+from marketing.models.campaigns import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignVariant,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    SkipReason,
+    WinnerMetric,
+)
 from marketing.models.coupons import Coupon, CouponOffer, CouponStatus, DiscountKind
 from marketing.models.rewards import RewardExchange, RewardItem, RewardKind
 from marketing.models.segments import Segment, SegmentKind, SegmentMember
 
 __all__ = [
+    "Campaign",
+    "CampaignKind",
+    "CampaignStatus",
+    "CampaignVariant",
+    "Message",
+    "MessageStatus",
+    "MessageTemplate",
+    "SkipReason",
+    "WinnerMetric",
     "Coupon",
     "CouponOffer",
     "CouponStatus",
