@@ -58,6 +58,10 @@ OFFERS = [
     "marketing.add_coupon",
 ]
 
+# Automations (birthday, welcome, ...): marketers switch them and set their timing; managers see them.
+AUTOMATIONS_READ = ["marketing.view_automation"]
+AUTOMATIONS_EDIT = AUTOMATIONS_READ + ["marketing.change_automation"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
     Role.SERVICE: CUSTOMER_READ
@@ -85,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SEGMENTS
     + COUPONS_READ
     + OFFERS
+    + AUTOMATIONS_EDIT
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
@@ -97,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + OFFERS
     + REWARDS_EXCHANGE
+    + AUTOMATIONS_READ
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

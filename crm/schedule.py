@@ -70,6 +70,25 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=5),
         "options": {"expires": 20 * HOUR, "expire_seconds": 20 * HOUR},
     },
+    # Automations (marketing.services.automations) hand each member an occasion's message once: the key
+    # (birthday:2027, survey:purchase:812) is unique, so overlapping or repeated runs send nothing twice, and
+    # each run looks back over what a missed one would have found. Welcome, tier upgrade and the survey
+    # follow events, so hourly (a survey's delay is in hours); at :20, clear of the :00 and :30 jobs.
+    "automations-hourly": {
+        "task": "marketing.tasks.automations_run_task",
+        "schedule": crontab(minute=20),
+        "args": (["welcome", "tier_upgrade", "survey"],),
+        "options": {"expires": 50 * MINUTE, "expire_seconds": 50 * MINUTE},
+    },
+    # Birthdays, lapsing points, win-back and browse abandonment are stated in days: once a day, at 09:10, when
+    # a greeting is welcome (SMS quiet hours would hold it anyway) and after the night's membership, purchase
+    # facts and tier jobs have settled points, tiers and last purchases.
+    "automations-daily": {
+        "task": "marketing.tasks.automations_run_task",
+        "schedule": crontab(hour=9, minute=10),
+        "args": (["birthday", "points_expiry", "win_back", "browse_abandonment"],),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # A job (import, export) whose worker died stays "running" with no one working on it. Every
     # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
     # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from interactions.models import Product
-from marketing.models import CouponOffer, RewardItem, Segment
+from marketing.models import Automation, AutomationKind, CouponOffer, RewardItem, Segment
 from marketing.selectors import offers_open, rewards_offered
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
@@ -136,3 +136,32 @@ class RewardExchangeForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.add_input(Submit("exchange", _("Exchange points")))
+
+
+class AutomationForm(forms.ModelForm):
+    """An automation's switch and the timing fields its kind uses (the others are left out)."""
+
+    FIELDS_BY_KIND = {
+        AutomationKind.BIRTHDAY: ["days"],
+        AutomationKind.POINTS_EXPIRY: ["days"],
+        AutomationKind.WIN_BACK: ["days"],
+        AutomationKind.BROWSE_ABANDONMENT: ["views", "days"],
+        AutomationKind.SURVEY: ["delay_hours"],
+    }
+
+    class Meta:
+        model = Automation
+        fields = ["enabled", "days", "views", "delay_hours"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kept = ["enabled", *self.FIELDS_BY_KIND.get(self.instance.kind, [])]
+        for name in list(self.fields):
+            if name not in kept:
+                del self.fields[name]
+        if "days" in self.fields and self.instance.days_label:
+            self.fields["days"].label = self.instance.days_label
+            self.fields["days"].help_text = ""
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.NumberInput):
+                field.widget.attrs.update({"class": "form-control form-control-sm", "style": "width: 6rem"})

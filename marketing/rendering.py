@@ -7,7 +7,7 @@ what the member will get.
 from django.conf import settings
 
 from customers.models import Customer
-from marketing import templating
+from marketing import occasion_context, templating
 from marketing.models import CampaignVariant, Coupon, MessageTemplate
 
 
@@ -21,9 +21,15 @@ def member_language(customer: Customer) -> str:
     return customer.language or settings.LANGUAGE_CODE
 
 
-def context_for(customer: Customer, *, coupon: Coupon | None = None, unsubscribe_url: str = "") -> dict:
-    """Plain values only (see marketing.templating): a template never gets a model to walk from."""
+def context_for(
+    customer: Customer, *, coupon: Coupon | None = None, unsubscribe_url: str = "", occasion: str = ""
+) -> dict:
+    """Plain values only (see marketing.templating): a template never gets a model to walk from.
+
+    `occasion` is the message's (an automation's, e.g. "points_expiry:2027-03-31"): it brings the values that
+    belong to it (the points that lapse, the survey's score links); empty for a campaign."""
     return {
+        **occasion_context.values_for(customer, occasion),
         "name": customer.name,
         "crm_number": customer.crm_number_display,
         "tier": customer.tier.name if customer.tier_id else "",
@@ -35,11 +41,16 @@ def context_for(customer: Customer, *, coupon: Coupon | None = None, unsubscribe
 
 
 def render_for(
-    template: MessageTemplate, customer: Customer, *, coupon: Coupon | None = None, unsubscribe_url: str = ""
+    template: MessageTemplate,
+    customer: Customer,
+    *,
+    coupon: Coupon | None = None,
+    unsubscribe_url: str = "",
+    occasion: str = "",
 ) -> templating.Rendered:
     return templating.render(
         subject=template.subject,
         body=template.body,
         html=template.html,
-        context=context_for(customer, coupon=coupon, unsubscribe_url=unsubscribe_url),
+        context=context_for(customer, coupon=coupon, unsubscribe_url=unsubscribe_url, occasion=occasion),
     )

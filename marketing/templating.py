@@ -30,6 +30,13 @@ VARIABLES: dict[str, tuple[str, object]] = {
     "coupon_code": (gettext_lazy("Coupon code (when the campaign has an offer)"), "ABCD-EFGH"),
     "coupon_expiry": (gettext_lazy("Coupon valid until"), datetime.date(2027, 1, 31)),
     "unsubscribe_url": (gettext_lazy("Unsubscribe link (e-mail adds one if you leave it out)"), "https://…/u/…"),
+    # Automations' occasions (marketing.occasion_context): empty in a campaign.
+    "points_expiring": (gettext_lazy("Points expiry warning: the points that lapse"), 300),
+    "points_expiring_on": (gettext_lazy("Points expiry warning: the day they lapse"), datetime.date(2027, 1, 31)),
+    "survey_links": (
+        gettext_lazy("Satisfaction survey: a link per score 1 to 5, each with .score and .url (use a for loop)"),
+        [{"score": score, "url": f"https://…/s/{score}…"} for score in range(1, 6)],
+    ),
 }
 
 ALLOWED_TAGS = ("if", "for", "with", "firstof", "comment", "spaceless")

@@ -41,6 +41,8 @@ class InteractionSource(models.TextChoices):
     API = "api", _("API")
     SOCIAL = "social", _("Social mention")
     DEMO = "demo", _("Demo data")
+    # A member's answer to a satisfaction survey message (marketing's survey automation).
+    SURVEY = "survey", _("Satisfaction survey")
 
 
 SATISFACTION_RANGE = (1, 5)

@@ -2,6 +2,7 @@
 
 purchases: products, purchases and refunds, and the membership rules that follow from spend.
 contact: interactions and reminders.
+surveys: a member's satisfaction score from a survey link.
 behaviour: shop behaviour (views, favourites, cart additions) in batches; partitions: its monthly partitions.
 """
 
@@ -41,6 +42,7 @@ from interactions.services.stats import (
     purchase_stats_refresh,
     purchase_windows_roll,
 )
+from interactions.services.surveys import interaction_score, purchase_score
 
 __all__ = [
     "EventInput",
@@ -56,9 +58,11 @@ __all__ = [
     "follow_up_validate",
     "interaction_log",
     "interaction_receive",
+    "interaction_score",
     "interactions_bulk_load",
     "membership_maintain",
     "product_save",
+    "purchase_score",
     "purchase_stats_after_merge",
     "purchase_stats_reconcile",
     "purchase_stats_refresh",

@@ -1,5 +1,6 @@
 """Marketing: segments (rules -> members), coupons and the rewards catalogue, campaigns and their messages."""
 
+from marketing.models.automations import DAYS_LABELS, Automation, AutomationKind
 from marketing.models.campaigns import (
     Campaign,
     CampaignKind,
@@ -16,6 +17,9 @@ from marketing.models.rewards import RewardExchange, RewardItem, RewardKind
 from marketing.models.segments import Segment, SegmentKind, SegmentMember
 
 __all__ = [
+    "DAYS_LABELS",
+    "Automation",
+    "AutomationKind",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
