@@ -72,7 +72,7 @@ def lunar_birthdays_on(day: datetime.date) -> tuple[int, list[tuple[int, int]]] 
         lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
     except ValueError:
         return None
-    if lunar.isLeapMonth:
+    if lunar.is_leap_month:
         return None
     found = [(lunar.month, lunar.day)]
     if lunar.day == _month_days(lunar.year, lunar.month):  # the last day takes the days the month lacks
