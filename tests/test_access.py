@@ -9,7 +9,7 @@ from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
-from marketing.models import CouponOffer, Segment
+from marketing.models import Automation, AutomationKind, CouponOffer, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +129,16 @@ EXPECTED = {
     # Points for a reward, at the desk: like redeeming points (Sales only for their own members).
     ("marketing:reward_exchange", "get"): statuses(200, 404, 403, 200, 200, 403),
     ("marketing:reward_exchange", "post"): statuses(400, 404, 403, 400, 400, 403),
+    # Automations: Marketing switches them and sets their timing (a bare POST lacks the days: 400), Manager reads.
+    ("marketing:automation_list", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:automation_list", "post"): every(405),
+    ("marketing:automation_update", "get"): every(405),
+    ("marketing:automation_update", "post"): statuses(403, 403, 400, 403, 400, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
-NOT_WALKED_HERE = ("admin:", "api:", "set_language", "login", "logout", "healthz")
+# The survey's score page is public (its signed token is the key): marketing/tests/test_automations_survey.py.
+NOT_WALKED_HERE = ("admin:", "api:", "set_language", "login", "logout", "healthz", "marketing:survey")
 
 
 def _walk(patterns, namespace=None):
@@ -169,6 +175,7 @@ def objects():
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
         "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
+        "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
         "token": "0" * 32,
         "kind": "customers",
     }
