@@ -134,6 +134,7 @@ class Migration(migrations.Migration):
                 ('delay_hours', models.PositiveSmallIntegerField(default=24, help_text='Satisfaction survey: hours after the purchase or the contact.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(720)], verbose_name='hours after')),
                 ('last_run_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last run')),
                 ('last_run_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='members found in the last run')),
+                ('last_error', models.CharField(blank=True, editable=False, max_length=255, verbose_name='last error')),
                 ('campaign', models.OneToOneField(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='automation', to='marketing.campaign', verbose_name='campaign')),
             ],
             options={

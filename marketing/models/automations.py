@@ -64,6 +64,8 @@ class Automation(models.Model):
     )
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True, editable=False)
     last_run_count = models.PositiveIntegerField(_("members found in the last run"), default=0, editable=False)
+    # Why the last run could not hand its members over (say, a template made invalid): shown on the page.
+    last_error = models.CharField(_("last error"), max_length=255, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

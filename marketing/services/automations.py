@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
@@ -280,13 +281,21 @@ def automation_run(*, automation: Automation, now: datetime.datetime | None = No
     if not automation.enabled:
         return 0
     prepared = 0
-    for occasion, ids in DUE[automation.kind](automation, now).items():
-        for start in range(0, len(ids), PREPARE_CHUNK):
-            prepared += _prepare(
-                campaign=automation.campaign, customer_ids=ids[start : start + PREPARE_CHUNK], occasion=occasion
-            )
+    try:
+        for occasion, ids in DUE[automation.kind](automation, now).items():
+            for start in range(0, len(ids), PREPARE_CHUNK):
+                prepared += _prepare(
+                    campaign=automation.campaign, customer_ids=ids[start : start + PREPARE_CHUNK], occasion=occasion
+                )
+    except ValidationError as error:
+        # The campaign cannot be sent as it stands (its channel unavailable, a template broken): shown on the
+        # automations page; the window stays where it was, so the next run after the fix catches up.
+        reason = " ".join(error.messages)[:255]
+        Automation.objects.filter(pk=automation.pk).update(last_error=reason)
+        logger.warning("automation %s could not prepare its messages: %s", automation.kind, reason)
+        return prepared
     # Moved on only after everything found was prepared, so a crash leaves the window where it was.
-    Automation.objects.filter(pk=automation.pk).update(last_run_at=now, last_run_count=prepared)
+    Automation.objects.filter(pk=automation.pk).update(last_run_at=now, last_run_count=prepared, last_error="")
     logger.info("automation %s prepared %s messages", automation.kind, prepared)
     return prepared
 

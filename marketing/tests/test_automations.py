@@ -322,3 +322,27 @@ def test_the_survey_message_carries_a_link_per_score():
     body = rendering.render_for(template, member, occasion=occasion).body
     assert [line.split(":")[0] for line in body.splitlines()[1:]] == ["1", "2", "3", "4", "5"]
     assert body.count("/s/") == 5
+
+
+def test_a_campaign_that_cannot_be_sent_is_reported_and_caught_up_after_the_fix(monkeypatch, marketing_client):
+    from django.core.exceptions import ValidationError
+
+    from marketing.services import automations as service
+
+    member = CustomerFactory(birthday=datetime.date(1990, 3, 17))
+    automation = switch_on(AutomationKind.BIRTHDAY, at(2027, 3, 1), days=7)
+    working = service._prepare
+
+    def broken(**kwargs):
+        raise ValidationError("Messages cannot be sent by this channel yet.")
+
+    monkeypatch.setattr(service, "_prepare", broken)
+    assert run(automation, at(2027, 3, 10)) == 0
+    automation.refresh_from_db()
+    assert automation.last_error == "Messages cannot be sent by this channel yet." and automation.last_run_at is None
+    page = marketing_client.get("/marketing/automations/").content.decode()
+    assert 'id="automation-birthday-error"' in page and "cannot be sent by this channel" in page
+    monkeypatch.setattr(service, "_prepare", working)
+    run(automation, at(2027, 3, 12))
+    automation.refresh_from_db()
+    assert rows(automation) == {(member.pk, "birthday:2027")} and automation.last_error == ""
