@@ -110,6 +110,7 @@ def birthday_due(automation: Automation, now: datetime.datetime) -> Due:
         ids = list(
             Customer.objects.filter(condition, birthday__isnull=False)
             .exclude(Exists(_already(automation, occasion)))
+            .order_by()
             .values_list("pk", flat=True)
         )
         if ids:
@@ -130,6 +131,7 @@ def welcome_due(automation: Automation, now: datetime.datetime) -> Due:
             registered_on__gte=timezone.localdate(since) - datetime.timedelta(days=1), created_at__gte=since
         )
         .exclude(Exists(_already(automation, "welcome")))
+        .order_by()
         .values_list("pk", flat=True)
     )
     return {"welcome": ids} if ids else {}
