@@ -38,6 +38,7 @@ from interactions.models import Channel, InteractionChannel, Outcome, ReminderSt
 from interactions.services import interaction_log, transaction_record, transaction_refund
 from interactions.services.purchases import LineInput
 from interactions.tests.factories import ProductFactory, ReminderFactory, ReminderRuleFactory
+from marketing.models import Automation, AutomationKind
 from tests.test_access import EXPECTED, MG, ROLES, _admin_pages, _url, page_urls
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "job_id": job.pk,
             "segment_id": segment.pk,
             "offer_id": offer.pk,
+            "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
             "kind": "customers",
         },
         "query": {
