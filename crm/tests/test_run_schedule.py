@@ -13,6 +13,7 @@ from interactions.tests.factories import ReminderFactory
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))  # CELERY_TIMEZONE
 START = datetime.datetime(2026, 3, 2, 10, 3, tzinfo=SHANGHAI)
 EVERY_5_MINUTES = {"reminders-notify", "jobs-sweep"}
+HOURLY = {"automations-hourly"}  # at :20
 
 
 def at(hour: int, minute: int, second: int = 0, *, day: int = 2) -> datetime.datetime:
@@ -41,9 +42,9 @@ def test_daily_jobs_run_at_their_hour_once():
         clock.move_to(at(2, 35))
         assert "membership-daily" not in schedule.due()
         clock.move_to(at(3, 30))
-        assert set(schedule.due()) == {*EVERY_5_MINUTES, "purchase-stats-reconcile"}
+        assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "purchase-stats-reconcile"}
         clock.move_to(at(6, 0))
-        assert set(schedule.due()) == {*EVERY_5_MINUTES, "reminder-rules-daily"}
+        assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "reminder-rules-daily"}
         clock.move_to(at(6, 0, 1))
         assert schedule.due() == []
 
@@ -52,7 +53,7 @@ def test_times_missed_while_the_clock_jumped_are_made_up_by_one_run():
     with time_machine.travel(START, tick=False) as clock:
         schedule = Schedule(BEAT_SCHEDULE)
         clock.move_to(at(11, 2))  # a laptop asleep across twelve five-minute marks
-        assert set(schedule.due()) == EVERY_5_MINUTES
+        assert set(schedule.due()) == EVERY_5_MINUTES | HOURLY
         assert schedule.due() == []
 
 

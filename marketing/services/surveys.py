@@ -35,5 +35,10 @@ def survey_answer(*, score: Score) -> Interaction:
         interaction = Interaction.objects.get(pk=score.object_id, customer_id=score.customer_id)
         return interactions.interaction_score(interaction=interaction, score=score.score)
     purchase = Transaction.objects.get(pk=score.object_id, customer_id=score.customer_id)
-    channel = InteractionChannel(message.campaign.channel)  # e-mail and SMS are channels of both
+    # The survey came by e-mail or SMS, both contact channels too.
+    channel = (
+        InteractionChannel(message.campaign.channel)
+        if message.campaign.channel in InteractionChannel.values
+        else InteractionChannel.EMAIL
+    )
     return interactions.purchase_score(purchase=purchase, score=score.score, channel=channel)

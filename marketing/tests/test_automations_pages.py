@@ -128,3 +128,20 @@ def test_any_form_input_is_saved_or_refused_never_a_500(marketing_client, kind, 
         if response.status_code == 400:
             automation.refresh_from_db()
             assert (automation.enabled, automation.days, automation.views, automation.delay_hours) == stored
+
+
+def test_beat_runs_every_kind_once_through_a_registered_task_that_expires():
+    from crm.celery import app
+    from crm.schedule import BEAT_SCHEDULE
+
+    entries = [entry for entry in BEAT_SCHEDULE.values() if entry["task"] == "marketing.tasks.automations_run_task"]
+    kinds = [kind for entry in entries for kind in entry["args"][0]]
+    assert sorted(kinds) == sorted(AutomationKind.values)
+    assert "marketing.tasks.automations_run_task" in app.tasks
+    assert all(entry["options"]["expires"] == entry["options"]["expire_seconds"] for entry in entries)
+
+
+def test_a_run_task_for_an_automation_gone_does_nothing():
+    from marketing.tasks import automation_run_task
+
+    automation_run_task(10**9)
