@@ -159,6 +159,7 @@ class AutomationForm(forms.ModelForm):
         for name in list(self.fields):
             if name not in kept:
                 del self.fields[name]
+        self.order_fields(kept)
         if "days" in self.fields and self.instance.days_label:
             self.fields["days"].label = self.instance.days_label
             self.fields["days"].help_text = ""

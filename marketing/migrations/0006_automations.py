@@ -130,7 +130,7 @@ class Migration(migrations.Migration):
                 ('enabled', models.BooleanField(default=False, verbose_name='switched on')),
                 ('enabled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='switched on at')),
                 ('days', models.PositiveSmallIntegerField(default=7, help_text='Birthday: days ahead; points: days before they lapse; win-back: days without a purchase; browse abandonment: the period the views are counted in.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(730)], verbose_name='days')),
-                ('views', models.PositiveSmallIntegerField(default=3, help_text='Browse abandonment: views of one product or category that count as interest.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='views')),
+                ('views', models.PositiveSmallIntegerField(default=3, help_text='Browse abandonment: views of one product or category that count as interest.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='views of one product or category')),
                 ('delay_hours', models.PositiveSmallIntegerField(default=24, help_text='Satisfaction survey: hours after the purchase or the contact.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(720)], verbose_name='hours after')),
                 ('last_run_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last run')),
                 ('last_run_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='members found in the last run')),

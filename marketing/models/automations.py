@@ -35,6 +35,23 @@ DAYS_LABELS = {
 }
 
 
+# What each does, shown on the automations page.
+DESCRIPTIONS = {
+    AutomationKind.BIRTHDAY: _("A greeting, and the offer's coupon, ahead of each member's birthday (solar or lunar)."),
+    AutomationKind.WELCOME: _("A welcome to each new member, from any source."),
+    AutomationKind.POINTS_EXPIRY: _("A warning before points lapse, with how many and when."),
+    AutomationKind.WIN_BACK: _("A message to members who have not bought for a while."),
+    AutomationKind.TIER_UPGRADE: _("Congratulations when a member moves up a tier."),
+    AutomationKind.BROWSE_ABANDONMENT: _(
+        "A reminder to members who keep looking at a product or category without buying."
+    ),
+    AutomationKind.SURVEY: _(
+        "Asks for a score from 1 to 5 after a purchase or a contact with staff; a low score reaches the "
+        "unhappy-customer reminder rule."
+    ),
+}
+
+
 class Automation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=AutomationKind, unique=True, editable=False)
     campaign = models.OneToOneField(
@@ -51,7 +68,7 @@ class Automation(models.Model):
                     "browse abandonment: the period the views are counted in."),
     )  # fmt: skip
     views = models.PositiveSmallIntegerField(
-        _("views"),
+        _("views of one product or category"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Browse abandonment: views of one product or category that count as interest."),
@@ -83,6 +100,10 @@ class Automation(models.Model):
             raise ValidationError({"days": _("Count the views over one day at least.")})
         if self.kind == AutomationKind.WIN_BACK and self.days < 1:
             raise ValidationError({"days": _("A win-back needs at least one day without a purchase.")})
+
+    @property
+    def description(self) -> str:
+        return str(DESCRIPTIONS[self.kind])
 
     @property
     def days_label(self) -> str | None:
