@@ -154,6 +154,9 @@ CRM_TIER_WINDOW_DAYS = env.int("CRM_TIER_WINDOW_DAYS", default=365)
 # Shop behaviour (views, favourites, cart additions) is kept for this many calendar months, the current one
 # included: older months' partitions are dropped whole, and older events are refused.
 CRM_BEHAVIOUR_RETENTION_MONTHS = env.int("CRM_BEHAVIOUR_RETENTION_MONTHS", default=13)
+# A customer import of at least this many rows, into a table holding no more, sets the search indexes aside
+# and builds them after (crm/indexes.py).
+CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).
