@@ -29,7 +29,9 @@ EVENTS = {
 def provider_ids(message_id: str) -> list[str]:
     """The forms one id may be stored in: an SMTP Message-ID with or without its angle brackets."""
     bare = message_id.strip().removeprefix("<").removesuffix(">")
-    return [bare, f"<{bare}>"] if bare else []
+    if not bare or "\x00" in bare or len(bare) > 253:  # not an id we could have stored (Postgres refuses NUL)
+        return []
+    return [bare, f"<{bare}>"]
 
 
 def message_for_event(event: AnymailTrackingEvent) -> Message | None:

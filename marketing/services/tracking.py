@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.lib.text import halfwidth
 from customers.models import ConsentChannel, ConsentMethod, Customer
 from customers.services.customers import consent_set
 from marketing.models import Message, MessageStatus
@@ -148,7 +147,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def sms_reply_is_stop(text: str) -> bool:
-    compact = _SPACE.sub("", halfwidth(text or ""))
+    compact = _SPACE.sub("", unicodedata.normalize("NFKC", text or ""))
     compact = "".join(c for c in compact if not unicodedata.category(c).startswith(("P", "C", "S")))
     return compact.upper() in SMS_STOP_WORDS
 
