@@ -19,13 +19,16 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 
 from customers.models import ConsentChannel
 from marketing.channels import Outgoing, SendFailed
+from marketing.models import MessageTemplate
 from marketing.templating import Rendered
 
 logger = logging.getLogger(__name__)
@@ -161,6 +164,11 @@ class HttpGatewayBackend:
         return str(node)[:255] if node not in (None, "") else ""
 
 
+def sms_key(message_id: int) -> str:
+    host = urlsplit(settings.CRM_BASE_URL).hostname or "localhost"
+    return f"crm-msg-{message_id}@{host}"
+
+
 def backend() -> SmsBackend:
     return import_string(settings.CRM_SMS_BACKEND)()
 
@@ -170,10 +178,26 @@ class SmsChannel:
     consent_field = "sms_opt_in"
     address_field = "mobile"
 
-    def build(self, *, message_id: int, key: str, to: str, rendered: Rendered, language: str) -> Outgoing:
-        """A rendered template as the SMS the member gets: its text part, with the opt-out instruction."""
+    def build(
+        self,
+        *,
+        message_id: int,
+        to: str,
+        rendered: Rendered,
+        template: MessageTemplate | None = None,
+        unsubscribe_url: str = "",
+        key: str = "",
+        language: str = "",
+    ) -> Outgoing:
+        """A rendered template as the SMS the member gets: its text part and the opt-out instruction in the
+        template's language (the member's). The key, stable per message row, is the gateway's idempotency key."""
+        language = language or (template.language if template is not None else "") or get_language() or ""
         return Outgoing(
-            message_id=message_id, key=key, to=to, subject="", body=with_opt_out(rendered.body.strip(), language)
+            message_id=message_id,
+            key=key or sms_key(message_id),
+            to=to,
+            subject="",
+            body=with_opt_out(rendered.body.strip(), language),
         )
 
     def send(self, batch: Iterable[Outgoing]) -> Iterator[tuple[Outgoing, str | SendFailed]]:

@@ -9,10 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from marketing import channels
 from marketing.channels import Outgoing, SendFailed
 from marketing.channels.sms import ConsoleBackend, FileBackend, HttpGatewayBackend, SmsChannel, with_opt_out
+from marketing.models import MessageTemplate
 from marketing.templating import Rendered, sms_length
 
 
@@ -59,11 +61,27 @@ def test_the_sms_channel_is_registered():
     assert (channel.consent_field, channel.address_field) == ("sms_opt_in", "mobile")
 
 
-def test_build_appends_the_members_opt_out():
+def test_build_appends_the_opt_out_in_the_templates_language():
     rendered = Rendered(subject="ignored", body="  Hi 张伟, 20% off this week \n", html="<p>ignored</p>")
-    sms = SmsChannel().build(message_id=7, key="k7", to="+8613900000001", rendered=rendered, language="en")
+    template = MessageTemplate(language="en", body="Hi {{ name }}, 20% off this week")
+    sms = SmsChannel().build(
+        message_id=7, to="+8613900000001", rendered=rendered, template=template, unsubscribe_url="https://x/u/t/"
+    )
     assert sms.body == "Hi 张伟, 20% off this week Reply STOP to opt out" and sms.subject == "" and sms.html == ""
-    assert (sms.message_id, sms.key, sms.to) == (7, "k7", "+8613900000001")
+    assert (sms.message_id, sms.key, sms.to) == (7, "crm-msg-7@localhost", "+8613900000001")
+    chinese = MessageTemplate(language="zh-hans", body="{{ name }}您好")
+    assert (
+        SmsChannel()
+        .build(message_id=8, to="+8613900000001", rendered=rendered, template=chinese)
+        .body.endswith("回T退订")
+    )
+
+
+def test_build_without_a_template_uses_the_active_language():
+    rendered = Rendered(subject="", body="春季折扣", html="")
+    with translation.override("zh-hans"):
+        sms = SmsChannel().build(message_id=9, to="+8613900000001", rendered=rendered, key="k9")
+    assert sms.body == "春季折扣 回T退订" and sms.key == "k9"
 
 
 def test_the_console_backend_prints_each_sms(capsys):
