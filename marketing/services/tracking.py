@@ -11,8 +11,9 @@ import logging
 import re
 import unicodedata
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import ConsentChannel, ConsentMethod, Customer
@@ -112,11 +113,9 @@ def message_unsubscribe(*, message: Message, at: datetime.datetime | None = None
     withdrawal happens whatever state the row is in (a member's request is always honoured). True when consent
     was withdrawn now."""
     campaign = message.campaign
-    withdrawn = _withdraw(
-        customer=message.customer,
-        channel=ConsentChannel(campaign.channel),
-        note=note or _("Unsubscribed from “%(campaign)s”") % {"campaign": campaign.name},
-    )
+    with _site_language():
+        note = note or _("Unsubscribed from “%(campaign)s”") % {"campaign": campaign.name}
+    withdrawn = _withdraw(customer=message.customer, channel=ConsentChannel(campaign.channel), note=note)
     message_event_record(message=message, event=MessageStatus.UNSUBSCRIBED, at=at)
     return withdrawn
 
@@ -126,12 +125,15 @@ def message_complaint_record(*, message: Message, at: datetime.datetime | None =
     """Marked as spam: recorded on the row, and consent for the channel withdrawn (a member who reports our
     mail as spam has told us to stop as clearly as one who unsubscribes). True when the row changed."""
     changed = message_event_record(message=message, event=MessageStatus.COMPLAINED, at=at, detail=detail)
-    _withdraw(
-        customer=message.customer,
-        channel=ConsentChannel(message.campaign.channel),
-        note=_("Marked “%(campaign)s” as spam") % {"campaign": message.campaign.name},
-    )
+    with _site_language():
+        note = _("Marked “%(campaign)s” as spam") % {"campaign": message.campaign.name}
+    _withdraw(customer=message.customer, channel=ConsentChannel(message.campaign.channel), note=note)
     return changed
+
+
+def _site_language() -> translation.override:
+    """Notes are kept in the site's language, whoever's request (a member's, in theirs) wrote them."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _withdraw(*, customer: Customer, channel: ConsentChannel, note: str) -> bool:
@@ -162,7 +164,9 @@ def sms_reply_receive(*, mobile: str, text: str, at: datetime.datetime | None = 
     customer = Customer.objects.filter(mobile=mobile).first()
     if customer is None:
         return False
-    withdrawn = _withdraw(customer=customer, channel=ConsentChannel.SMS, note=_("SMS reply"))
+    with _site_language():
+        note = _("SMS reply")
+    withdrawn = _withdraw(customer=customer, channel=ConsentChannel.SMS, note=note)
     last = (
         Message.objects.filter(customer=customer, campaign__channel=ConsentChannel.SMS, sent_at__isnull=False)
         .order_by("-sent_at", "-pk")

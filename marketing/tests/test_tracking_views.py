@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from customers.models import ConsentChannel, ConsentEvent, Customer
 from marketing import links
 from marketing.models import MessageStatus
-from marketing.tests.tracking_helpers import make_message, snapshot
+from marketing.tests.tracking_helpers import make_campaign, make_message, snapshot
 from marketing.views.tracking import PIXEL
 from tests.hostile import hostile_text, rolled_back
 
@@ -181,3 +181,9 @@ def test_tokens_we_signed_over_odd_values_never_fail(value, salt):
         if response.status_code == 302:
             assert response["Location"] == value[1] and value[1].startswith(("http://", "https://"))
         assert snapshot() == before
+
+
+def test_the_consent_note_is_in_the_sites_language_whatever_the_members(member):
+    message = make_message(language="zh-hans", campaign=make_campaign(name="Spring sale"))
+    member.post(path(links.unsubscribe_url(message.pk)), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert ConsentEvent.objects.get(customer=message.customer).note == "Unsubscribed from “Spring sale”"
