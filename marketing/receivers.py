@@ -8,6 +8,7 @@ the SMTP Message-ID). Events for messages we do not know (sent by another system
 import logging
 
 from anymail.signals import AnymailTrackingEvent, EventType
+from anymail.utils import get_anymail_setting
 
 from marketing.models import Message, MessageStatus
 from marketing.services.tracking import message_complaint_record, message_event_record, message_unsubscribe
@@ -41,7 +42,18 @@ def message_for_event(event: AnymailTrackingEvent) -> Message | None:
     return Message.objects.select_related("campaign", "customer").filter(provider_id__in=ids).order_by("-pk").first()
 
 
+def _insecure(view: type) -> bool:
+    """Anymail's own test for a webhook open to anyone: one secured only by basic auth, with no secret set.
+    Its events are not trusted, since a Message-ID (`<crm-msg-<id>@host>`) can be guessed and one forged
+    "unsubscribed" would withdraw a member's consent."""
+    needs_auth = getattr(view, "warn_if_no_basic_auth", False)
+    return needs_auth and not get_anymail_setting("webhook_secret", default=[])
+
+
 def tracking_received(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    if _insecure(sender):
+        logger.warning("Ignored a %s tracking event: set ANYMAIL_WEBHOOK_SECRET to accept them", esp_name)
+        return
     status = EVENTS.get(event.event_type)
     if status is None:  # queued, sent, deferred, autoresponded...: nothing a marketer acts on
         return

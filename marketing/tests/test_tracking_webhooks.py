@@ -172,6 +172,14 @@ def test_without_the_webhook_secret_nothing_is_recorded(message):
     assert snapshot() == before
 
 
+@override_settings(ANYMAIL={})
+def test_with_no_webhook_secret_configured_events_are_not_trusted(message):
+    before = snapshot()
+    with pytest.warns(Warning):  # anymail's own warning that the webhook is open to anyone
+        assert postmark(UNSUBSCRIBE, auth="").status_code == 200
+    assert snapshot() == before
+
+
 SIGNING_KEY = "key-mailgun-test"
 
 
