@@ -21,6 +21,8 @@ from customers.services.customers import consent_set
 from marketing.models import Message, MessageStatus
 
 logger = logging.getLogger(__name__)
+# A provider's text goes into a one-line field: no control characters (Postgres refuses NUL).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Rows the provider has (or may have: "unknown") that events may move. Rows never handed over (held out,
 # skipped, queued, failed) or still being handed over ("sending": the worker records the answer) are left alone.
@@ -93,7 +95,7 @@ def message_event_record(
         row.status = event
         changed.append("status")
         if event in (MessageStatus.BOUNCED, MessageStatus.COMPLAINED) and detail:
-            row.error = " ".join(detail.split())[:255]
+            row.error = _CONTROL.sub(" ", " ".join(detail.split()))[:255]
             changed.append("error")
     for stamp in STAMPS[event]:
         if getattr(row, stamp) is None:

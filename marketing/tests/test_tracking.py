@@ -146,3 +146,10 @@ def test_stop_words_are_recognised(text):
 @pytest.mark.parametrize("text", ["", "Thanks", "TDD", "不退订", "stop it please", "好的", "T1"])
 def test_other_replies_are_not_stop_words(text):
     assert not sms_reply_is_stop(text)
+
+
+def test_a_providers_reason_with_control_characters_is_kept_as_one_line():
+    message = make_message()
+    message_event_record(message=message, event=MessageStatus.BOUNCED, detail="550\x00 no\x1b such\nuser " + "x" * 400)
+    message.refresh_from_db()
+    assert message.error.startswith("550  no  such user") and len(message.error) == 255

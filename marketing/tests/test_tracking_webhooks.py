@@ -237,3 +237,12 @@ def test_events_for_any_other_message_id_never_fail_or_write(record, message_id)
             return
         assert postmark(record | {"MessageID": message_id}).status_code == 200
         assert snapshot() == before
+
+
+@given(description=hostile_text, details=hostile_text)
+def test_any_bounce_reason_is_recorded_without_failing(description, details):
+    with rolled_back():
+        message = make_message(provider_id=POSTMARK_ID)
+        assert postmark(BOUNCE | {"Description": description, "Details": details}).status_code == 200
+        message.refresh_from_db()
+        assert message.status == MessageStatus.BOUNCED and "\x00" not in message.error and len(message.error) <= 255
