@@ -18,7 +18,7 @@ class MarketingConfig(AppConfig):
 
         from anymail.signals import tracking
 
-        from marketing import channels, receivers
+        from marketing import channels, checks, receivers  # noqa: F401 -- checks registers itself
         from marketing.channels.sms import SmsChannel
 
         channels.register(SmsChannel())

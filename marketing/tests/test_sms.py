@@ -235,3 +235,16 @@ def test_the_channel_yields_each_outcome_and_goes_on_after_a_refusal(gateway):
 def test_a_gateway_url_must_be_http():
     with pytest.raises(ValueError):
         HttpGatewayBackend(url="file:///etc/passwd", token="", body="{}", id_path="id")
+
+
+def test_a_misconfigured_sms_backend_is_reported_at_start():
+    from marketing.checks import sms_settings_check
+
+    assert sms_settings_check(None) == []
+    with override_settings(CRM_SMS_BACKEND="marketing.channels.sms.NoSuchBackend"):
+        assert [e.id for e in sms_settings_check(None)] == ["marketing.E001"]
+    gateway = {"CRM_SMS_BACKEND": "marketing.channels.sms.HttpGatewayBackend"}
+    with override_settings(**gateway, CRM_SMS_GATEWAY_URL="", CRM_SMS_GATEWAY_BODY='{"to": "{to}"'):
+        assert [e.id for e in sms_settings_check(None)] == ["marketing.E002", "marketing.E003"]
+    with override_settings(**gateway, CRM_SMS_GATEWAY_URL="https://sms.example.com/send"):
+        assert sms_settings_check(None) == []

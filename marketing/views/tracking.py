@@ -68,7 +68,8 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
         message_unsubscribe(message=message)
         customer.refresh_from_db()
     consent_field = "sms_opt_in" if channel == ConsentChannel.SMS else "email_opt_in"
-    with translation.override(message.language or member_language(customer)):
+    language = message.language or member_language(customer)
+    with translation.override(language):
         response = render(
             request,
             "marketing/unsubscribe.html",
@@ -79,6 +80,7 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
             },
         )
     response["X-Robots-Tag"] = "noindex"
+    response["Content-Language"] = language
     return response
 
 
