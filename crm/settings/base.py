@@ -215,7 +215,8 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
 # Tracking webhooks from e-mail providers (django-anymail, mounted at /webhooks/anymail/): the "user:password"
-# the provider is given for HTTP basic auth. Without it anyone could post events (anymail warns on each).
+# the provider is given for HTTP basic auth. Without it, events from providers that do not sign their posts are
+# ignored (marketing/receivers.py): anyone could post them.
 ANYMAIL = {"WEBHOOK_SECRET": secret("ANYMAIL_WEBHOOK_SECRET", default="")}
 
 # SMS (marketing/channels/sms.py): the backend, and for the HTTP gateway its URL, bearer token, JSON body with
