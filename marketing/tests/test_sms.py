@@ -248,3 +248,24 @@ def test_a_misconfigured_sms_backend_is_reported_at_start():
         assert [e.id for e in sms_settings_check(None)] == ["marketing.E002", "marketing.E003"]
     with override_settings(**gateway, CRM_SMS_GATEWAY_URL="https://sms.example.com/send"):
         assert sms_settings_check(None) == []
+
+
+@pytest.mark.django_db
+def test_a_members_sms_from_template_to_file(tmp_path):
+    from customers.tests.factories import CustomerFactory
+    from marketing import rendering
+    from marketing.tests.tracking_helpers import make_campaign
+
+    campaign = make_campaign(channel="sms")
+    variant = campaign.variants.get()
+    MessageTemplate.objects.create(variant=variant, language="zh-hans", body="{{ name }}您好，春季会员日8折")
+    MessageTemplate.objects.create(variant=variant, language="en", body="Hi {{ name }}, 20% off on member day")
+    member = CustomerFactory(name="王芳", language="zh-hans", mobile="+8613900000002")
+    template = rendering.template_for(variant, rendering.member_language(member))
+    rendered = rendering.render_for(template, member)
+    sms = channels.get("sms").build(message_id=41, to=member.mobile, rendered=rendered, template=template)
+    with override_settings(CRM_SMS_BACKEND="marketing.channels.sms.FileBackend", CRM_SMS_FILE_PATH=tmp_path):
+        [(_, provider_id)] = list(channels.get("sms").send([sms]))
+    assert provider_id == "file:crm-msg-41@localhost"
+    record = json.loads(next(tmp_path.iterdir()).read_text(encoding="utf-8"))
+    assert record == record | {"to": "+8613900000002", "text": "王芳您好，春季会员日8折 回T退订"}
