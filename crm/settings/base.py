@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     "crm",
     "crm.web.api",
     "customers",
@@ -215,6 +216,26 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+
+# Tracking webhooks from e-mail providers (django-anymail, mounted at /webhooks/anymail/): the "user:password"
+# the provider is given for HTTP basic auth. Without it, events from providers that do not sign their posts are
+# ignored (marketing/receivers.py): anyone could post them.
+ANYMAIL = {"WEBHOOK_SECRET": secret("ANYMAIL_WEBHOOK_SECRET", default="")}
+
+# SMS (marketing/channels/sms.py): the backend, and for the HTTP gateway its URL, bearer token, JSON body with
+# {to} {text} {key} placeholders, and where the message id is in its JSON answer (dots: "data.0.id").
+CRM_SMS_BACKEND = env.str("CRM_SMS_BACKEND", default="marketing.channels.sms.ConsoleBackend")
+CRM_SMS_FILE_PATH = env.path("CRM_SMS_FILE_PATH", default=BASE_DIR / "sms-outbox")
+CRM_SMS_GATEWAY_URL = env.str("CRM_SMS_GATEWAY_URL", default="")
+CRM_SMS_GATEWAY_TOKEN = secret("CRM_SMS_GATEWAY_TOKEN", default="")
+CRM_SMS_GATEWAY_BODY = env.str("CRM_SMS_GATEWAY_BODY", default='{"to": "{to}", "text": "{text}", "reference": "{key}"}')
+CRM_SMS_GATEWAY_ID_PATH = env.str("CRM_SMS_GATEWAY_ID_PATH", default="id")
+CRM_SMS_GATEWAY_TIMEOUT = env.float("CRM_SMS_GATEWAY_TIMEOUT", default=10.0)
+# Replies to our SMS (marketing/views/sms.py): the gateway sends this secret in the X-Webhook-Secret header;
+# empty turns the inbound webhook off. The reply's fields in its JSON or form body.
+CRM_SMS_INBOUND_SECRET = secret("CRM_SMS_INBOUND_SECRET", default="")
+CRM_SMS_INBOUND_FROM_FIELD = env.str("CRM_SMS_INBOUND_FROM_FIELD", default="from")
+CRM_SMS_INBOUND_TEXT_FIELD = env.str("CRM_SMS_INBOUND_TEXT_FIELD", default="text")
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
