@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketing.views import automations, coupons, segments, surveys, tracking
+from marketing.views import automations, coupons, segments, sms, surveys, tracking
 
 app_name = "marketing"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("u/<str:token>/", tracking.unsubscribe_view, name="unsubscribe"),
     path("o/<str:token>/", tracking.opened_view, name="opened"),
     path("c/<str:token>/", tracking.clicked_view, name="clicked"),
+    path("sms/inbound/", sms.sms_inbound_view, name="sms_inbound"),
     path("s/<str:token>/", surveys.survey_view, name="survey"),
     path("automations/", automations.automation_list_view, name="automation_list"),
     path("automations/<int:automation_id>/", automations.automation_update_view, name="automation_update"),

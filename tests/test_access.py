@@ -137,8 +137,18 @@ EXPECTED = {
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
-# The survey's score page is public (its signed token is the key): marketing/tests/test_automations_survey.py.
-NOT_WALKED_HERE = ("admin:", "api:", "set_language", "login", "logout", "healthz", "marketing:survey")
+# Public by design, each authorised by what it carries (a signed token, a webhook secret), and walked by its own
+# tests: the links in a message and the providers' webhooks (marketing/tests/test_tracking*.py, test_sms*.py), the
+# survey's score page (marketing/tests/test_automations_survey.py).
+PUBLIC = (
+    "marketing:unsubscribe",
+    "marketing:opened",
+    "marketing:clicked",
+    "marketing:sms_inbound",
+    "anymail:",
+    "marketing:survey",
+)
+NOT_WALKED_HERE = ("admin:", "api:", "set_language", "login", "logout", "healthz", *PUBLIC)
 
 
 def _walk(patterns, namespace=None):
