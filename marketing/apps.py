@@ -15,3 +15,8 @@ class MarketingConfig(AppConfig):
         customer_merging.connect(services.segments_settle_merge, dispatch_uid="marketing.segments_settle_merge")
         coupons.register(CouponTill())
         sections.register()
+
+        from marketing import channels
+        from marketing.channels.email import EmailChannel
+
+        channels.register(EmailChannel())

@@ -103,6 +103,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("sending started"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True, editable=False)
+    # The auto-pause counts failures among sends claimed after this (a resume starts the count afresh).
+    resumed_at = models.DateTimeField(_("sending resumed"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -259,6 +261,8 @@ class Message(models.Model):
                 condition=models.Q(sent_at__isnull=False),
             ),
             models.Index(fields=["provider_id"], name="message_provider_id_idx", condition=~models.Q(provider_id="")),
+            # A worker's claim: the next queued rows of a campaign, in id order.
+            models.Index(fields=["campaign", "id"], name="message_queued_idx", condition=models.Q(status="queued")),
             # The sweep for lost claims.
             models.Index(fields=["lease_until"], name="message_sending_idx", condition=models.Q(status="sending")),
         ]
