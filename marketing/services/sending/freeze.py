@@ -49,14 +49,14 @@ def _insert(
     campaign: Campaign, variant_ids: list[int], members: tuple[str, list], occasion: str, test_percent: int
 ) -> int:
     now = timezone.now()
-    held = f"({draw_sql(CONTROL, campaign.pk)} % 100 < {int(campaign.control_percent)})"
+    held = f"({draw_sql(CONTROL, campaign.pk)} %% 100 < {int(campaign.control_percent)})"
     if len(variant_ids) == 1:
         variant = str(int(variant_ids[0]))
     else:
         array = ", ".join(str(int(pk)) for pk in variant_ids)
         variant = (
-            f"CASE WHEN {draw_sql(TEST, campaign.pk)} % 100 < {int(test_percent)} "
-            f"THEN (ARRAY[{array}])[{draw_sql(VARIANT, campaign.pk)} % {len(variant_ids)} + 1] END"
+            f"CASE WHEN {draw_sql(TEST, campaign.pk)} %% 100 < {int(test_percent)} "
+            f"THEN (ARRAY[{array}])[{draw_sql(VARIANT, campaign.pk)} %% {len(variant_ids)} + 1] END"
         )
     reason, reason_params = guardrails.reason_sql(campaign.channel, now)
     members_sql, members_params = members
@@ -98,7 +98,7 @@ def campaign_start(*, campaign: Campaign, actor: AbstractBaseUser | None) -> Non
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise ValidationError(_("This campaign has already been started."))
-        members = segment_members(locked.segment).values("pk").query.sql_with_params()
+        members = segment_members(locked.segment).order_by().values("pk").query.sql_with_params()
         _insert(locked, variant_ids, members, "", locked.test_percent)
         now = timezone.now()
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=now, status_reason="")
@@ -145,9 +145,9 @@ def audience_preview(*, campaign: Campaign) -> dict:
     if campaign.segment_id is None:
         return counts
     now = timezone.now()
-    held = f"({draw_sql(CONTROL, campaign.pk)} % 100 < {int(campaign.control_percent)})"
+    held = f"({draw_sql(CONTROL, campaign.pk)} %% 100 < {int(campaign.control_percent)})"
     reason, reason_params = guardrails.reason_sql(campaign.channel, now)
-    members_sql, members_params = segment_members(campaign.segment).values("pk").query.sql_with_params()
+    members_sql, members_params = segment_members(campaign.segment).order_by().values("pk").query.sql_with_params()
     sql = f"""
         SELECT held, reason, count(*) FROM (
             SELECT {held} AS held, {reason} AS reason FROM customers_customer cu WHERE cu.id IN ({members_sql})

@@ -176,11 +176,9 @@ def messages_sweep() -> dict:
         kind=CampaignKind.AUTOMATION
     ).exclude(status__in=(CampaignStatus.PAUSED, CampaignStatus.CANCELLED))
     for campaign in active:
-        if cache.get(LANE_KEY.format(campaign.pk)):
-            continue
-        with transaction.atomic():
-            lanes = campaign_dispatch(campaign=campaign)
-        dispatched += bool(lanes)
-        campaign.refresh_from_db(fields=["status"])
-        finished += campaign.status == CampaignStatus.SENT
+        if campaign_finish_if_done(campaign_id=campaign.pk):
+            finished += 1
+        elif not cache.get(LANE_KEY.format(campaign.pk)):
+            with transaction.atomic():
+                dispatched += bool(campaign_dispatch(campaign=campaign))
     return {"unknown": unknown, "dispatched": dispatched, "finished": finished}

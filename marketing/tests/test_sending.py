@@ -1,0 +1,339 @@
+"""Sending a campaign: the frozen rows, the control group and A/B split, each guardrail with its reason on the
+row, and the e-mail as a real SMTP server receives it."""
+
+import datetime
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from customers.models import ConsentChannel, ConsentMethod
+from customers.services import consent_set
+from customers.tests.factories import CustomerFactory
+from marketing import links
+from marketing.models import (
+    Campaign,
+    CampaignStatus,
+    Coupon,
+    CouponOffer,
+    Message,
+    MessageStatus,
+    SkipReason,
+)
+from marketing.services.sending import (
+    audience_preview,
+    campaign_cancel,
+    campaign_dispatch,
+    campaign_start,
+    control_held_out,
+    message_send_test,
+    messages_prepare,
+    messages_send_batch,
+    messages_sweep,
+    progress,
+    variant_index,
+)
+from marketing.tests.sending_fixtures import (  # noqa: F401 -- fixtures
+    fast_sending,
+    make_campaign,
+    rows,
+    send_all,
+    sms_channel,
+    smtp,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def members(count: int, **fields) -> list:
+    return [CustomerFactory(email_opt_in=True, sms_opt_in=True, **fields) for _ in range(count)]
+
+
+def test_starting_freezes_the_members_with_a_reproducible_control_group(fast_sending, django_capture_on_commit_callbacks):
+    people = members(60)
+    campaign = make_campaign(people, control_percent=20)
+    with django_capture_on_commit_callbacks() as callbacks:
+        campaign_start(campaign=campaign, actor=None)
+    assert len(callbacks) == 2  # two lanes of batches queued after commit
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING and campaign.started_at
+    by_member = rows(campaign)
+    assert set(by_member) == {p.pk for p in people}
+    for person in people:
+        held = control_held_out(campaign_id=campaign.pk, customer_id=person.pk, percent=20)
+        assert by_member[person.pk].status == (MessageStatus.HELD_OUT if held else MessageStatus.QUEUED)
+        assert (by_member[person.pk].variant_id is None) == held
+    assert 0 < sum(r.status == MessageStatus.HELD_OUT for r in by_member.values()) < 30
+    # A member who joins the list later is not in this campaign: the membership was frozen.
+    late = CustomerFactory(email_opt_in=True)
+    campaign.segment.members.create(customer=late)
+    with pytest.raises(ValidationError):
+        campaign_start(campaign=campaign, actor=None)
+    assert Message.objects.filter(campaign=campaign).count() == 60
+
+
+def test_a_campaign_is_sent_once_to_each_member_and_then_is_sent(fast_sending, smtp):
+    people = members(12)
+    campaign = make_campaign(people)
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.finished_at
+    assert smtp.deliveries() == {p.email: 1 for p in people}
+    for row in Message.objects.filter(campaign=campaign):
+        assert row.status == MessageStatus.SENT and row.sent_at
+        assert row.provider_id == f"<crm-msg-{row.pk}@localhost>" and row.address == row.customer.email
+        assert smtp.to(row.address)["Message-ID"] == row.provider_id
+    assert progress(campaign=campaign)["percent"] == 100
+    # Running a batch again finds nothing to send.
+    assert messages_send_batch(campaign_id=campaign.pk) is None
+    assert sum(smtp.deliveries().values()) == 12
+
+
+def test_the_email_has_both_parts_one_click_unsubscribe_a_pixel_and_tracked_template_links(fast_sending, smtp):
+    person = members(1, name="Ada")[0]
+    campaign = make_campaign([person])
+    campaign.variants.get().templates.update(html=campaign.variants.get().templates.get().html.replace(
+        "</body>", '<a href="{{ unsubscribe_url }}x">mine</a></body>'
+    ).replace("<p>", '<p><a href="https://other.example.com/{{ name }}">you</a>'))
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    row = Message.objects.get(campaign=campaign)
+    received = smtp.to(person.email)
+    assert received["Subject"] == "A: news for Ada"
+    assert received["List-Unsubscribe"] == f"<{links.unsubscribe_url(row.pk)}>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert urlsplit(links.unsubscribe_url(row.pk)).scheme in ("http", "https")
+    text = received.get_body(("plain",)).get_content()
+    html = received.get_body(("html",)).get_content()
+    assert "Hello Ada" in text and f"Unsubscribe: {links.unsubscribe_url(row.pk)}" in text
+    # The template's own link goes through the signed redirect; a link built from a variable does not.
+    assert links.click_url(row.pk, "https://shop.example.com/sale?x=1&y=2").replace("&", "&amp;") in html or (
+        links.click_url(row.pk, "https://shop.example.com/sale?x=1&y=2") in html
+    )
+    assert "https://shop.example.com/sale" not in html
+    assert 'href="https://other.example.com/Ada"' in html
+    assert links.open_url(row.pk) in html
+    # The template has its own {{ unsubscribe_url }} in the HTML, so no second link is added there.
+    assert html.count(links.unsubscribe_url(row.pk)) == 1
+
+
+def test_a_test_send_reaches_the_address_and_writes_no_row(fast_sending, smtp, marketing_user):
+    campaign = make_campaign(members(1))
+    message_send_test(variant=campaign.variants.get(), language="zh-hans", to="me@example.com", actor=marketing_user)
+    received = smtp.to("me@example.com")
+    assert received["Subject"].startswith("[Test] A: news for")
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert not Message.objects.exists()
+
+
+def test_no_consent_at_send_time_is_skipped_with_its_reason(fast_sending, smtp):
+    keen, withdrawn, never = members(3)
+    never.email_opt_in = False
+    never.save()
+    campaign = make_campaign([keen, withdrawn, never])
+    campaign_start(campaign=campaign, actor=None)
+    # Consent withdrawn after the start and before the send: the send honours it.
+    consent_set(customer=withdrawn, channel=ConsentChannel.EMAIL, granted=False, method=ConsentMethod.UNSUBSCRIBE)
+    send_all(campaign)
+    by_member = rows(campaign)
+    assert by_member[keen.pk].status == MessageStatus.SENT
+    for person in (withdrawn, never):
+        assert (by_member[person.pk].status, by_member[person.pk].skip_reason) == (
+            MessageStatus.SKIPPED,
+            SkipReason.NO_CONSENT,
+        )
+    assert set(smtp.deliveries()) == {keen.email}
+
+
+def test_no_address_is_skipped_with_its_reason(fast_sending, smtp):
+    person = members(1, email="")[0]
+    campaign = make_campaign([person])
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    row = Message.objects.get(campaign=campaign)
+    assert (row.status, row.skip_reason) == (MessageStatus.SKIPPED, SkipReason.NO_ADDRESS)
+    assert not smtp.deliveries()
+
+
+def test_the_frequency_cap_counts_sends_across_campaigns_in_the_window(fast_sending, settings, smtp):
+    settings.CRM_FREQUENCY_CAP, settings.CRM_FREQUENCY_DAYS = 2, 7
+    busy, quiet = members(2)
+    now = timezone.now()
+    for days_ago in (1, 3):  # two sends this week
+        earlier = make_campaign([busy])
+        Message.objects.create(
+            campaign=earlier, customer=busy, status=MessageStatus.SENT, sent_at=now - datetime.timedelta(days=days_ago)
+        )
+    long_ago = make_campaign([quiet])
+    Message.objects.create(
+        campaign=long_ago, customer=quiet, status=MessageStatus.SENT, sent_at=now - datetime.timedelta(days=8)
+    )
+    campaign = make_campaign([busy, quiet])
+    assert audience_preview(campaign=campaign)["skipped"][SkipReason.FREQUENCY_CAP] == 1
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    by_member = rows(campaign)
+    assert (by_member[busy.pk].status, by_member[busy.pk].skip_reason) == (
+        MessageStatus.SKIPPED,
+        SkipReason.FREQUENCY_CAP,
+    )
+    assert by_member[quiet.pk].status == MessageStatus.SENT
+
+
+def test_held_out_rows_carry_their_would_be_skip_reason(fast_sending):
+    people = members(80)
+    for person in people[::2]:
+        person.email_opt_in = False
+        person.save()
+    campaign = make_campaign(people, control_percent=50)
+    campaign_start(campaign=campaign, actor=None)
+    held = Message.objects.filter(campaign=campaign, status=MessageStatus.HELD_OUT).select_related("customer")
+    assert held.exists()
+    for row in held:
+        assert row.skip_reason == ("" if row.customer.email_opt_in else SkipReason.NO_CONSENT)
+
+
+def test_sms_waits_out_the_quiet_hours_and_goes_in_the_morning(fast_sending, settings, sms_channel):
+    settings.CRM_SMS_QUIET_HOURS = "21:00-08:00"
+    people = members(3)
+    campaign = make_campaign(people, channel=ConsentChannel.SMS)
+    evening = timezone.make_aware(datetime.datetime(2026, 12, 1, 22, 30))
+    with time_machine.travel(evening, tick=False):
+        campaign_start(campaign=campaign, actor=None)
+        send_all(campaign)
+    morning = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+    for row in Message.objects.filter(campaign=campaign):
+        assert (row.status, row.not_before) == (MessageStatus.QUEUED, morning)
+    assert not sms_channel.sent
+    with time_machine.travel(morning - datetime.timedelta(minutes=1), tick=False):
+        send_all(campaign)
+    assert not sms_channel.sent
+    with time_machine.travel(morning + datetime.timedelta(minutes=1), tick=False):
+        assert messages_sweep()["dispatched"] == 1  # the sweep queues the morning's batches
+        send_all(campaign)
+    assert sorted(out.to for out in sms_channel.sent) == sorted(p.mobile for p in people)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+
+
+def test_failures_past_the_threshold_pause_the_campaign_with_the_reason(fast_sending, settings, smtp):
+    settings.CRM_AUTOPAUSE_WINDOW, settings.CRM_AUTOPAUSE_FAILURES = 10, 3
+    settings.CRM_SEND_BATCH = 50
+    people = members(20)
+    smtp.refuse = {p.email for p in people[2:8]}
+    campaign = make_campaign(people)
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    assert "3 of the last 10 messages failed" in campaign.status_reason and "550" in campaign.status_reason
+    counts = progress(campaign=campaign)
+    assert counts[MessageStatus.FAILED] == 3 and counts[MessageStatus.SENT] <= 14
+    # Not handed over: queued for a resume.
+    assert counts[MessageStatus.QUEUED] == 20 - 3 - counts[MessageStatus.SENT] > 0
+    failed = Message.objects.filter(campaign=campaign, status=MessageStatus.FAILED).first()
+    assert failed.error.startswith("550")
+
+
+def test_cancelling_skips_the_rest_and_sends_no_more(fast_sending, smtp):
+    people = members(12)
+    campaign = make_campaign(people)
+    campaign_start(campaign=campaign, actor=None)
+    messages_send_batch(campaign_id=campaign.pk)
+    assert campaign_cancel(campaign=campaign, actor=None) == 7
+    assert messages_send_batch(campaign_id=campaign.pk) is None
+    counts = progress(campaign=campaign)
+    assert (counts[MessageStatus.SENT], counts[MessageStatus.SKIPPED], counts["pending"]) == (5, 7, 0)
+    assert set(Message.objects.filter(status=MessageStatus.SKIPPED).values_list("skip_reason", flat=True)) == {
+        SkipReason.CANCELLED
+    }
+    assert sum(smtp.deliveries().values()) == 5
+
+
+def test_ab_test_sends_the_test_share_split_between_variants_and_the_rest_after_the_winner(fast_sending, smtp):
+    people = members(120)
+    campaign = make_campaign(people, variants=3, test_percent=30, control_percent=10)
+    campaign_start(campaign=campaign, actor=None)
+    by_member = rows(campaign)
+    labels = {v.pk: v.label for v in campaign.variants.all()}
+    for person in people:
+        row = by_member[person.pk]
+        if row.status == MessageStatus.HELD_OUT:
+            continue
+        index = variant_index(campaign_id=campaign.pk, customer_id=person.pk, test_percent=30, variants=3)
+        assert (None if row.variant_id is None else "ABC".index(labels[row.variant_id])) == index
+    in_test = [r for r in by_member.values() if r.variant_id]
+    assert 15 < len(in_test) < 60 and {labels[r.variant_id] for r in in_test} == {"A", "B", "C"}
+    send_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING  # the rest waits for the winner
+    assert sum(smtp.deliveries().values()) == len(in_test)
+    assert progress(campaign=campaign)["waiting"] == len(by_member) - len(in_test) - sum(
+        r.status == MessageStatus.HELD_OUT for r in by_member.values()
+    )
+    # What the results work does with a winner: the rest gets it, and is dispatched.
+    winner = campaign.variants.get(label="B")
+    Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED, variant=None).update(variant=winner)
+    assert campaign_dispatch(campaign=campaign) >= 1
+    send_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    sent = Message.objects.filter(campaign=campaign, status=MessageStatus.SENT)
+    assert sent.count() == sum(smtp.deliveries().values()) and set(smtp.deliveries().values()) == {1}
+
+
+def test_each_recipient_gets_their_own_coupon_once(fast_sending, smtp):
+    offer = CouponOffer.objects.create(name="ten off", value=10)
+    people = members(4)
+    campaign = make_campaign(people, offer=offer)
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    for row in Message.objects.filter(campaign=campaign).select_related("coupon"):
+        assert row.coupon.customer_id == row.customer_id and row.coupon.occasion == f"campaign:{campaign.pk}"
+        assert row.coupon.code_display in smtp.to(row.address).get_body(("plain",)).get_content()
+    assert Coupon.objects.filter(offer=offer).count() == 4
+
+
+def test_an_automations_rows_are_once_per_occasion(fast_sending, smtp):
+    people = members(3)
+    campaign = Campaign.objects.create(name="birthday", kind="automation", control_percent=0)
+    variant = campaign.variants.create(label="A")
+    variant.templates.create(language="en", subject="Happy birthday", body="Hi {{ name }}")
+    assert messages_prepare(campaign=campaign, customer_ids=[p.pk for p in people], occasion="birthday:2027") == 3
+    assert messages_prepare(campaign=campaign, customer_ids=[p.pk for p in people], occasion="birthday:2027") == 0
+    send_all(campaign)
+    assert messages_prepare(campaign=campaign, customer_ids=[people[0].pk], occasion="birthday:2028") == 1
+    send_all(campaign)
+    assert smtp.deliveries() == {people[0].email: 2, people[1].email: 1, people[2].email: 1}
+
+
+def test_a_claim_whose_worker_was_lost_becomes_unknown_and_is_never_sent_again(fast_sending, settings):
+    people = members(3)
+    campaign = make_campaign(people)
+    campaign_start(campaign=campaign, actor=None)
+    Message.objects.filter(campaign=campaign, customer=people[0]).update(
+        status=MessageStatus.SENDING, lease_until=timezone.now() + datetime.timedelta(seconds=60)
+    )
+    send_all(campaign)
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=61)):
+        assert messages_sweep()["unknown"] == 1
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert rows(campaign)[people[0].pk].status == MessageStatus.UNKNOWN
+    assert len(mail.outbox) == 2 and people[0].email not in {m.to[0] for m in mail.outbox}
+
+
+def test_audience_preview_counts_who_would_be_sent_and_skipped(fast_sending):
+    people = members(5)
+    people[0].email_opt_in = False
+    people[0].save()
+    people[1].email = ""
+    people[1].save()
+    preview = audience_preview(campaign=make_campaign(people))
+    assert (preview["members"], preview["held_out"], preview["would_send"]) == (5, 0, 3)
+    assert preview["skipped"][SkipReason.NO_CONSENT] == 1 and preview["skipped"][SkipReason.NO_ADDRESS] == 1
+    assert not Message.objects.exists()
