@@ -5,8 +5,9 @@ Exactly once, or reported:
   this worker won (FOR UPDATE SKIP LOCKED: two workers, or one task delivered twice, never win the same row), and
   which reads the member's consent and address in the same statement, so the guardrails judge that moment;
 - each message's answer is recorded as soon as the channel yields it, before the next is handed over;
-- a row handed over whose answer never came (the connection dropped) is "unknown" at once, and a row whose
-  worker died stays "sending" until the sweep marks it "unknown": neither is ever sent again blindly;
+- a row handed over whose answer never came (the connection dropped) is "unknown" at once; a claim whose
+  worker died stays "sending" until its lease ends, when the sweep marks the one row that may have been in
+  flight "unknown" and queues the rest again (lifecycle.claims_expire): nothing is ever sent again blindly;
 - rows claimed but not handed over (paused, auto-paused, the channel went away) go back to "queued".
 """
 
@@ -247,9 +248,12 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
     handed: dict[int, dict] = {}  # pulled by the channel, answer not yet recorded: what to freeze on the row
     state = {"stop": False, "position": 0}
 
+    # Past half its lease a batch hands nothing more over: the sweep may requeue its rows after the lease.
+    deadline = time.monotonic() + settings.CRM_SEND_LEASE_SECONDS / 2
+
     def outgoing() -> Iterator[channels.Outgoing]:
         for row in going:
-            if state["stop"]:
+            if state["stop"] or time.monotonic() > deadline:
                 return
             state["position"] += 1
             customer = members.get(row.customer_id)

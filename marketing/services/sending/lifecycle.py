@@ -4,6 +4,7 @@ The rows are the only truth: a campaign is "sent" only when none of its rows is 
 anything that stopped (a paused campaign, a killed worker, a lost task) is picked up again from the rows.
 """
 
+import datetime
 import math
 
 from django.conf import settings
@@ -158,19 +159,9 @@ def progress(*, campaign: Campaign) -> dict:
 
 
 def messages_sweep() -> dict:
-    """The beat job: rows still "sending" after their lease become "unknown" (the provider may have them: never
-    sent again blindly); a campaign whose lanes went quiet with rows ready is dispatched again; a campaign
-    with nothing left to send is finished."""
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE marketing_message SET status = %s, error = %s
-            WHERE status = %s AND lease_until < %s RETURNING campaign_id
-            """,
-            [MessageStatus.UNKNOWN, _("The worker was lost while sending."), MessageStatus.SENDING, now],
-        )
-        unknown = len(cursor.fetchall())
+    """The beat job, for claims whose lease ran out (their worker died): see `claims_expire`. Then a campaign
+    whose lanes went quiet with rows ready is dispatched again, and one with nothing left to send is finished."""
+    unknown, requeued = claims_expire(now=timezone.now())
     dispatched = finished = 0
     active = Campaign.objects.filter(status=CampaignStatus.SENDING) | Campaign.objects.filter(
         kind=CampaignKind.AUTOMATION
@@ -181,4 +172,39 @@ def messages_sweep() -> dict:
         elif not cache.get(LANE_KEY.format(campaign.pk)):
             with transaction.atomic():
                 dispatched += bool(campaign_dispatch(campaign=campaign))
-    return {"unknown": unknown, "dispatched": dispatched, "finished": finished}
+    return {"unknown": unknown, "requeued": requeued, "dispatched": dispatched, "finished": finished}
+
+
+@transaction.atomic
+def claims_expire(*, now: datetime.datetime) -> tuple[int, int]:
+    """Settle the rows of claims still "sending" after their lease. A channel hands over one message at a time,
+    in id order, and its answer is recorded before the next goes (marketing.channels), so in each lost claim
+    (its rows share one lease_until) only the first row still "sending" may have reached the provider: it is
+    marked "unknown" (shown, never sent again blindly); the later ones were never handed over and are queued
+    again. A live worker stops handing over at half its lease, so it never races this. Returns both counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT id, campaign_id, lease_until FROM marketing_message WHERE status = %s AND lease_until < %s
+            ORDER BY id FOR UPDATE SKIP LOCKED
+            """,
+            [MessageStatus.SENDING, now],
+        )
+        claims: dict[tuple, list[int]] = {}
+        for pk, campaign_id, lease_until in cursor.fetchall():
+            claims.setdefault((campaign_id, lease_until), []).append(pk)
+    if not claims:
+        return 0, 0
+    in_flight = [ids[0] for ids in claims.values()]
+    never_handed = [pk for ids in claims.values() for pk in ids[1:]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE marketing_message SET status = %s, error = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
+            [MessageStatus.UNKNOWN, _("The worker was lost while sending."), in_flight, MessageStatus.SENDING],
+        )
+        unknown = cursor.rowcount
+        cursor.execute(
+            "UPDATE marketing_message SET status = %s, lease_until = NULL WHERE id = ANY(%s::bigint[]) AND status = %s",
+            [MessageStatus.QUEUED, never_handed, MessageStatus.SENDING],
+        )
+        return unknown, cursor.rowcount
