@@ -38,14 +38,10 @@ from marketing.services.sending import (
     progress,
     variant_index,
 )
-from marketing.tests.sending_fixtures import (  # noqa: F401 -- fixtures
-    fast_sending,
-    make_campaign,
-    rows,
-    send_all,
-    sms_channel,
-    smtp,
-)
+from marketing.tests import sending_fixtures
+from marketing.tests.sending_fixtures import make_campaign, rows, send_all
+
+fast_sending, sms_channel, smtp = sending_fixtures.fast_sending, sending_fixtures.sms_channel, sending_fixtures.smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +50,9 @@ def members(count: int, **fields) -> list:
     return [CustomerFactory(email_opt_in=True, sms_opt_in=True, **fields) for _ in range(count)]
 
 
-def test_starting_freezes_the_members_with_a_reproducible_control_group(fast_sending, django_capture_on_commit_callbacks):
+def test_starting_freezes_the_members_with_a_reproducible_control_group(
+    fast_sending, django_capture_on_commit_callbacks
+):
     people = members(60)
     campaign = make_campaign(people, control_percent=20)
     with django_capture_on_commit_callbacks() as callbacks:
