@@ -1,6 +1,7 @@
 """Shared by the sending tests: a real SMTP server on loopback (aiosmtpd), campaigns to a list of members,
 and running a campaign's batches to the end as workers would."""
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -44,6 +45,7 @@ class Mailbox:
     refuse: set = field(default_factory=set)  # recipients answered 550
     drop_after: set = field(default_factory=set)  # recipients whose message is kept, then the line is cut
     delay: float = 0.0
+    on_delivery: object = None  # called with the number of deliveries so far, from the server's thread
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliveries(self) -> Counter:
@@ -67,12 +69,13 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
         if self.box.delay:
-            import asyncio
-
             await asyncio.sleep(self.box.delay)
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.box.lock:
             self.box.received.append((list(envelope.rcpt_tos), message))
+            count = len(self.box.received)
+        if self.box.on_delivery:
+            await asyncio.to_thread(self.box.on_delivery, count)
         if set(envelope.rcpt_tos) & self.box.drop_after:
             server.transport.close()  # delivered, but the sender never hears so: the crash window
             return "250 OK"
