@@ -114,7 +114,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_is_settled_by_the_sweep_and_a_
     people = [CustomerFactory(email_opt_in=True) for _ in range(30)]
     smtp.delay = 0.1
     campaign = make_campaign(people)
-    worker = start_campaign_worker(smtp, CRM_SEND_BATCH="30", CRM_SEND_LANES="1")
+    worker = start_campaign_worker(smtp, CRM_SEND_BATCH="30", CRM_SEND_LANES="1", CRM_SEND_GROUP="5")
     try:
         campaign_start(campaign=campaign, actor=None)
         wait_until(lambda: sum(smtp.deliveries().values()) >= 5, what="the first deliveries")
@@ -127,8 +127,9 @@ def test_a_worker_killed_in_the_middle_of_a_batch_is_settled_by_the_sweep_and_a_
     assert count > 0
     with time_machine.travel(claimed.first().lease_until + timedelta(seconds=1)):
         swept = messages_sweep()
-    assert (swept["unknown"], swept["requeued"]) == (1, count - 1)
-    fresh = start_campaign_worker(smtp, CRM_SEND_BATCH="30", CRM_SEND_LANES="1")
+    # The group being handed over when it died is reported unknown; the rest of its claim goes out again.
+    assert 1 <= swept["unknown"] <= 5 and swept["requeued"] == count - swept["unknown"]
+    fresh = start_campaign_worker(smtp, CRM_SEND_BATCH="30", CRM_SEND_LANES="1", CRM_SEND_GROUP="5")
     try:
         campaign.refresh_from_db()
         campaign_dispatch(campaign=campaign)  # what the sweep does once the dead lane's mark has expired
@@ -138,7 +139,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_is_settled_by_the_sweep_and_a_
         fresh.wait(timeout=20)
     rows = {row.customer_id: row for row in Message.objects.filter(campaign=campaign)}
     assert len(rows) == 30 and {row.status for row in rows.values()} <= FINAL
-    assert [row.status for row in rows.values()].count(MessageStatus.UNKNOWN) == 1
+    assert [row.status for row in rows.values()].count(MessageStatus.UNKNOWN) == swept["unknown"]
     deliveries = smtp.deliveries()
     assert max(deliveries.values()) == 1
     assert all(deliveries[p.email] == 1 for p in people if rows[p.pk].status == MessageStatus.SENT)

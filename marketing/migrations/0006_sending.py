@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
             name='resumed_at',
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='sending resumed'),
         ),
+        migrations.AddField(
+            model_name='message',
+            name='handed_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='handed to the provider'),
+        ),
         migrations.AddIndex(
             model_name='message',
             index=models.Index(condition=models.Q(('status', 'queued')), fields=['campaign', 'id'], name='message_queued_idx'),

@@ -233,6 +233,9 @@ class Message(models.Model):
     not_before = models.DateTimeField(_("not before"), null=True, blank=True)
     # A claim (queued -> sending) holds until this time; after it the row is "unknown".
     lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # Set (and committed) just before the message goes to the provider: a lost claim's rows with it may have
+    # gone ("unknown"), those without it certainly did not (queued again).
+    handed_at = models.DateTimeField(_("handed to the provider"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)

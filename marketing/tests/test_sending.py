@@ -323,14 +323,16 @@ def test_an_automations_rows_are_once_per_occasion(fast_sending, smtp):
     assert smtp.deliveries() == {people[0].email: 2, people[1].email: 1, people[2].email: 1}
 
 
-def test_a_lost_claims_row_in_flight_becomes_unknown_and_the_rest_is_sent_once(fast_sending, settings):
+def test_a_lost_claims_handed_row_becomes_unknown_and_the_rest_is_sent_once(fast_sending, settings):
     people = members(5)
     campaign = make_campaign(people)
     campaign_start(campaign=campaign, actor=None)
-    # A worker claimed three rows and died: the first may have reached the provider, the others had not.
+    # A worker claimed three rows and died: it had marked the first handed (it may have reached the provider),
+    # the others not (they certainly had not).
     claimed = list(Message.objects.filter(campaign=campaign).order_by("pk")[:3])
     lease = timezone.now() + datetime.timedelta(seconds=60)
     Message.objects.filter(pk__in=[r.pk for r in claimed]).update(status=MessageStatus.SENDING, lease_until=lease)
+    Message.objects.filter(pk=claimed[0].pk).update(handed_at=timezone.now())
     send_all(campaign)
     assert len(mail.outbox) == 2
     assert messages_sweep()["unknown"] == 0  # the lease still runs: the worker may be alive

@@ -32,6 +32,7 @@ from marketing.tests import sending_fixtures
 from marketing.tests.sending_fixtures import FINAL, make_campaign, send_all, send_all_through_errors
 
 fast_sending, smtp = sending_fixtures.fast_sending, sending_fixtures.smtp
+GROUP = 5  # messages handed over between two records in the killed process
 
 
 def members(count: int) -> list:
@@ -191,6 +192,7 @@ def _batch_process(campaign: Campaign, smtp, limit: int) -> subprocess.Popen:
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CRM_TEST_SMTP_PORT": str(smtp.port),
         "CRM_SEND_RATE": "0",
+        "CRM_SEND_GROUP": str(GROUP),
     }
     code = (
         "import django, sys; django.setup(); "
@@ -223,11 +225,10 @@ def test_a_process_killed_with_sigkill_in_the_middle_of_a_batch_then_resumed(fas
     lease, count = claimed.first().lease_until, claimed.count()
     with time_machine.travel(lease + timedelta(seconds=1)):
         swept = messages_sweep()
-    assert (swept["unknown"], swept["requeued"]) == (1, count - 1)
+    unknown, requeued = swept["unknown"], swept["requeued"]
+    # The group being handed over when it died is reported unknown; the rest of its claim goes out again.
+    assert 1 <= unknown <= GROUP and requeued == count - unknown
     send_all(campaign)
     assert_exactly_once(campaign, people, smtp)
-    unknown = Message.objects.filter(campaign=campaign, status=MessageStatus.UNKNOWN)
-    assert unknown.count() == 1
-    assert Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).count() == 29
-    assert sum(smtp.deliveries().values()) in (29, 30)  # the one in flight may or may not have arrived
+    assert Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).count() == 30 - unknown
     assert timezone.now() < lease  # the test did not wait out the lease: time was travelled

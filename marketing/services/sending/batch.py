@@ -1,13 +1,15 @@
-"""One batch of a campaign: claim rows, apply the guardrails, render, hand to the channel, record each answer.
+"""One batch of a campaign: claim rows, apply the guardrails, render, hand to the channel, record the answers.
 
 Exactly once, or reported:
 - a claim is one UPDATE of the next ready rows (queued -> sending, with a lease), whose RETURNING says which rows
   this worker won (FOR UPDATE SKIP LOCKED: two workers, or one task delivered twice, never win the same row), and
   which reads the member's consent and address in the same statement, so the guardrails judge that moment;
-- each message's answer is recorded as soon as the channel yields it, before the next is handed over;
-- a row handed over whose answer never came (the connection dropped) is "unknown" at once; a claim whose
-  worker died stays "sending" until its lease ends, when the sweep marks the one row that may have been in
-  flight "unknown" and queues the rest again (lifecycle.claims_expire): nothing is ever sent again blindly;
+- the rows go to the channel in groups of CRM_SEND_GROUP: a group is marked handed (committed) before its first
+  message goes, and its answers are recorded (committed) before the next group is marked. Committing each
+  message alone would wait for the disk once per message (a few hundred a second at most);
+- a row handed over whose answer never came (the connection dropped) is "unknown" at once. A worker that dies
+  leaves its claim "sending" until the lease ends; then the sweep marks its handed rows "unknown" and queues
+  the others again (lifecycle.claims_expire): nothing is ever sent twice, at most one group is reported unknown;
 - rows claimed but not handed over (paused, auto-paused, the channel went away) go back to "queued".
 """
 
@@ -29,7 +31,7 @@ from marketing import channels, links, rendering, templating
 from marketing.channels import SendFailed
 from marketing.models import Campaign, CampaignKind, CampaignStatus, CampaignVariant, Coupon, MessageStatus
 from marketing.services.coupons import coupon_issue
-from marketing.services.sending import guardrails
+from marketing.services.sending import guardrails, records
 from marketing.services.sending.lifecycle import (
     READY_SQL,
     campaign_finish_if_done,
@@ -115,36 +117,6 @@ def _execute(sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def _skip(ids: list[int], reason: str) -> None:
-    _execute(
-        "UPDATE marketing_message SET status = %s, skip_reason = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
-        [MessageStatus.SKIPPED, reason, ids, MessageStatus.SENDING],
-    )
-
-
-def _record(row_id: int, *, status: str, error: str = "", provider_id: str = "", **frozen: object) -> None:
-    # A late answer for a row the sweep already called "unknown" is still the truth about it.
-    _execute(
-        """
-        UPDATE marketing_message SET status = %s, error = %s, provider_id = %s, sent_at = %s, address = %s,
-               language = %s, coupon_id = %s
-        WHERE id = %s AND status IN (%s, %s)
-        """,
-        [
-            status,
-            error[:255],
-            provider_id[:255],
-            timezone.now() if status == MessageStatus.SENT else None,
-            frozen.get("address", ""),
-            frozen.get("language", ""),
-            frozen.get("coupon_id"),
-            row_id,
-            MessageStatus.SENDING,
-            MessageStatus.UNKNOWN,
-        ],
-    )
-
-
 def _failure_window(campaign: Campaign, before_id: int) -> deque:
     """The outcomes (True: failed) of the campaign's last sends before this batch, since its last resume."""
     lease = datetime.timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
@@ -222,6 +194,89 @@ def _has_ready(campaign_id: int) -> bool:
 
 def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
     channel = channels.get(campaign.channel)
+    going = _judge(campaign, rows, result)
+    if not going:
+        return
+    members = Customer.objects.select_related("tier").in_bulk([row.customer_id for row in going])
+    variants = {v.pk: v for v in CampaignVariant.objects.filter(campaign=campaign).prefetch_related("templates")}
+    coupons = _coupons(campaign, going)
+    window = _failure_window(campaign, going[0].id)
+    answers: list[records.Answer] = []  # recorded a group at a time
+    handed: dict[int, records.Answer] = {}  # given to the channel, no answer yet
+    done: set[int] = set()  # answered, or failed before being handed
+    state = {"stop": False, "count": 0}
+    # Past half its lease a batch hands nothing more over: the sweep may settle its rows after the lease.
+    deadline = time.monotonic() + settings.CRM_SEND_LEASE_SECONDS / 2
+
+    def watch(failed: bool, error: str) -> None:
+        window.append(failed)
+        state["count"] += 1
+        if failed and sum(window) >= settings.CRM_AUTOPAUSE_FAILURES:
+            state["stop"] = True
+            _auto_pause(campaign, failures=sum(window), error=error)
+        elif state["count"] % STATUS_EVERY == 0:
+            campaign.refresh_from_db(fields=["status"])
+            state["stop"] = not sendable(campaign)
+
+    def outgoing() -> Iterator[channels.Outgoing]:
+        size = max(settings.CRM_SEND_GROUP, 1)
+        for start in range(0, len(going), size):
+            records.record(answers)  # the previous group's answers, before this group is marked handed
+            if state["stop"] or time.monotonic() > deadline:
+                return
+            group = []
+            for row in going[start : start + size]:
+                customer = members.get(row.customer_id)
+                if customer is None:
+                    done.add(row.id)  # erased since the claim: its row went with it
+                    continue
+                try:
+                    coupon = _coupon_for(campaign, row, customer, coupons)
+                    group.append(_build(channel, row, customer, variants[row.variant_id], coupon))
+                except (ValidationError, templating.TemplateError, KeyError) as error:
+                    reason = " ".join(getattr(error, "messages", [str(error)]))
+                    answers.append(records.Answer(row.id, MessageStatus.FAILED, error=reason))
+                    done.add(row.id)
+                    result.failed += 1
+                    watch(True, reason)
+            records.mark_handed([out.message_id for out, _answer in group])
+            for out, answer in group:
+                if state["stop"]:
+                    return
+                handed[out.message_id] = answer
+                yield out
+
+    try:
+        for out, answer in channel.send(outgoing()):
+            row = handed.pop(out.message_id)
+            done.add(out.message_id)
+            if isinstance(answer, SendFailed):
+                row.status, row.error = MessageStatus.FAILED, answer.reason
+                result.failed += 1
+            else:
+                row.status, row.provider_id, row.sent_at = MessageStatus.SENT, answer, timezone.now()
+                result.sent += 1
+            answers.append(row)
+            watch(row.status == MessageStatus.FAILED, row.error)
+    except DatabaseError:
+        raise  # the rows stay claimed; the sweep settles them
+    except Exception as error:
+        # Handed over with no answer: the provider may have it. Never sent again, reported as unknown.
+        reason = str(error) or type(error).__name__
+        for row in handed.values():
+            row.status, row.error = MessageStatus.UNKNOWN, reason
+            answers.append(row)
+            done.add(row.id)
+        result.unknown += len(handed)
+        records.record(answers)
+        result.released += records.release([row.id for row in going if row.id not in done])
+        raise ChannelUnavailable(reason) from error
+    records.record(answers)
+    result.released += records.release([row.id for row in going if row.id not in done])
+
+
+def _judge(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> list[Claimed]:
+    """Skip (with the reason) the rows that fail a guardrail now; the rest may go."""
     recent = guardrails.recent_sends(
         {row.customer_id for row in rows}, now=timezone.now(), exclude_ids=[row.id for row in rows]
     )
@@ -237,78 +292,9 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
             recent[row.customer_id] = recent.get(row.customer_id, 0) + 1
             going.append(row)
     for reason, ids in skipped.items():
-        _skip(ids, reason)
+        records.skip(ids, reason)
         result.skipped += len(ids)
-    if not going:
-        return
-    members = Customer.objects.select_related("tier").in_bulk([row.customer_id for row in going])
-    variants = {v.pk: v for v in CampaignVariant.objects.filter(campaign=campaign).prefetch_related("templates")}
-    coupons = _coupons(campaign, going)
-    window = _failure_window(campaign, going[0].id)
-    handed: dict[int, dict] = {}  # pulled by the channel, answer not yet recorded: what to freeze on the row
-    state = {"stop": False, "position": 0}
-
-    # Past half its lease a batch hands nothing more over: the sweep may requeue its rows after the lease.
-    deadline = time.monotonic() + settings.CRM_SEND_LEASE_SECONDS / 2
-
-    def outgoing() -> Iterator[channels.Outgoing]:
-        for row in going:
-            if state["stop"] or time.monotonic() > deadline:
-                return
-            state["position"] += 1
-            customer = members.get(row.customer_id)
-            if customer is None:
-                continue  # erased since the claim: its row went with it
-            try:
-                coupon = _coupon_for(campaign, row, customer, coupons)
-                out, frozen = _build(channel, campaign, row, customer, variants[row.variant_id], coupon)
-            except (ValidationError, templating.TemplateError, KeyError) as error:
-                message = " ".join(getattr(error, "messages", [str(error)]))
-                _record(row.id, status=MessageStatus.FAILED, error=message)
-                result.failed += 1
-                _watch(True, message)
-                continue
-            handed[row.id] = frozen
-            yield out
-
-    def _watch(failed: bool, error: str) -> None:
-        window.append(failed)
-        if failed and sum(window) >= settings.CRM_AUTOPAUSE_FAILURES:
-            state["stop"] = True
-            _auto_pause(campaign, failures=sum(window), error=error)
-        elif state["position"] % STATUS_EVERY == 0:
-            campaign.refresh_from_db(fields=["status"])
-            state["stop"] = not sendable(campaign)
-
-    try:
-        for out, answer in channel.send(outgoing()):
-            frozen = handed.pop(out.message_id)
-            if isinstance(answer, SendFailed):
-                _record(out.message_id, status=MessageStatus.FAILED, error=answer.reason, **frozen)
-                result.failed += 1
-                _watch(True, answer.reason)
-            else:
-                _record(out.message_id, status=MessageStatus.SENT, provider_id=answer, **frozen)
-                result.sent += 1
-                _watch(False, "")
-    except DatabaseError:
-        raise  # the rows stay claimed; the sweep reports them
-    except Exception as error:
-        # Handed over with no answer: the provider may have it. Never sent again, reported as unknown.
-        for row_id, frozen in handed.items():
-            _record(row_id, status=MessageStatus.UNKNOWN, error=str(error) or type(error).__name__, **frozen)
-        result.unknown += len(handed)
-        result.released += _release([row.id for row in going])
-        raise ChannelUnavailable(str(error) or type(error).__name__) from error
-    result.released += _release([row.id for row in going])
-
-
-def _release(ids: list[int]) -> int:
-    """Claimed rows never handed over go back to the queue."""
-    return _execute(
-        "UPDATE marketing_message SET status = %s, lease_until = NULL WHERE id = ANY(%s::bigint[]) AND status = %s",
-        [MessageStatus.QUEUED, ids, MessageStatus.SENDING],
-    )
+    return going
 
 
 def _auto_pause(campaign: Campaign, *, failures: int, error: str) -> None:
@@ -332,13 +318,9 @@ def _coupon_for(campaign: Campaign, row: Claimed, customer: Customer, coupons: d
 
 
 def _build(
-    channel: channels.Channel,
-    campaign: Campaign,
-    row: Claimed,
-    customer: Customer,
-    variant: CampaignVariant,
-    coupon: Coupon | None,
-) -> tuple[channels.Outgoing, dict]:
+    channel: channels.Channel, row: Claimed, customer: Customer, variant: CampaignVariant, coupon: Coupon | None
+) -> tuple[channels.Outgoing, records.Answer]:
+    """The member's message, and what its row will freeze (address, language, coupon) whatever the answer."""
     language = rendering.member_language(customer)
     template = rendering.template_for(variant, language)
     if template is None:
@@ -354,8 +336,10 @@ def _build(
             template=template,
             unsubscribe_url=unsubscribe,
         )
-    frozen = {"address": row.address, "language": template.language, "coupon_id": coupon.pk if coupon else None}
-    return out, frozen
+    answer = records.Answer(
+        row.id, MessageStatus.SENDING, address=row.address, language=template.language, coupon_id=coupon and coupon.pk
+    )
+    return out, answer
 
 
 def build_outgoing(channel: channels.Channel, **parts: object) -> channels.Outgoing:

@@ -177,34 +177,30 @@ def messages_sweep() -> dict:
 
 @transaction.atomic
 def claims_expire(*, now: datetime.datetime) -> tuple[int, int]:
-    """Settle the rows of claims still "sending" after their lease. A channel hands over one message at a time,
-    in id order, and its answer is recorded before the next goes (marketing.channels), so in each lost claim
-    (its rows share one lease_until) only the first row still "sending" may have reached the provider: it is
-    marked "unknown" (shown, never sent again blindly); the later ones were never handed over and are queued
-    again. A live worker stops handing over at half its lease, so it never races this. Returns both counts."""
+    """Settle the rows of claims still "sending" after their lease (their worker died). A row is marked handed
+    (committed) before it goes to the provider (records.py): those may have reached it and become "unknown"
+    (shown, never sent again blindly); the others certainly did not and are queued again. A live worker hands
+    nothing over past half its lease, so it never races this. Returns (unknown, queued again)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT id, campaign_id, lease_until FROM marketing_message WHERE status = %s AND lease_until < %s
-            ORDER BY id FOR UPDATE SKIP LOCKED
+            WITH lost AS (
+                SELECT id FROM marketing_message WHERE status = %s AND lease_until < %s FOR UPDATE SKIP LOCKED
+            )
+            UPDATE marketing_message m
+            SET status = CASE WHEN m.handed_at IS NULL THEN %s ELSE %s END,
+                error = CASE WHEN m.handed_at IS NULL THEN '' ELSE %s END,
+                lease_until = CASE WHEN m.handed_at IS NULL THEN NULL ELSE m.lease_until END
+            FROM lost WHERE m.id = lost.id
+            RETURNING m.status
             """,
-            [MessageStatus.SENDING, now],
+            [
+                MessageStatus.SENDING,
+                now,
+                MessageStatus.QUEUED,
+                MessageStatus.UNKNOWN,
+                _("The worker was lost while sending."),
+            ],
         )
-        claims: dict[tuple, list[int]] = {}
-        for pk, campaign_id, lease_until in cursor.fetchall():
-            claims.setdefault((campaign_id, lease_until), []).append(pk)
-    if not claims:
-        return 0, 0
-    in_flight = [ids[0] for ids in claims.values()]
-    never_handed = [pk for ids in claims.values() for pk in ids[1:]]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE marketing_message SET status = %s, error = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
-            [MessageStatus.UNKNOWN, _("The worker was lost while sending."), in_flight, MessageStatus.SENDING],
-        )
-        unknown = cursor.rowcount
-        cursor.execute(
-            "UPDATE marketing_message SET status = %s, lease_until = NULL WHERE id = ANY(%s::bigint[]) AND status = %s",
-            [MessageStatus.QUEUED, never_handed, MessageStatus.SENDING],
-        )
-        return unknown, cursor.rowcount
+        statuses = [status for (status,) in cursor.fetchall()]
+    return statuses.count(MessageStatus.UNKNOWN), statuses.count(MessageStatus.QUEUED)
