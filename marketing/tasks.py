@@ -29,7 +29,9 @@ def campaign_send_batch_task(campaign_id: int) -> None:
     while result is not None and result.more and campaign_send_batch_task.app.conf.task_always_eager:
         result = sending.messages_send_batch(campaign_id=campaign_id)
     if result is not None and result.more:
-        campaign_send_batch_task.apply_async((campaign_id,), countdown=sending.batch_pause(result))
+        countdown = sending.batch_pause(result)
+        sending.lane_touch(campaign_id, waiting=countdown)  # so the sweep does not start another lane meanwhile
+        campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
 
 
 @shared_task(ignore_result=True)

@@ -29,7 +29,9 @@ from marketing.services.sending import (
     audience_preview,
     campaign_cancel,
     campaign_dispatch,
+    campaign_schedule,
     campaign_start,
+    campaigns_start_due,
     control_held_out,
     message_send_test,
     messages_prepare,
@@ -38,6 +40,7 @@ from marketing.services.sending import (
     progress,
     variant_index,
 )
+from marketing.tasks import campaign_send_batch_task, campaigns_start_due_task
 from marketing.tests import sending_fixtures
 from marketing.tests.sending_fixtures import make_campaign, rows, send_all
 
@@ -358,3 +361,44 @@ def test_audience_preview_counts_who_would_be_sent_and_skipped(fast_sending):
     assert (preview["members"], preview["held_out"], preview["would_send"]) == (5, 0, 3)
     assert preview["skipped"][SkipReason.NO_CONSENT] == 1 and preview["skipped"][SkipReason.NO_ADDRESS] == 1
     assert not Message.objects.exists()
+
+
+def test_a_scheduled_campaign_starts_when_its_time_comes_and_only_once(fast_sending):
+    campaign = make_campaign(members(3))
+    at = timezone.now() + datetime.timedelta(hours=2)
+    campaign_schedule(campaign=campaign, send_at=at, actor=None)
+    assert campaigns_start_due() == 0 and not Message.objects.exists()
+    with time_machine.travel(at + datetime.timedelta(seconds=30)):
+        assert campaigns_start_due_task() == 1
+        assert campaigns_start_due_task() == 0
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING and Message.objects.filter(campaign=campaign).count() == 3
+
+
+def test_a_campaign_that_cannot_be_sent_is_refused_and_writes_nothing(fast_sending):
+    campaign = make_campaign(members(2))
+    campaign.variants.all().delete()
+    with pytest.raises(ValidationError, match="one to four variants"):
+        campaign_start(campaign=campaign, actor=None)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT and not Message.objects.exists()
+
+
+def test_the_next_batch_waits_so_the_campaign_keeps_to_its_rate(fast_sending, settings, monkeypatch):
+    settings.CRM_SEND_RATE, settings.CRM_SEND_LANES, settings.CRM_SEND_BATCH = 10, 2, 5
+    campaign = make_campaign(members(12))
+    campaign_start(campaign=campaign, actor=None)
+    queued = []
+    monkeypatch.setattr(campaign_send_batch_task, "apply_async", lambda args, countdown: queued.append(countdown))
+    campaign_send_batch_task(campaign.pk)
+    # Five messages at 5 a second per lane (10 a second over two lanes): the next batch after about a second.
+    assert len(queued) == 1 and 0.5 < queued[0] <= 1.0
+    assert len(mail.outbox) == 5
+
+
+def test_a_test_send_the_server_refuses_says_why(fast_sending, smtp):
+    campaign = make_campaign(members(1))
+    smtp.refuse = {"nobody@example.com"}
+    with pytest.raises(ValidationError, match="550"):
+        message_send_test(variant=campaign.variants.get(), language="en", to="nobody@example.com", actor=None)
+    assert not smtp.deliveries()

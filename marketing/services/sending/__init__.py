@@ -22,6 +22,7 @@ from marketing.services.sending.lifecycle import (
     campaign_finish_if_done,
     campaign_pause,
     campaign_resume,
+    lane_touch,
     messages_sweep,
     progress,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "campaign_start",
     "campaigns_start_due",
     "control_held_out",
+    "lane_touch",
     "message_send_test",
     "messages_prepare",
     "messages_send_batch",

@@ -15,6 +15,7 @@ Exactly once, or reported:
 
 import contextlib
 import datetime
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -166,7 +167,7 @@ def messages_send_batch(*, campaign_id: int, limit: int | None = None) -> BatchR
         hold = f"UPDATE marketing_message SET not_before = %s WHERE {READY_SQL}"  # noqa: S608 -- a constant
         _execute(hold, [quiet, campaign.pk, quiet])
         return result
-    rows = _claim(campaign, limit or settings.CRM_SEND_BATCH)
+    rows = _claim(campaign, limit or batch_size())
     result.claimed = len(rows)
     if rows:
         _send(campaign, rows, result)
@@ -175,6 +176,15 @@ def messages_send_batch(*, campaign_id: int, limit: int | None = None) -> BatchR
         campaign_finish_if_done(campaign_id=campaign.pk)
     result.seconds = time.monotonic() - started
     return result
+
+
+def batch_size() -> int:
+    """CRM_SEND_BATCH, or fewer when the rate is low: a lane's batch takes about ten seconds at the rate, so the
+    messages go out evenly rather than in bursts between long waits."""
+    if settings.CRM_SEND_RATE <= 0:
+        return settings.CRM_SEND_BATCH
+    per_lane = settings.CRM_SEND_RATE / max(settings.CRM_SEND_LANES, 1)
+    return max(1, min(settings.CRM_SEND_BATCH, math.ceil(per_lane * 10)))
 
 
 def batch_pause(result: BatchResult) -> float:

@@ -38,8 +38,9 @@ def sendable(campaign: Campaign) -> bool:
     return campaign.status == CampaignStatus.SENDING
 
 
-def lane_touch(campaign_id: int) -> None:
-    cache.set(LANE_KEY.format(campaign_id), 1, LANE_QUIET_SECONDS)
+def lane_touch(campaign_id: int, *, waiting: float = 0) -> None:
+    """A lane is alive (and will wait `waiting` seconds before its next batch)."""
+    cache.set(LANE_KEY.format(campaign_id), 1, LANE_QUIET_SECONDS + math.ceil(waiting))
 
 
 def _ready(campaign_id: int, limit: int) -> int:
