@@ -128,7 +128,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_is_settled_by_the_sweep_and_a_
     with time_machine.travel(claimed.first().lease_until + timedelta(seconds=1)):
         swept = messages_sweep()
     # The group being handed over when it died is reported unknown; the rest of its claim goes out again.
-    assert 1 <= swept["unknown"] <= 5 and swept["requeued"] == count - swept["unknown"]
+    assert swept["unknown"] <= 5 and swept["requeued"] == count - swept["unknown"]  # none if between groups
     fresh = start_campaign_worker(smtp, CRM_SEND_BATCH="30", CRM_SEND_LANES="1", CRM_SEND_GROUP="5")
     try:
         campaign.refresh_from_db()

@@ -18,9 +18,10 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.tests.factories import CustomerFactory
-from marketing.models import Campaign, CampaignStatus, Message, MessageStatus
+from marketing.models import Campaign, CampaignStatus, Message, MessageStatus, SkipReason
 from marketing.services.sending import (
     ChannelUnavailable,
+    campaign_cancel,
     campaign_pause,
     campaign_resume,
     campaign_start,
@@ -227,8 +228,34 @@ def test_a_process_killed_with_sigkill_in_the_middle_of_a_batch_then_resumed(fas
         swept = messages_sweep()
     unknown, requeued = swept["unknown"], swept["requeued"]
     # The group being handed over when it died is reported unknown; the rest of its claim goes out again.
-    assert 1 <= unknown <= GROUP and requeued == count - unknown
+    assert unknown <= GROUP and requeued == count - unknown  # none, if it died between two groups
     send_all(campaign)
     assert_exactly_once(campaign, people, smtp)
     assert Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).count() == 30 - unknown
     assert timezone.now() < lease  # the test did not wait out the lease: time was travelled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_in_the_middle_of_a_batch_stops_it_and_leaves_nothing_queued(
+    fast_sending, settings, smtp, monkeypatch
+):
+    settings.CRM_SEND_BATCH = 200
+    monkeypatch.setattr("marketing.services.sending.batch.STATUS_EVERY", 10)
+    people = members(40)
+    campaign = make_campaign(people)
+    campaign_start(campaign=campaign, actor=None)
+
+    def marketer_cancels(count: int) -> None:
+        if count == 5:
+            campaign_cancel(campaign=Campaign.objects.get(pk=campaign.pk), actor=None)
+            connection.close()
+
+    smtp.on_delivery = marketer_cancels
+    result = messages_send_batch(campaign_id=campaign.pk)
+    assert 5 <= result.sent <= 10
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+    rows = Message.objects.filter(campaign=campaign)
+    assert rows.filter(status=MessageStatus.SENT).count() == result.sent == sum(smtp.deliveries().values())
+    assert rows.filter(status=MessageStatus.SKIPPED, skip_reason=SkipReason.CANCELLED).count() == 40 - result.sent
+    assert messages_send_batch(campaign_id=campaign.pk) is None

@@ -30,7 +30,16 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from marketing import channels, links, rendering, templating
 from marketing.channels import SendFailed
-from marketing.models import Campaign, CampaignKind, CampaignStatus, CampaignVariant, Coupon, MessageStatus
+from marketing.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignVariant,
+    Coupon,
+    Message,
+    MessageStatus,
+    SkipReason,
+)
 from marketing.services.coupons import coupon_issue
 from marketing.services.sending import guardrails, records
 from marketing.services.sending.lifecycle import (
@@ -278,11 +287,22 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
             answers.append(row)
             done.add(row.id)
         result.unknown += len(handed)
+        for _row in handed.values():
+            watch(True, reason)  # a connection that keeps dropping mid-send pauses the campaign too
         records.record(answers)
-        result.released += records.release([row.id for row in going if row.id not in done])
+        _give_back(campaign, [row.id for row in going if row.id not in done], result)
         raise ChannelUnavailable(reason) from error
     records.record(answers)
-    result.released += records.release([row.id for row in going if row.id not in done])
+    _give_back(campaign, [row.id for row in going if row.id not in done], result)
+
+
+def _give_back(campaign: Campaign, ids: list[int], result: BatchResult) -> None:
+    """Rows claimed but not handed over go back to the queue, or are skipped if the campaign was cancelled."""
+    result.released += records.release(ids)
+    if result.released and Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.CANCELLED).exists():
+        Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SKIPPED, skip_reason=SkipReason.CANCELLED
+        )
 
 
 def _judge(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> list[Claimed]:

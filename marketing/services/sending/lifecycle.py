@@ -163,6 +163,10 @@ def messages_sweep() -> dict:
     """The beat job, for claims whose lease ran out (their worker died): see `claims_expire`. Then a campaign
     whose lanes went quiet with rows ready is dispatched again, and one with nothing left to send is finished."""
     unknown, requeued = claims_expire(now=timezone.now())
+    # A lost claim of a campaign cancelled meanwhile is not queued again: it is cancelled too.
+    Message.objects.filter(campaign__status=CampaignStatus.CANCELLED, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SKIPPED, skip_reason=SkipReason.CANCELLED
+    )
     dispatched = finished = 0
     active = Campaign.objects.filter(status=CampaignStatus.SENDING) | Campaign.objects.filter(
         kind=CampaignKind.AUTOMATION
