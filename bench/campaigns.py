@@ -20,6 +20,7 @@ import argparse
 import multiprocessing
 import os
 import resource
+import sys
 import time
 
 from bench import db
@@ -174,6 +175,7 @@ def main() -> None:
     peak_mb = max([r["rss_mb"] for r in results] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024])
     end = os.getloadavg()
     total = frozen_seconds + send_seconds
+    print("command: .venv/bin/python -m bench." + " ".join(["campaigns", *sys.argv[1:]]))
     print(
         f"campaign to {args.members:,} members ({args.audience}), backend {args.backend}, "
         f"{args.workers} worker processes, batch {args.batch}"

@@ -27,8 +27,9 @@ def message_send_test(*, variant: CampaignVariant, language: str, to: str, actor
     channel = channels.get(variant.campaign.channel)
     unsubscribe = links.unsubscribe_url(0)  # leads to "not found": a test has no row to unsubscribe from
     context = templating.sample_context() | {"unsubscribe_url": unsubscribe}
-    if actor is not None and actor.get_full_name():
-        context["name"] = actor.get_full_name()
+    name = getattr(actor, "get_full_name", lambda: "")()
+    if name:
+        context["name"] = name  # the tester sees their own name where the member's goes
     with translation.override(template.language):
         rendered = templating.render(subject=template.subject, body=template.body, html=template.html, context=context)
         rendered = templating.Rendered(
