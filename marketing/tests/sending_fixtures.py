@@ -145,7 +145,9 @@ def make_campaign(members, *, variants: int = 1, **fields) -> Campaign:
     number = Campaign.objects.count() + 1
     segment = Segment.objects.create(name=f"list {number}", kind=SegmentKind.STATIC)
     SegmentMember.objects.bulk_create([SegmentMember(segment=segment, customer=member) for member in members])
-    campaign = Campaign.objects.create(name=f"campaign {number}", segment=segment, **({"control_percent": 0} | fields))
+    campaign = Campaign.objects.create(
+        segment=segment, **({"name": f"campaign {number}", "control_percent": 0} | fields)
+    )
     for label in "ABCD"[:variants]:
         variant = CampaignVariant.objects.create(campaign=campaign, label=label)
         MessageTemplate.objects.create(

@@ -1,11 +1,13 @@
 """Nobody is messaged without consent at that moment: random consent histories (grants and withdrawals at
-random times, recorded through the consent service) and a random send time, checked against the history."""
+random times, recorded through the consent service) and a random send time, checked against the history.
+And a test send to any text a form may pass: sent, or refused with the reason, never a crash or a row."""
 
 import datetime
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,8 +15,8 @@ from hypothesis import strategies as st
 from customers.models import ConsentChannel, ConsentEvent, ConsentMethod
 from customers.services import consent_set
 from customers.tests.factories import CustomerFactory
-from marketing.models import Message, MessageStatus, SkipReason
-from marketing.services.sending import campaign_start
+from marketing.models import Campaign, Message, MessageStatus, SkipReason
+from marketing.services.sending import campaign_start, message_send_test
 from marketing.tests import sending_fixtures
 from marketing.tests.sending_fixtures import make_campaign, send_all
 
@@ -74,3 +76,16 @@ def test_nobody_is_messaged_without_consent_at_that_moment(fast_sending, histori
         else:
             assert (row.status, row.skip_reason) == (MessageStatus.SKIPPED, SkipReason.NO_CONSENT)
             assert person.email not in sent_to
+
+
+@given(to=st.text(max_size=60))
+def test_a_test_send_to_any_text_sends_or_says_why_and_writes_no_row(fast_sending, to):
+    campaign = Campaign.objects.filter(name="test-send").first() or make_campaign([], name="test-send")
+    mail.outbox = []
+    try:
+        message_send_test(variant=campaign.variants.get(), language="en", to=to, actor=None)
+    except ValidationError as error:
+        assert error.messages and not mail.outbox
+    else:
+        assert [message.to for message in mail.outbox] == [[to.strip()]]
+    assert not Message.objects.exists()

@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from customers.models import ConsentChannel
 from marketing import channels, links, rendering, templating
 from marketing.channels import SendFailed
 from marketing.models import CampaignVariant
@@ -22,8 +24,11 @@ def message_send_test(*, variant: CampaignVariant, language: str, to: str, actor
     template = rendering.template_for(variant, language)
     if template is None:
         raise ValidationError(_("This variant has no template yet."))
-    if not to.strip():
+    to = to.strip()
+    if not to:
         raise ValidationError(_("Enter an address to send the test to."))
+    if variant.campaign.channel == ConsentChannel.EMAIL:
+        validate_email(to)  # one address: a list in the field would send the test to others too
     channel = channels.get(variant.campaign.channel)
     unsubscribe = links.unsubscribe_url(0)  # leads to "not found": a test has no row to unsubscribe from
     context = templating.sample_context() | {"unsubscribe_url": unsubscribe}
@@ -39,7 +44,7 @@ def message_send_test(*, variant: CampaignVariant, language: str, to: str, actor
         out = build_outgoing(
             channel,
             message_id=0,
-            to=to.strip(),
+            to=to,
             rendered=rendered,
             template=template,
             unsubscribe_url=unsubscribe,
