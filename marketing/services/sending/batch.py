@@ -76,6 +76,7 @@ class Claimed:
     occasion: str
     consent: bool
     address: str
+    status: str  # "sending", or "skipped" already (no consent or no address)
 
 
 @dataclass
@@ -91,24 +92,35 @@ class BatchResult:
 
 
 def _claim(campaign: Campaign, limit: int) -> list[Claimed]:
+    """Claim the next ready rows. A member without consent or address at this moment is skipped (with the
+    reason) by the same statement, so such a row is written once; the others become "sending"."""
     consent, address = guardrails.channel_fields(campaign.channel)
     now = timezone.now()
     lease = now + datetime.timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
+    reason = f"CASE WHEN NOT cu.{consent} THEN %s WHEN cu.{address} = '' THEN %s ELSE '' END"
     sql = f"""
         WITH picked AS (
             SELECT id FROM marketing_message WHERE {READY_SQL} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
         )
-        UPDATE marketing_message m SET status = %s, lease_until = %s
+        UPDATE marketing_message m
+        SET skip_reason = {reason},
+            status = CASE WHEN {reason} = '' THEN %s ELSE %s END,
+            lease_until = CASE WHEN {reason} = '' THEN %s::timestamptz END
         FROM picked, customers_customer cu, marketing_campaign c
         WHERE m.id = picked.id AND cu.id = m.customer_id AND c.id = m.campaign_id AND m.status = %s
           AND (c.status = %s OR (c.kind = %s AND c.status NOT IN (%s, %s)))
-        RETURNING m.id, m.customer_id, m.variant_id, m.occasion, cu.{consent}, cu.{address}
+        RETURNING m.id, m.customer_id, m.variant_id, m.occasion, cu.{consent}, cu.{address}, m.status
     """  # noqa: S608 -- only our constants and model field names are formatted in
+    reasons = [SkipReason.NO_CONSENT, SkipReason.NO_ADDRESS]
     params = [
         campaign.pk,
         now,
         limit,
+        *reasons,
+        *reasons,
         MessageStatus.SENDING,
+        MessageStatus.SKIPPED,
+        *reasons,
         lease,
         MessageStatus.QUEUED,
         CampaignStatus.SENDING,
@@ -306,13 +318,16 @@ def _give_back(campaign: Campaign, ids: list[int], result: BatchResult) -> None:
 
 
 def _judge(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> list[Claimed]:
-    """Skip (with the reason) the rows that fail a guardrail now; the rest may go."""
+    """Skip (with the reason) the rows over the frequency cap now; the rest may go. The claim has already
+    skipped those without consent or address."""
+    candidates = [row for row in rows if row.status != MessageStatus.SKIPPED]
+    result.skipped += len(rows) - len(candidates)
     recent = guardrails.recent_sends(
-        {row.customer_id for row in rows}, now=timezone.now(), exclude_ids=[row.id for row in rows]
+        {row.customer_id for row in candidates}, now=timezone.now(), exclude_ids=[row.id for row in rows]
     )
     skipped: dict[str, list[int]] = {}
     going: list[Claimed] = []
-    for row in rows:
+    for row in candidates:
         reason = guardrails.skip_reason(
             consent=row.consent, address=row.address, recent_sends=recent.get(row.customer_id, 0)
         )
