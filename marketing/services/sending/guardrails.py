@@ -55,12 +55,16 @@ def recent_sends(customer_ids: Iterable[int], *, now: datetime.datetime, exclude
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT customer_id, count(*) FROM marketing_message
-            WHERE customer_id = ANY(%s::bigint[]) AND NOT (id = ANY(%s::bigint[]))
-              AND ((sent_at IS NOT NULL AND sent_at >= %s) OR status = %s)
+            SELECT customer_id, count(*) FROM (
+                SELECT id, customer_id FROM marketing_message
+                WHERE customer_id = ANY(%s::bigint[]) AND sent_at IS NOT NULL AND sent_at >= %s
+                UNION
+                SELECT id, customer_id FROM marketing_message WHERE status = %s AND customer_id = ANY(%s::bigint[])
+            ) recent
+            WHERE NOT (id = ANY(%s::bigint[]))
             GROUP BY customer_id
             """,
-            [ids, list(exclude_ids), cap_since(now), MessageStatus.SENDING],
+            [ids, cap_since(now), MessageStatus.SENDING, ids, list(exclude_ids)],
         )
         return dict(cursor.fetchall())
 
