@@ -4,10 +4,11 @@ A campaign sends one channel's message to a segment; an automation (birthday, we
 campaign whose recipients arrive one occasion at a time (`Message.occasion`, e.g. "birthday:2027"), so both
 have the same rows, guardrails and results page.
 
-The exactly-once design (docs in marketing/services/sending.py):
+The exactly-once design (docs in marketing/services/sending/):
 - a Message row per (campaign, member, occasion), unique in the database, written before anything is sent;
-- a worker claims a row with a conditional UPDATE (queued -> sending, with a lease) and records the provider's
-  answer on it; a row found in "sending" after its lease is marked "unknown", never sent again blindly;
+- a worker claims a row with a conditional UPDATE (queued -> sending, with a lease), marks it handed before it
+  goes to the provider and records the provider's answer on it; a row found in "sending" after its lease is
+  marked "unknown" if it was handed over (never sent again blindly), else queued again;
 - the control group is rows too (held out), drawn by a hash of campaign and member, so reproducible.
 """
 
