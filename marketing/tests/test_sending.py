@@ -405,3 +405,22 @@ def test_a_test_send_the_server_refuses_says_why(fast_sending, smtp):
     with pytest.raises(ValidationError, match="550"):
         message_send_test(variant=campaign.variants.get(), language="en", to="nobody@example.com", actor=None)
     assert not smtp.deliveries()
+
+
+def test_an_sms_campaign_goes_through_the_sms_channel_with_the_opt_out(fast_sending, settings, tmp_path):
+    settings.CRM_SMS_BACKEND, settings.CRM_SMS_FILE_PATH = "marketing.channels.sms.FileBackend", tmp_path
+    settings.CRM_SMS_QUIET_HOURS = ""
+    people = members(2, language="zh-hans")
+    people[1].sms_opt_in = False
+    people[1].save()
+    campaign = make_campaign(people, channel=ConsentChannel.SMS)
+    campaign.variants.get().templates.create(language="zh-hans", body="{{ name }}，春季特惠")
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    by_member = rows(campaign)
+    sent = by_member[people[0].pk]
+    assert (sent.status, sent.address, sent.language) == (MessageStatus.SENT, people[0].mobile, "zh-hans")
+    assert by_member[people[1].pk].skip_reason == SkipReason.NO_CONSENT
+    [file] = list(tmp_path.iterdir())
+    text = file.read_text(encoding="utf-8")
+    assert people[0].mobile in text and "春季特惠" in text and "回T退订" in text
