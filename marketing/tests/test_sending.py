@@ -424,3 +424,12 @@ def test_an_sms_campaign_goes_through_the_sms_channel_with_the_opt_out(fast_send
     [file] = list(tmp_path.iterdir())
     text = file.read_text(encoding="utf-8")
     assert people[0].mobile in text and "春季特惠" in text and "回T退订" in text
+
+
+def test_a_campaign_whose_offer_has_ended_is_refused_at_the_start(fast_sending):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    offer = CouponOffer.objects.create(name="over", value=10, valid_to=yesterday)
+    campaign = make_campaign(members(2), offer=offer)
+    with pytest.raises(ValidationError, match="offer"):
+        campaign_start(campaign=campaign, actor=None)
+    assert not Message.objects.exists() and not Coupon.objects.exists()

@@ -26,6 +26,9 @@ def _check_ready(campaign: Campaign) -> list[int]:
     """The variant ids (by label) of a campaign that can be sent, or ValidationError saying what is missing."""
     if campaign.channel not in channels.registered():
         raise ValidationError(_("Messages cannot be sent by this channel yet."))
+    offer = campaign.offer
+    if offer is not None and (not offer.active or (offer.valid_to and offer.valid_to < timezone.localdate())):
+        raise ValidationError(_("The campaign's coupon offer is switched off or has ended."))
     variants = list(campaign.variants.prefetch_related("templates").order_by("label"))
     if not 1 <= len(variants) <= 4:
         raise ValidationError(_("A campaign needs one to four variants."))
