@@ -118,7 +118,7 @@ def delete_automations(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0005_campaigns'),
+        ('marketing', '0006_sending'),
     ]
 
     operations = [
