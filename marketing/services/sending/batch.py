@@ -372,7 +372,10 @@ def _build(
         raise ValidationError(_("The variant has no template."))
     unsubscribe = links.unsubscribe_url(row.id)
     with translation.override(template.language):
-        rendered = rendering.render_for(template, customer, coupon=coupon, unsubscribe_url=unsubscribe)
+        # An automation's occasion brings its own values (the points that lapse, the survey's score links).
+        rendered = rendering.render_for(
+            template, customer, coupon=coupon, unsubscribe_url=unsubscribe, occasion=row.occasion
+        )
         out = build_outgoing(
             channel,
             message_id=row.id,
