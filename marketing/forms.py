@@ -1,8 +1,10 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from customers.models import ConsentChannel
 from interactions.models import Product
 from marketing.models import Automation, AutomationKind, CouponOffer, RewardItem, Segment
 from marketing.selectors import offers_open, rewards_offered
@@ -166,3 +168,54 @@ class AutomationForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field.widget, forms.NumberInput):
                 field.widget.attrs.update({"class": "form-control form-control-sm", "style": "width: 6rem"})
+
+
+class AutomationMessageForm(forms.Form):
+    """An automation's message: its campaign's channel, offer, control group and attribution, and its text per
+    language (the template checks run in the service, which names the field and line of an error)."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=ConsentChannel.choices)
+    offer = forms.ModelChoiceField(
+        label=_("Coupon offer"), queryset=CouponOffer.objects.none(), required=False, empty_label=_("No coupon")
+    )
+    control_percent = forms.IntegerField(
+        label=_("Control group %"),
+        min_value=0,
+        max_value=50,
+        help_text=_("This share of the members is held out at random, to measure what the automation earns."),
+    )
+    attribution_days = forms.IntegerField(label=_("Attribution window (days)"), min_value=1, max_value=90)
+
+    def __init__(self, *args, campaign, **kwargs):
+        initial = {
+            "channel": campaign.channel,
+            "offer": campaign.offer_id,
+            "control_percent": campaign.control_percent,
+            "attribution_days": campaign.attribution_days,
+        }
+        templates = {t.language: t for v in campaign.variants.all() if v.label == "A" for t in v.templates.all()}
+        super().__init__(*args, initial=initial, **kwargs)
+        offers = offers_open()
+        if campaign.offer_id:
+            offers = offers | CouponOffer.objects.filter(pk=campaign.offer_id)
+        self.fields["offer"].queryset = offers.order_by("name")
+        self.languages = []
+        for code, name in settings.LANGUAGES:
+            template = templates.get(code)
+            self.fields[f"subject_{code}"] = forms.CharField(
+                label=_("Subject (%(language)s)") % {"language": name},
+                max_length=200,
+                required=False,
+                initial=template.subject if template else "",
+            )
+            self.fields[f"body_{code}"] = forms.CharField(
+                label=_("Text (%(language)s)") % {"language": name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 5}),
+                initial=template.body if template else "",
+            )
+            self.fields[f"html_{code}"] = forms.CharField(
+                label=_("HTML (%(language)s, e-mail only)") % {"language": name}, required=False,
+                widget=forms.Textarea(attrs={"rows": 4}), initial=template.html if template else "",
+            )  # fmt: skip
+            self.languages.append((code, name))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("s/<str:token>/", surveys.survey_view, name="survey"),
     path("automations/", automations.automation_list_view, name="automation_list"),
     path("automations/<int:automation_id>/", automations.automation_update_view, name="automation_update"),
+    path("automations/<int:automation_id>/message/", automations.automation_message_view, name="automation_message"),
     path("segments/", segments.segment_list_view, name="segment_list"),
     path("segments/new/", segments.segment_create_view, name="segment_create"),
     path("segments/upload/", segments.segment_upload_view, name="segment_upload"),

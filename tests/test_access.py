@@ -134,6 +134,8 @@ EXPECTED = {
     ("marketing:automation_list", "post"): every(405),
     ("marketing:automation_update", "get"): every(405),
     ("marketing:automation_update", "post"): statuses(403, 403, 400, 403, 400, 403),
+    ("marketing:automation_message", "get"): statuses(403, 403, 200, 403, 200, 403),
+    ("marketing:automation_message", "post"): statuses(403, 403, 400, 403, 400, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }

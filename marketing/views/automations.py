@@ -1,7 +1,8 @@
-"""The automations page: each kind with its switch and timing, and links to its campaign's editor and results.
+"""The automations page: each kind with its switch and timing, a page for its message, and its results.
 
-The message itself (channel, templates, coupon offer, control group) is the automation's campaign, edited on the
-campaign pages, so an automation is written and measured the way a campaign is.
+The message (channel, text per language, coupon offer, control group, attribution window) is the automation's
+campaign, so an automation is sent and measured the way a campaign is (the campaign results page); the campaign
+editor edits one-off campaigns only, so the message is edited here.
 """
 
 from django.contrib import messages
@@ -11,11 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.lib.forms import add_service_errors
-from marketing.forms import AutomationForm
+from marketing import templating
+from marketing.forms import AutomationForm, AutomationMessageForm
 from marketing.models import Automation
+from marketing.services.automation_messages import Text, automation_message_update
 from marketing.services.automations import automation_update
 
 
@@ -34,7 +37,7 @@ def _rows(forms: dict[int, AutomationForm] | None = None) -> list[dict]:
             {
                 "automation": automation,
                 "form": (forms or {}).get(automation.pk) or AutomationForm(instance=automation),
-                "edit_url": _campaign_url("marketing:campaign_edit", automation),
+                "edit_url": reverse("marketing:automation_message", args=[automation.pk]),
                 "results_url": _campaign_url("marketing:campaign_results", automation),
             }
         )
@@ -71,3 +74,35 @@ def automation_update_view(request: HttpRequest, automation_id: int) -> HttpResp
     automation.refresh_from_db()  # the form changed its instance; the row shows what is stored
     rows = _rows({automation.pk: form})
     return render(request, "marketing/automation_list.html", {"rows": rows}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("marketing.change_automation", raise_exception=True)
+def automation_message_view(request: HttpRequest, automation_id: int) -> HttpResponse:
+    automation = get_object_or_404(Automation.objects.select_related("campaign"), pk=automation_id)
+    campaign = automation.campaign
+    form = AutomationMessageForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        texts = [
+            Text(language=code, subject=data[f"subject_{code}"], body=data[f"body_{code}"], html=data[f"html_{code}"])
+            for code, _name in form.languages
+        ]
+        try:
+            automation_message_update(
+                automation=automation,
+                channel=data["channel"],
+                offer=data["offer"],
+                control_percent=data["control_percent"],
+                attribution_days=data["attribution_days"],
+                texts=texts,
+                actor=request.user,
+            )
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, _("The message of “%(name)s” is saved.") % {"name": automation})
+            return redirect("marketing:automation_list")
+    context = {"automation": automation, "form": form, "variables": templating.VARIABLES}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "marketing/automation_message.html", context, status=status)
