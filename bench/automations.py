@@ -5,9 +5,9 @@
 Uses the bench database (--database-url, else $BENCH_DATABASE_URL, else crm_bench), filled by bench.fill when it
 does not hold --customers members; 2% of them are given lunar birthdays. Times, on a day `--days` ahead of today:
 - `birthday_due` (the set-based query: solar by month and day, lunar by the lunar month and day of each day);
-- a whole `automation_run` writing the rows, then a second run that must write none. The rows are written by a
-  stand-in for the sending engine's messages_prepare (one INSERT ... SELECT ... ON CONFLICT DO NOTHING, as it
-  does) so the figure is the automation's own work, with no batch dispatch; the rows are deleted afterwards.
+- a whole `automation_run` writing the rows through the sending engine's messages_prepare (the control draw and
+  the held-out rows' would-be skip reasons included; its batch dispatch turned off, so nothing is sent), then a
+  second run that must write none. The rows are deleted afterwards.
 """
 
 import argparse
@@ -18,22 +18,6 @@ import sys
 import time
 
 from bench import db
-
-
-def _prepare_rows(*, campaign, customer_ids, occasion) -> int:  # noqa: ANN001 -- the stand-in's signature
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(
-            """
-            INSERT INTO marketing_message (campaign_id, customer_id, occasion, status, skip_reason, error, address,
-                                           language, provider_id, created_at)
-            SELECT %s, unnest(%s::bigint[]), %s, 'queued', '', '', '', '', '', now()
-            ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
-            """,
-            [campaign.pk, list(customer_ids), occasion],
-        )
-        return cur.rowcount
 
 
 def main() -> None:
@@ -64,7 +48,9 @@ def main() -> None:
     Automation.objects.filter(pk=automation.pk).update(enabled=True, days=args.days, enabled_at=timezone.now())
     automation.refresh_from_db()
     Message.objects.filter(campaign_id=automation.campaign_id).delete()
-    automations._prepare = _prepare_rows
+    from marketing.services.sending import freeze
+
+    freeze.campaign_dispatch = lambda *, campaign: 0  # rows only: the batches would send them
 
     now = timezone.now()
     timings, found = [], 0

@@ -91,31 +91,30 @@ def _grouped(rows: Iterable[tuple[str, int]]) -> Due:
 
 
 def birthday_due(automation: Automation, now: datetime.datetime) -> Due:
-    """Members whose birthday (solar or lunar) falls from today to `days` ahead, keyed by its year."""
+    """Members whose birthday (solar or lunar) falls from today to `days` ahead, keyed by its year.
+
+    One query per key, calendar and month (month = N and day IN (...)), so each reads its month through
+    customer_birth_month_idx; those already greeted are taken out by the unique index afterwards (an anti-join
+    in the same query was planned as a scan of every member once the year's rows existed)."""
     today = timezone.localdate(now)
-    conditions: dict[str, Q] = defaultdict(Q)
+    wanted: dict[tuple[str, bool, int], set[int]] = defaultdict(set)
     for day in occasions.days(today, today + datetime.timedelta(days=automation.days)):
         for month, day_of_month in occasions.solar_birthdays_on(day):
-            conditions[occasions.birthday_key(day.year)] |= Q(
-                birthday_is_lunar=False, birthday__month=month, birthday__day=day_of_month
-            )
+            wanted[occasions.birthday_key(day.year), False, month].add(day_of_month)
         if (lunar := occasions.lunar_birthdays_on(day)) is not None:
             lunar_year, month_days = lunar
             for month, day_of_month in month_days:
-                conditions[occasions.birthday_key(lunar_year)] |= Q(
-                    birthday_is_lunar=True, birthday__month=month, birthday__day=day_of_month
-                )
-    due: Due = {}
-    for occasion, condition in conditions.items():
-        ids = list(
-            Customer.objects.filter(condition, birthday__isnull=False)
-            .exclude(Exists(_already(automation, occasion)))
-            .order_by()
+                wanted[occasions.birthday_key(lunar_year), True, month].add(day_of_month)
+    due: Due = defaultdict(list)
+    for (occasion, lunar, month), days_of_month in wanted.items():
+        due[occasion] += (
+            Customer.objects.filter(
+                birthday_is_lunar=lunar, birthday__month=month, birthday__day__in=sorted(days_of_month)
+            )
             .values_list("pk", flat=True)
+            .order_by()
         )
-        if ids:
-            due[occasion] = ids
-    return due
+    return _new_only(automation, dict(due))
 
 
 def _already(automation: Automation, occasion: str) -> QuerySet[Message]:
@@ -249,15 +248,15 @@ def survey_due(automation: Automation, now: datetime.datetime) -> Due:
 
 
 def _new_only(automation: Automation, due: Due) -> Due:
-    """`due` without the members who already have a row for that occasion."""
+    """`due` without the members who already have a row for that occasion (read through the unique index)."""
     fresh: Due = {}
     for occasion, ids in due.items():
-        had = set(
-            Message.objects.filter(
-                campaign_id=automation.campaign_id, occasion=occasion, customer_id__in=ids
-            ).values_list("customer_id", flat=True)
-        )
-        if left := [pk for pk in ids if pk not in had]:
+        had: set[int] = set()
+        for start in range(0, len(ids), PREPARE_CHUNK):
+            chunk = ids[start : start + PREPARE_CHUNK]
+            rows = Message.objects.filter(campaign_id=automation.campaign_id, occasion=occasion, customer_id__in=chunk)
+            had.update(rows.values_list("customer_id", flat=True))
+        if left := [pk for pk in dict.fromkeys(ids) if pk not in had]:
             fresh[occasion] = left
     return fresh
 
