@@ -58,6 +58,17 @@ OFFERS = [
     "marketing.add_coupon",
 ]
 
+# Campaigns: build, preview, test and send them (send_campaign: start, schedule, pause, resume, cancel).
+CAMPAIGNS = [
+    "marketing.view_campaign",
+    "marketing.add_campaign",
+    "marketing.change_campaign",
+    "marketing.send_campaign",
+    "marketing.view_message",
+]
+# Managers read campaigns and what they earned.
+CAMPAIGNS_READ = ["marketing.view_campaign", "marketing.view_message"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
     Role.SERVICE: CUSTOMER_READ
@@ -85,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SEGMENTS
     + COUPONS_READ
     + OFFERS
+    + CAMPAIGNS
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
@@ -97,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + OFFERS
     + REWARDS_EXCHANGE
+    + CAMPAIGNS_READ
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",
