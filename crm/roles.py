@@ -64,10 +64,9 @@ CAMPAIGNS = [
     "marketing.add_campaign",
     "marketing.change_campaign",
     "marketing.send_campaign",
-    "marketing.view_message",
 ]
 # Managers read campaigns and what they earned.
-CAMPAIGNS_READ = ["marketing.view_campaign", "marketing.view_message"]
+CAMPAIGNS_READ = ["marketing.view_campaign"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.

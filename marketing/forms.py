@@ -180,6 +180,8 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
         super().__init__(*args, instance=campaign, **kwargs)
         self.fields["segment"].queryset = Segment.objects.order_by("name")
+        self.fields["segment"].required = True  # only an automation has none
+        self.fields["segment"].empty_label = _("Choose a segment")
         offers = offers_open()
         if campaign is not None and campaign.offer_id:
             offers = offers | CouponOffer.objects.filter(pk=campaign.offer_id)  # keep one that closed since

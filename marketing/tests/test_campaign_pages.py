@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -146,8 +147,11 @@ def test_a_started_campaign_cannot_be_edited(marketing_client, segment, status):
     campaign = make_campaign(segment)
     Campaign.objects.filter(pk=campaign.pk).update(status=status)
     url = reverse("marketing:campaign_edit", args=[campaign.pk])
-    response = marketing_client.post(url, editor_post(segment, name="Changed"), follow=True)
-    assert "it can no longer be edited" in response.content.decode()
+    response = marketing_client.post(url, editor_post(segment, name="Changed"))
+    assert response.status_code == 302 and response.url == campaign.get_absolute_url()
+    assert [m.message for m in get_messages(response.wsgi_request)] == [
+        "This campaign has started: it can no longer be edited."
+    ]
     assert Campaign.objects.get().name == "Spring sale"
     assert MessageTemplate.objects.get().body == "Hello {{ name }}"
 
@@ -246,10 +250,10 @@ def test_the_live_check_counts_sms_parts_with_the_opt_out_line(marketing_client)
     english = marketing_client.post(url, {"field": "A-en-body", "A-en-body": "x" * 130, "channel": "sms"})
     # 130 + " Reply STOP to opt out" (22) = 152 GSM-7 characters: one SMS.
     assert "152 characters (GSM-7): 1 SMS" in english.content.decode()
-    chinese = marketing_client.post(url, {"field": "A-zh-hans-body", "A-zh-hans-body": "您" * 66, "channel": "sms"})
-    # 66 + 回T退订 (4) = 70 UCS-2 characters: still one; one more makes two parts of 67.
+    chinese = marketing_client.post(url, {"field": "A-zh-hans-body", "A-zh-hans-body": "您" * 65, "channel": "sms"})
+    # 65 + " 回T退订" (5) = 70 UCS-2 characters: still one; one more makes two parts of 67.
     assert "70 characters (UCS-2): 1 SMS" in chinese.content.decode()
-    two = marketing_client.post(url, {"field": "A-zh-hans-body", "A-zh-hans-body": "您" * 67, "channel": "sms"})
+    two = marketing_client.post(url, {"field": "A-zh-hans-body", "A-zh-hans-body": "您" * 66, "channel": "sms"})
     assert "71 characters (UCS-2): 2 SMS of 67" in two.content.decode()
 
 

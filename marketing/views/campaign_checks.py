@@ -32,18 +32,18 @@ from marketing.services.campaigns import LABELS, PARTS
 
 SAMPLE_MEMBERS = 5
 
-# The opt-out line the SMS channel appends (marketing.channels.sms, the tracking work). Counted here from the
-# same words until that module is installed, so the counter already includes it.
-OPT_OUT = {"zh-hans": "回T退订", "en": "Reply STOP to opt out"}
+# The opt-out line the SMS channel appends (marketing.channels.sms.with_opt_out, the tracking work). Until that
+# module is installed the same words and spacing are added here, so the counter already includes them.
+OPT_OUT = {"zh": "回T退订", "en": "Reply STOP to opt out"}
 
 
 def with_opt_out(text: str, language: str) -> str:
     try:
         from marketing.channels.sms import with_opt_out as channel_with_opt_out
     except ImportError:
-        suffix = OPT_OUT.get(language) or OPT_OUT.get(settings.LANGUAGE_CODE, "")
-        separator = "" if language.startswith("zh") else " "
-        return f"{text.rstrip()}{separator}{suffix}"
+        suffix = OPT_OUT.get((language or settings.LANGUAGE_CODE).split("-")[0], OPT_OUT["en"])
+        text = text.rstrip()
+        return f"{text} {suffix}" if text else suffix
     return channel_with_opt_out(text, language)
 
 
@@ -80,12 +80,11 @@ def campaign_audience_view(request: HttpRequest, campaign_id: int) -> HttpRespon
     """Who would be sent and who skipped, and why, as of now (loaded after the page: it counts the segment)."""
     campaign = get_campaign_for_user(request.user, campaign_id)
     answer = sending.audience_preview(campaign=campaign)
-    skipped = answer.get("skip") or answer.get("would_skip") or answer.get("skipped") or {}
     context = {
         "campaign": campaign,
-        "would_send": answer.get("send", answer.get("would_send", 0)),
-        "skipped": [(SkipReason(reason).label, n) for reason, n in skipped.items() if reason in SkipReason.values],
-        "held_out": answer.get("held_out"),
+        "would_send": answer["would_send"],
+        "held_out": answer["held_out"],
+        "skipped": [(SkipReason(reason).label, n) for reason, n in answer["skipped"].items() if n],
     }
     return render(request, "marketing/includes/campaign_audience.html", context)
 

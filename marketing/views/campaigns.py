@@ -144,17 +144,20 @@ def _results_url(campaign: Campaign) -> str | None:
 
 def _progress(campaign: Campaign) -> dict:
     """The engine's counts by status, as the bar shows them: done (left us), queued, and the parts."""
-    counts = {str(k): int(v) for k, v in sending.progress(campaign=campaign).items() if k in MessageStatus.values}
+    answer = sending.progress(campaign=campaign)
+    counts = {status: answer.get(status, 0) for status in MessageStatus.values}
     total = sum(counts.values())
-    not_sent = counts.get(MessageStatus.HELD_OUT, 0) + counts.get(MessageStatus.SKIPPED, 0)
+    not_sent = counts[MessageStatus.HELD_OUT] + counts[MessageStatus.SKIPPED]
     to_send = total - not_sent
-    done = sum(counts.get(s, 0) for s in FINISHED)
+    done = sum(counts[s] for s in FINISHED)
     return {
         "counts": [(MessageStatus(s).label, s, n) for s, n in counts.items() if n],
         "total": total,
         "to_send": to_send,
         "done": done,
-        "failed": counts.get(MessageStatus.FAILED, 0) + counts.get(MessageStatus.UNKNOWN, 0),
+        "failed": counts[MessageStatus.FAILED] + counts[MessageStatus.UNKNOWN],
+        # Queued for the A/B test's winner: sent once it is chosen.
+        "waiting": answer.get("waiting", 0),
         "percent": round(100 * done / to_send) if to_send else 100,
     }
 
