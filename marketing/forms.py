@@ -1,3 +1,4 @@
+import datetime
 import json
 
 from crispy_forms.helper import FormHelper
@@ -5,6 +6,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -210,6 +212,9 @@ class CampaignForm(forms.ModelForm):
                     }
                     self.fields[name].initial = getattr(stored.get(label, {}).get(language), part, "")
 
+    def clean_send_at(self):
+        return _bounded_send_at(self.cleaned_data["send_at"], changed="send_at" in self.changed_data)
+
     def variant_sections(self) -> list[tuple[str, list[tuple[str, str, list]]]]:
         """(label, [(language, its name, [bound subject, body, html])]) for the page."""
         return [
@@ -259,6 +264,25 @@ class CampaignScheduleForm(forms.Form):
             attrs={"type": "datetime-local", "class": "form-control form-control-sm"}, format="%Y-%m-%dT%H:%M"
         ),
     )
+
+    def clean_send_at(self):
+        return _bounded_send_at(self.cleaned_data["send_at"], changed=True)
+
+
+SEND_AT_HORIZON = datetime.timedelta(days=366)
+
+
+def _bounded_send_at(value: datetime.datetime | None, *, changed: bool) -> datetime.datetime | None:
+    """A send time in the coming year. Checked on the form too, so a far date never reaches the database (a
+    year-1 time in a zone east of UTC does not fit Postgres' range once converted)."""
+    if value is None or not changed:
+        return value
+    now = timezone.now()
+    if value <= now:
+        raise forms.ValidationError(_("The send time has passed: choose a later one."))
+    if value > now + SEND_AT_HORIZON:
+        raise forms.ValidationError(_("Choose a send time within a year."))
+    return value
 
 
 class CampaignTestSendForm(forms.Form):

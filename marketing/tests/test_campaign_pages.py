@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from customers.tests.factories import CustomerFactory
 from marketing.models import Campaign, CampaignStatus, CampaignVariant, CouponOffer, Message, MessageTemplate, Segment
 from marketing.services.campaigns import TemplateText, campaign_create, campaign_update
-from tests.hostile import hostile_number, hostile_text, rolled_back, table_counts
+from tests.hostile import hostile_date, hostile_number, hostile_text, rolled_back, table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +198,9 @@ def test_a_send_time_in_the_past_is_refused(marketing_client, segment):
     past = timezone.localtime(timezone.now() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     response = marketing_client.post(reverse("marketing:campaign_create"), editor_post(segment, send_at=past))
     assert response.status_code == 400 and "The send time has passed" in response.content.decode()
+    far = timezone.localtime(timezone.now() + datetime.timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    response = marketing_client.post(reverse("marketing:campaign_create"), editor_post(segment, send_at=far))
+    assert response.status_code == 400 and "within a year" in response.content.decode()
 
 
 def test_a_name_already_used_is_refused(marketing_client, segment):
@@ -346,7 +349,7 @@ def test_admin_shows_campaigns_with_their_texts_and_messages_read_only(admin_use
             "channel": st.one_of(st.sampled_from(["email", "sms"]), hostile_text),
             "segment": hostile_number,
             "offer": hostile_number,
-            "send_at": hostile_text,
+            "send_at": st.one_of(hostile_date, hostile_text),
             "control_percent": hostile_number,
             "attribution_days": hostile_number,
             "variant_count": hostile_number,

@@ -102,6 +102,11 @@ def test_schedule_sets_the_time(marketing_client, campaign):
     assert saved.status == CampaignStatus.SCHEDULED and saved.send_at == later
 
 
+def test_a_schedule_in_the_past_is_refused(marketing_client, campaign):
+    page = post(marketing_client, "campaign_schedule", campaign, {"send_at": "2020-01-01T10:00"}).content.decode()
+    assert "The send time has passed" in page and status_of(campaign) == CampaignStatus.DRAFT
+
+
 def test_a_refused_step_is_a_message_and_changes_nothing(marketing_client, campaign):
     page = post(marketing_client, "campaign_resume", campaign).content.decode()
     assert status_of(campaign) == CampaignStatus.DRAFT and 'class="alert alert-danger' in page or "alert-error" in page

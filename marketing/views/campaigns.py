@@ -200,9 +200,10 @@ def campaign_start_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_schedule_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = CampaignScheduleForm(request.POST)
     if not form.is_valid():
-        get_campaign_for_user(request.user, campaign_id, perm="marketing.send_campaign")
-        messages.error(request, _("Choose when to send."))
-        return redirect("marketing:campaign_detail", campaign_id)
+        campaign = get_campaign_for_user(request.user, campaign_id, perm="marketing.send_campaign")
+        errors = form.errors.get("send_at") or [_("Choose when to send.")]
+        messages.error(request, " ".join(errors))
+        return redirect(campaign)
     send_at = form.cleaned_data["send_at"]
     return _act(
         request,
