@@ -114,8 +114,8 @@ def campaign_pages(live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     marketer = UserFactory(username="wide-marketer", role=Role.MARKETING)
     segment = Segment.objects.create(name="春季活跃会员 Spring actives")
-    for member in _members()[:5]:
-        member.mobile = "13800138000"
+    for n, member in enumerate(_members()[:5]):
+        member.mobile = f"1380013800{n}"
         member.sms_opt_in = True
         member.save()
     offer = CouponOffer.objects.create(name="春季满100减20", value=Decimal("20"), min_spend=Decimal("100"))
@@ -135,7 +135,10 @@ def campaign_pages(live_server):
                     subject="Spring thanks, {{ name }}", body="Hello {{ name }},\nyour code {{ coupon_code }}"
                 ),
             },
-            {"zh-hans": TemplateText(subject="B：{{ name }}", body="B版本：{{ name }}，积分 {{ points }}")},
+            {
+                "zh-hans": TemplateText(subject="B：{{ name }}", body="B版本：{{ name }}，积分 {{ points }}"),
+                "en": TemplateText(subject="B: {{ name }}", body="Version B: {{ name }}, {{ points }} points"),
+            },
         ],
         actor=marketer,
     )
