@@ -190,3 +190,22 @@ def test_campaign_pages_fit_a_phone_and_a_desktop(browser, live_server, campaign
         assert too_wide == [], f"wider than {width} px in {language}"
     finally:
         context.close()
+
+
+def test_the_sms_editor_counts_parts_as_you_type_on_a_phone(logged_in_phone_page):
+    marketer = UserFactory(username="phone-marketer", role=Role.MARKETING)
+    Segment.objects.create(name="Everyone")
+    page = logged_in_phone_page(marketer)
+    page.goto(reverse("marketing:campaign_create"))
+    expect(page.locator("#id_A-en-subject")).to_be_visible()
+    expect(page.locator("#variant-B")).to_be_hidden()
+    page.select_option("#id_channel", "sms")
+    expect(page.locator("#id_A-en-subject")).to_be_hidden()  # an SMS has no subject and no HTML
+    page.fill("#id_A-zh-hans-body", "您" * 65)
+    expect(page.locator("#check-A-zh-hans-body .sms-length")).to_have_attribute("data-parts", "1")
+    page.fill("#id_A-zh-hans-body", "您" * 66)  # with " 回T退订" one past 70: two parts of 67
+    expect(page.locator("#check-A-zh-hans-body .sms-length")).to_have_attribute("data-parts", "2")
+    page.select_option("#id_variant_count", "2")
+    expect(page.locator("#variant-B")).to_be_visible()
+    expect(page.locator("#id_test_percent")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
