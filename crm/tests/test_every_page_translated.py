@@ -147,6 +147,21 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     segment = segment_save(name="高积分会员", rules=rules, actor=manager)
     offer = CouponOffer.objects.create(name="满 199 减 20", value=20, min_spend=199, valid_days=30)
     coupon_issue(offer=offer, customer=member, actor=manager)
+    from marketing.services.campaigns import TemplateText, campaign_create
+
+    campaign = campaign_create(
+        name="春季回馈",
+        channel="email",
+        segment=segment,
+        offer=offer,
+        variants=[
+            {
+                "zh-hans": TemplateText(subject="{{ name }}，春季回馈", body="您的优惠码 {{ coupon_code }}"),
+                "en": TemplateText(subject="Spring thanks, {{ name }}", body="Your code {{ coupon_code }}"),
+            }
+        ],
+        actor=manager,
+    )
     return {
         "users": {MG: manager},
         "objects": {
@@ -157,6 +172,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "job_id": job.pk,
             "segment_id": segment.pk,
             "offer_id": offer.pk,
+            "campaign_id": campaign.pk,
             "kind": "customers",
         },
         "query": {

@@ -13,7 +13,7 @@ from customers.tests.factories import CustomerFactory
 from marketing.models import Campaign, CampaignStatus, Message, MessageStatus, Segment
 from marketing.services.campaigns import TemplateText, campaign_create
 from marketing.views import campaigns as campaign_views
-from tests.hostile import hostile_date, rolled_back, table_counts
+from tests.hostile import hostile_date, hostile_text, rolled_back, table_counts
 
 pytestmark = [
     pytest.mark.django_db,
@@ -154,3 +154,11 @@ def test_hostile_schedule_times_never_fail(marketing_client, campaign, send_at):
         assert response.status_code == 302
         if status_of(campaign) == CampaignStatus.DRAFT:
             assert table_counts() == before
+
+
+@given(variant=hostile_text, language=hostile_text)
+def test_hostile_test_sends_never_fail_and_write_nothing(marketing_client, campaign, variant, language):
+    with rolled_back():
+        before = table_counts()
+        response = post(marketing_client, "campaign_test_send", campaign, {"variant": variant, "language": language})
+        assert response.status_code in (200, 400) and table_counts() == before
