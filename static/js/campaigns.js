@@ -13,14 +13,23 @@ function campaignFormSync() {
   form.querySelectorAll("[data-email-only]").forEach((el) => { el.hidden = sms; });
 }
 
+// The texts already written are checked again: the SMS counter for the channel chosen.
+function campaignRecheck() {
+  document.querySelectorAll('#campaign-form [data-template-part="body"]').forEach((el) => {
+    if (el.value.trim() && !el.closest("[hidden]")) htmx.trigger(el, "recheck");
+  });
+}
+
 document.addEventListener("change", (event) => {
   if (!event.target.closest("#campaign-form")) return;
   campaignFormSync();
-  if (event.target.name === "channel") {
-    document.querySelectorAll('#campaign-form [data-template-part="body"]').forEach((el) => {
-      if (el.value.trim()) htmx.trigger(el, "recheck");
-    });
-  }
+  if (event.target.name === "channel" || event.target.name === "variant_count") campaignRecheck();
 });
-document.addEventListener("DOMContentLoaded", campaignFormSync);
-if (document.readyState !== "loading") campaignFormSync();
+
+function campaignFormInit() {
+  campaignFormSync();
+  const form = document.getElementById("campaign-form");
+  if (form && form.elements.channel.value === "sms") campaignRecheck();
+}
+// Loaded with `defer`: it runs before DOMContentLoaded, and htmx has set the fields up by then.
+document.addEventListener("DOMContentLoaded", campaignFormInit);

@@ -209,3 +209,12 @@ def test_the_sms_editor_counts_parts_as_you_type_on_a_phone(logged_in_phone_page
     expect(page.locator("#variant-B")).to_be_visible()
     expect(page.locator("#id_test_percent")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_editing_an_sms_campaign_shows_each_texts_parts_at_once(logged_in_page, campaign_pages):
+    marketer, _urls = campaign_pages
+    sms = Campaign.objects.get(channel="sms")
+    page = logged_in_page(marketer)
+    page.goto(reverse("marketing:campaign_edit", args=[sms.pk]))
+    expect(page.locator("#check-A-zh-hans-body .sms-length")).to_have_attribute("data-parts", "1")
+    expect(page.locator("#check-A-en-body .sms-length")).to_be_visible()
