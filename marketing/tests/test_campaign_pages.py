@@ -389,3 +389,22 @@ def test_a_segment_a_campaign_uses_cannot_be_deleted(marketing_client, segment):
     response = marketing_client.post(reverse("marketing:segment_delete", args=[segment.pk]), follow=True)
     assert "Campaigns use this segment (Spring sale): it cannot be deleted." in response.content.decode()
     assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_the_campaign_page_and_preview_take_as_many_queries_for_four_variants_as_for_one(marketing_client, segment):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = CustomerFactory()
+
+    def queries(campaign) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert marketing_client.get(campaign.get_absolute_url()).status_code == 200
+            preview = reverse("marketing:campaign_preview", args=[campaign.pk])
+            assert marketing_client.get(preview, {"number": member.crm_number}).status_code == 200
+        return len(captured)
+
+    texts = {"en": TemplateText(subject="s", body="b"), "zh-hans": TemplateText(subject="主题", body="内容")}
+    one = make_campaign(segment, name="one", variants=[texts])
+    four = make_campaign(segment, name="four", variants=[texts] * 4)
+    assert queries(four) == queries(one)
