@@ -20,34 +20,18 @@ from customers.selectors import customers_visible_to
 from marketing import rendering, templating
 from marketing.access import get_campaign_for_user
 from marketing.channels import SendFailed
+from marketing.channels.sms import with_opt_out
 from marketing.forms import CampaignTestSendForm, PreviewMemberForm
 from marketing.models import Campaign, CampaignVariant, SkipReason
 from marketing.selectors import segment_members, segment_preview
-
-try:
-    from marketing.services import sending
-except ImportError:  # the sending engine lands on its own branch; until then its buttons answer with an error
-    sending = None
+from marketing.services import sending
 from marketing.services.campaigns import LABELS, PARTS
 
 SAMPLE_MEMBERS = 5
 
-# The opt-out line the SMS channel appends (marketing.channels.sms.with_opt_out, the tracking work). Until that
-# module is installed the same words and spacing are added here, so the counter already includes them.
-OPT_OUT = {"zh": "回T退订", "en": "Reply STOP to opt out"}
-
-
-def with_opt_out(text: str, language: str) -> str:
-    try:
-        from marketing.channels.sms import with_opt_out as channel_with_opt_out
-    except ImportError:
-        suffix = OPT_OUT.get((language or settings.LANGUAGE_CODE).split("-")[0], OPT_OUT["en"])
-        text = text.rstrip()
-        return f"{text} {suffix}" if text else suffix
-    return channel_with_opt_out(text, language)
-
 
 def sms_length(body: str, language: str) -> templating.SmsLength:
+    """As sent: with the SMS channel's opt-out line in `language`."""
     return templating.sms_length(with_opt_out(body, language))
 
 

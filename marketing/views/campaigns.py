@@ -24,11 +24,7 @@ from marketing import templating
 from marketing.access import get_campaign_for_user
 from marketing.forms import CampaignForm, CampaignScheduleForm, CampaignTestSendForm, PreviewMemberForm
 from marketing.models import Campaign, CampaignKind, Message, MessageStatus
-
-try:
-    from marketing.services import sending
-except ImportError:  # the sending engine lands on its own branch; until then its buttons answer with an error
-    sending = None
+from marketing.services import sending
 from marketing.services.campaigns import EDITABLE, campaign_create, campaign_update
 from marketing.views.campaign_checks import sms_lengths
 
