@@ -4,6 +4,7 @@ from celery import shared_task
 
 from crm.jobs import job_run
 from marketing import services
+from marketing.services.ab import campaign_winners_choose
 
 
 @shared_task(ignore_result=True)
@@ -14,3 +15,8 @@ def segment_export_task(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def coupons_issue_task(job_id: int) -> None:
     job_run(job_id, lambda job: services.coupons_issue_job(job=job))
+
+
+@shared_task(ignore_result=True)
+def campaign_winners_task() -> None:
+    campaign_winners_choose()
