@@ -58,6 +58,9 @@ OFFERS = [
     "marketing.add_coupon",
 ]
 
+# A campaign's or automation's results page and its CSV downloads (marketing/views/results.py).
+CAMPAIGN_RESULTS = ["marketing.view_campaign"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
     Role.SERVICE: CUSTOMER_READ
@@ -85,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SEGMENTS
     + COUPONS_READ
     + OFFERS
+    + CAMPAIGN_RESULTS
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
@@ -97,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + OFFERS
     + REWARDS_EXCHANGE
+    + CAMPAIGN_RESULTS
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

@@ -26,3 +26,15 @@ urlpatterns = [
     path("customers/<int:number>/coupons/new/", coupons.coupon_issue_view, name="coupon_issue"),
     path("customers/<int:number>/rewards/new/", coupons.reward_exchange_view, name="reward_exchange"),
 ]
+
+# Results (helper "results"): the page, and each of its tables as CSV.
+from marketing.views import results as results_views  # noqa: E402 -- appended block, kept apart for the merge
+
+urlpatterns += [
+    path("campaigns/<int:campaign_id>/results/", results_views.campaign_results_view, name="campaign_results"),
+    path(
+        "campaigns/<int:campaign_id>/results/<slug:table>.csv",
+        results_views.campaign_results_csv_view,
+        name="campaign_results_csv",
+    ),
+]

@@ -9,7 +9,7 @@ from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
-from marketing.models import CouponOffer, Segment
+from marketing.models import Campaign, CouponOffer, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +129,11 @@ EXPECTED = {
     # Points for a reward, at the desk: like redeeming points (Sales only for their own members).
     ("marketing:reward_exchange", "get"): statuses(200, 404, 403, 200, 200, 403),
     ("marketing:reward_exchange", "post"): statuses(400, 404, 403, 400, 400, 403),
+    # A campaign's results and their CSVs: Marketing and Manager read them.
+    ("marketing:campaign_results", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results", "post"): every(405),
+    ("marketing:campaign_results_csv", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results_csv", "post"): every(405),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
@@ -169,6 +174,8 @@ def objects():
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
         "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
+        "campaign_id": Campaign.objects.create(name="Spring", segment=Segment.objects.get(name="Everyone")).pk,
+        "table": "counts",
         "token": "0" * 32,
         "kind": "customers",
     }
