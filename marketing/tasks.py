@@ -5,6 +5,7 @@ from celery import shared_task
 from crm.jobs import job_run
 from marketing import services
 from marketing.services.ab import campaign_winners_choose
+from marketing.services.results import results_refresh_due
 
 
 @shared_task(ignore_result=True)
@@ -20,3 +21,8 @@ def coupons_issue_task(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def campaign_winners_task() -> None:
     campaign_winners_choose()
+
+
+@shared_task(ignore_result=True)
+def results_refresh_task() -> None:
+    results_refresh_due()

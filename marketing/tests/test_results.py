@@ -3,15 +3,29 @@
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from marketing import stats
-from marketing.models import CampaignKind, Coupon, CouponOffer, CouponStatus, SkipReason
+from marketing.models import (
+    CampaignKind,
+    CampaignStatus,
+    Coupon,
+    CouponOffer,
+    CouponStatus,
+    Message,
+    ResultsSnapshot,
+    SkipReason,
+)
 from marketing.models import MessageStatus as S
-from marketing.results import campaign_results
+from marketing.results import campaign_results, results_for_page
 from marketing.services.coupons import coupon_issue
+from marketing.services.results import results_refresh
+from marketing.tasks import results_refresh_task
 from marketing.tests.results_data import DAY, HOUR, T0, buy, campaign_make, row, variants
+
+MINUTE = HOUR / 60
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +152,34 @@ def test_the_number_of_queries_does_not_grow_with_the_rows():
             buy(row(campaign, S.SENT, variant=campaign.variants.first()), "10", T0 + DAY)
             row(campaign, S.HELD_OUT)
     assert queries(small) == queries(large)
+
+
+def test_the_page_reads_a_recent_snapshot_and_counts_live_when_it_is_old(campaign):
+    with time_machine.travel(T0 + 3 * DAY, tick=False):
+        results_refresh(campaign=campaign)
+        late = buy(Message.objects.get(campaign=campaign, status=S.CLICKED), "500", T0 + 2 * DAY)
+        assert results_for_page(campaign).treatment.revenue == Decimal("120.00")  # as counted
+        assert campaign_results(campaign).treatment.revenue == Decimal("120.00") + late.amount
+    with time_machine.travel(T0 + 3 * DAY + 16 * MINUTE, tick=False):
+        assert results_for_page(campaign).treatment.revenue == Decimal("120.00") + late.amount
+
+
+def test_the_beat_job_counts_what_can_still_change_and_leaves_final_results(campaign):
+    draft = campaign_make("Draft", status=CampaignStatus.DRAFT, started_at=None)
+    with time_machine.travel(T0 + 3 * DAY, tick=False):
+        assert results_refresh_task() is None and ResultsSnapshot.objects.get().campaign == campaign
+        first = ResultsSnapshot.objects.get().computed_at
+        results_refresh_task()  # 4 minutes have not passed: left alone
+        assert ResultsSnapshot.objects.get().computed_at == first
+    with time_machine.travel(T0 + 3 * DAY + 5 * MINUTE, tick=False):
+        results_refresh_task()
+        assert ResultsSnapshot.objects.get().computed_at > first
+    # Sent and counted a day after the window closed: final, never counted again, and read however old.
+    with time_machine.travel(T0 + 10 * DAY, tick=False):
+        results_refresh_task()
+        final = ResultsSnapshot.objects.get().computed_at
+    with time_machine.travel(T0 + 40 * DAY, tick=False):
+        results_refresh_task()
+        assert ResultsSnapshot.objects.get().computed_at == final
+        assert results_for_page(campaign).computed_at == final
+    assert not ResultsSnapshot.objects.filter(campaign=draft).exists()

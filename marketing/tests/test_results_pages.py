@@ -54,7 +54,7 @@ def test_a_manager_reads_both_groups_side_by_side_and_the_verdict(manager_client
     assert 'id="treatment-rpm">¥20.00<' in page and 'id="control-rpm">¥5.00<' in page
     # ¥15 more per member, but with 30 members the interval still covers zero.
     assert "No effect detected yet" in page
-    assert "Skipped: No consent for this channel" in page
+    assert "Skipped: No consent for this channel" in page and 'id="computed-at">' in page
     for table in ("counts", "groups", "lift", "srm"):
         assert csv_url(campaign, table) in page
 

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET
 from crm.lib import tabular
 from crm.lib.money import format_money
 from marketing.models import Campaign, SkipReason
-from marketing.results import Figures, Results, campaign_results
+from marketing.results import Figures, Results, results_for_page
 from marketing.services.ab import AbVerdict, winner_due_at
 
 # Managers and marketers read results (crm/roles.py); the front desk and sales do not.
 READ_RESULTS = "marketing.view_campaign"
+TABLES = ("counts", "groups", "lift", "srm", "variants")
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ def _campaign(campaign_id: int) -> Campaign:
 @permission_required(READ_RESULTS, raise_exception=True)
 def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
-    results = campaign_results(campaign)
+    results = results_for_page(campaign)
     context = {
         "campaign": campaign,
         "results": results,
@@ -276,8 +277,10 @@ def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpRespons
 @require_GET
 @permission_required(READ_RESULTS, raise_exception=True)
 def campaign_results_csv_view(request: HttpRequest, campaign_id: int, table: str) -> FileResponse:
+    if table not in TABLES:  # before any counting
+        raise Http404
     campaign = _campaign(campaign_id)
-    chosen = results_tables(campaign_results(campaign)).get(table)
+    chosen = results_tables(results_for_page(campaign)).get(table)
     if chosen is None:
         raise Http404
     writer = tabular.CsvWriter()
