@@ -150,7 +150,8 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     from marketing.models import Campaign, CampaignStatus, Message, MessageStatus
 
     started = timezone.now() - datetime.timedelta(days=1)
-    campaign = Campaign.objects.create(name="春季上新", segment=segment, status=CampaignStatus.SENT, started_at=started)
+    everyone = segment_save(name="全部会员", rules={"op": "and", "rules": []}, actor=manager)  # not the deleted one
+    campaign = Campaign.objects.create(name="春季上新", segment=everyone, status=CampaignStatus.SENT, started_at=started)
     Message.objects.create(campaign=campaign, customer=member, status=MessageStatus.SENT, sent_at=timezone.now())
     Message.objects.create(campaign=campaign, customer=twin, status=MessageStatus.HELD_OUT)
     return {
