@@ -129,7 +129,7 @@ def test_the_ab_test_is_shown_with_its_verdict(manager_client):
     campaign.winner, campaign.ab_verdict = b, AbVerdict.WINNER
     campaign.save()
     page = manager_client.get(results_url(campaign)).content.decode()
-    assert "Variant B won on Conversion rate; the rest of the campaign was sent with it." in page
+    assert "Variant B won on conversion; the rest of the campaign was sent with it." in page
     table = read_csv(manager_client.get(csv_url(campaign, "variants")))
     assert table[1][:4] == ["A", "50", "2", "4.00%"] and table[2][-1] == "Sent to the rest"
     assert float(table[1][7]) < 0.001  # A against the best (B), Holm-corrected

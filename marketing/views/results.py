@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from crm.lib import tabular
 from crm.lib.money import format_money
-from marketing.models import Campaign, SkipReason
+from marketing.models import Campaign, SkipReason, WinnerMetric
 from marketing.results import Figures, Results, results_for_page
 from marketing.services.ab import AbVerdict, winner_due_at
 
@@ -215,7 +215,7 @@ def _variants_table(results: Results) -> Table:
 def ab_summary(results: Results) -> str:
     """The A/B test's state in words."""
     campaign = results.campaign
-    metric = campaign.get_winner_metric_display()
+    metric = _("revenue per member") if campaign.winner_metric == WinnerMetric.REVENUE else _("conversion")
     if campaign.winner_id and campaign.ab_verdict == AbVerdict.WINNER:
         return _("Variant %(label)s won on %(metric)s; the rest of the campaign was sent with it.") % {
             "label": campaign.winner.label,
