@@ -324,7 +324,11 @@ def import_job_run(job: Job) -> ImportReport | None:
         mapping = {int(k): v for k, v in job.params["mapping"].items()}
         job_progress(job, done=0, total=total)
         report = importer.run(
-            rows, mapping=mapping, actor=job.created_by, on_progress=lambda n: job_progress(job, done=n)
+            rows,
+            mapping=mapping,
+            actor=job.created_by,
+            on_progress=lambda n: job_progress(job, done=n),
+            total=total,
         )
     writer = tabular.CsvWriter()
     writer.write_row([_("Line"), _("Error"), *headers])

@@ -32,7 +32,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.celery import TRANSIENT_ERRORS, app
-from crm.models import Job, JobKind, JobStatus
+from crm.indexes import indexes_restore
+from crm.models import IMPORT_KINDS, Job, JobKind, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +198,11 @@ def jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
             logger.warning("job %s (%s) was stale: queued again after %d attempts", job.pk, job.kind, job.attempts)
             job_queue(job)
             requeued += 1
-    return {"requeued": requeued, "failed": failed}
+    # Indexes an import set aside and did not build again (its worker was killed): built once no import runs.
+    rebuilt = []
+    if not Job.objects.filter(kind__in=IMPORT_KINDS, status=JobStatus.RUNNING).exclude(_stale(now)).exists():
+        rebuilt = indexes_restore()
+    return {"requeued": requeued, "failed": failed, "indexes_rebuilt": len(rebuilt)}
 
 
 def job_may_rerun(user: AbstractBaseUser, job: Job) -> bool:

@@ -111,3 +111,21 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class SetAsideIndex(models.Model):
+    """An index dropped for a bulk load, with the statement that builds it again (crm.indexes).
+
+    Kept until the index is built again, so a load killed midway leaves what the jobs sweep rebuilds from.
+    """
+
+    name = models.CharField(_("index"), max_length=63, unique=True)
+    definition = models.TextField(_("definition"))
+    set_aside_at = models.DateTimeField(_("set aside"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("index set aside")
+        verbose_name_plural = _("indexes set aside")
+
+    def __str__(self):
+        return self.name

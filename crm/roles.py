@@ -48,6 +48,8 @@ SEGMENTS = [
 
 # A member's coupons on their page, for everyone who serves members.
 COUPONS_READ = ["marketing.view_coupon"]
+# The campaign messages a member was sent, on their page's timeline ("why did I get this SMS?").
+MESSAGES_READ = ["marketing.view_message"]
 # Exchange a member's points for an item of the rewards catalogue, at the desk.
 REWARDS_EXCHANGE = ["marketing.view_rewarditem", "marketing.add_rewardexchange"]
 # Coupon offers, and issuing them to a member or a segment.
@@ -71,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + INTERACTION_REPORTS
     + SOCIAL_QUEUE
     + COUPONS_READ
+    + MESSAGES_READ
     + REWARDS_EXCHANGE
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
@@ -80,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + RECORD_PURCHASE
     + LOG_INTERACTIONS
     + COUPONS_READ
+    + MESSAGES_READ
     + REWARDS_EXCHANGE
     + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
@@ -87,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + MEMBERSHIP_READ
     + SEGMENTS
     + COUPONS_READ
+    + MESSAGES_READ
     + OFFERS
     + CAMPAIGN_RESULTS
     + ["customers.view_all_customers"],
@@ -99,6 +104,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SOCIAL_QUEUE
     + SEGMENTS
     + COUPONS_READ
+    + MESSAGES_READ
     + OFFERS
     + REWARDS_EXCHANGE
     + CAMPAIGN_RESULTS

@@ -11,16 +11,19 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Field, Q
+from django.db.models import Field
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.importers import Importer, ImportReport, import_in_chunks
+from crm.indexes import indexes_set_aside_for
 from crm.lib.tables import Rows, parse_bool, parse_date, shown
 from customers.models import ConsentMethod, Customer, Gender, Source, Tier
+from customers.selectors import members_by_keys
 from customers.services import customers_copy_in
 
 CHUNK = 2000
@@ -127,30 +130,52 @@ def _row_to_values(
     return fields
 
 
-def customers_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
+# The GIN search indexes, which a big import sets aside and builds again after (crm.indexes says why).
+SEARCH_INDEXES = [
+    "customer_name_trgm_idx",
+    "customer_mobile_trgm_idx",
+    "customer_email_trgm_idx",
+    "customer_name_bigram_idx",
+]
+
+
+def _sets_search_indexes_aside(total: int | None) -> bool:
+    """A big import into a table no bigger than it (a first load, a move from another system): building the
+    search indexes once after costs less than keeping them up to date row by row. Into a bigger table, not:
+    the build would read every row already there, and search would be slow for longer."""
+    return total is not None and total >= settings.CRM_IMPORT_SET_ASIDE_ROWS and total >= Customer.objects.count()
+
+
+def customers_import(
+    rows: Rows, *, mapping: dict[int, str], actor, on_progress=None, total: int | None = None
+) -> ImportReport:
     tiers = {name: t for t in Tier.objects.all() for name in t.names()}
     checked = [(f, _cleaner(f)) for f in CHECKED if f.name in mapping.values()]
-    return import_in_chunks(
-        rows,
-        parse=lambda cells: _row_to_values(cells, mapping, tiers, checked),
-        keys=lambda row: [k for k in (row["legacy_number"], row["mobile"], row["email"]) if k],
-        insert=lambda chunk, report: _insert_chunk([row for _line, _cells, row in chunk], report, actor),
-        reason=CUSTOMERS.reason,
-        duplicate=gettext_lazy("Same member as line %(line)d."),
-        mapping=mapping,
-        on_progress=on_progress,
-        chunk_size=CHUNK,
-    )
+    aside = SEARCH_INDEXES if _sets_search_indexes_aside(total) else []
+    # Also with none to set aside: builds any that an import killed midway left unbuilt.
+    with indexes_set_aside_for(table=Customer._meta.db_table, names=aside):
+        return import_in_chunks(
+            rows,
+            parse=lambda cells: _row_to_values(cells, mapping, tiers, checked),
+            keys=lambda row: [k for k in (row["legacy_number"], row["mobile"], row["email"]) if k],
+            insert=lambda chunk, report: _insert_chunk([row for _line, _cells, row in chunk], report, actor),
+            reason=CUSTOMERS.reason,
+            duplicate=gettext_lazy("Same member as line %(line)d."),
+            mapping=mapping,
+            on_progress=on_progress,
+            chunk_size=CHUNK,
+        )
 
 
 @transaction.atomic
 def _insert_chunk(rows: list[dict[str, Any]], report: ImportReport, actor) -> None:
-    q = Q(legacy_number__in=[row["legacy_number"] for row in rows if row["legacy_number"]])
-    q |= Q(mobile__in=[row["mobile"] for row in rows if row["mobile"]])
-    q |= Q(email__in=[row["email"] for row in rows if row["email"]])
     present = set()
-    for legacy, mobile, email in Customer.objects.filter(q).values_list("legacy_number", "mobile", "email"):
-        present.update(v for v in (legacy, mobile, email) if v)
+    for member in members_by_keys(
+        legacy_numbers={row["legacy_number"] for row in rows if row["legacy_number"]},
+        mobiles={row["mobile"] for row in rows if row["mobile"]},
+        emails={row["email"] for row in rows if row["email"]},
+    ):
+        present.update(v for v in (member.legacy_number, member.mobile, member.email) if v)
     new = [row for row in rows if not {row["legacy_number"], row["mobile"], row["email"]} & present]
     report.skipped += len(rows) - len(new)
     created = customers_copy_in(rows=new, actor=actor, consent_method=ConsentMethod.IMPORT)

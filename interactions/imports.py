@@ -16,7 +16,6 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -27,6 +26,7 @@ from crm.lib.phone import normalize_phone
 from crm.lib.tables import Rows, parse_datetime, parse_decimal, shown
 from customers.imports import imported_members
 from customers.models import Customer
+from customers.selectors import members_by_keys
 from interactions.models import Channel, Product, Transaction, TransactionLine, TransactionSource
 from interactions.services import transactions_bulk_load
 
@@ -166,7 +166,9 @@ def _fingerprint(values: dict) -> str:
     return "row-" + hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:24]
 
 
-def transactions_import(rows: Rows, *, mapping: dict[int, str], actor, on_progress=None) -> ImportReport:
+def transactions_import(
+    rows: Rows, *, mapping: dict[int, str], actor, on_progress=None, total: int | None = None
+) -> ImportReport:
     return import_in_chunks(
         rows,
         parse=lambda cells: _parse_row(cells, mapping),
@@ -244,9 +246,9 @@ def _customers_for(keys: list[tuple[str, str | int]]) -> dict[tuple[str, str | i
     by_kind: dict[str, set] = {"crm": set(), "phone": set(), "legacy": set()}
     for kind, value in keys:
         by_kind[kind].add(value)
-    q = Q(crm_number__in=by_kind["crm"]) | Q(mobile__in=by_kind["phone"]) | Q(legacy_number__in=by_kind["legacy"])
+    keyed = members_by_keys(crm_numbers=by_kind["crm"], mobiles=by_kind["phone"], legacy_numbers=by_kind["legacy"])
     found = {}
-    for customer in Customer.objects.filter(q).select_related("tier"):
+    for customer in Customer.objects.filter(pk__in=[m.pk for m in keyed]).select_related("tier"):
         found[("crm", customer.crm_number)] = customer
         if customer.mobile:
             found[("phone", customer.mobile)] = customer

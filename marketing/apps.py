@@ -15,3 +15,11 @@ class MarketingConfig(AppConfig):
         customer_merging.connect(services.segments_settle_merge, dispatch_uid="marketing.segments_settle_merge")
         coupons.register(CouponTill())
         sections.register()
+
+        from anymail.signals import tracking
+
+        from marketing import channels, checks, receivers  # noqa: F401 -- checks registers itself
+        from marketing.channels.sms import SmsChannel
+
+        channels.register(SmsChannel())
+        tracking.connect(receivers.tracking_received, dispatch_uid="marketing.tracking_received")

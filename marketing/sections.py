@@ -1,4 +1,4 @@
-"""What coupons add to the customer's page (registered from MarketingConfig.ready())."""
+"""What coupons and campaign messages add to the customer's page (registered from MarketingConfig.ready())."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.models import Customer
+from customers.models import ConsentChannel, Customer
 from customers.sections import Section, TimelineItem, TimelineWindow, quick_action, register_sections, register_timeline
-from marketing.selectors import coupons_for
+from marketing.models import MessageStatus
+from marketing.selectors import coupons_for, messages_for
 
 COUPONS_SHOWN = 50
 
@@ -68,6 +69,34 @@ def coupon_timeline(user: AbstractBaseUser, customer: Customer, window: Timeline
     ]
 
 
+MESSAGE_ICONS = {ConsentChannel.EMAIL: "envelope", ConsentChannel.SMS: "chat-text"}
+# What happened after the send, where it says more than "sent".
+MESSAGE_OUTCOME_ICONS = {
+    MessageStatus.BOUNCED: "envelope-exclamation",
+    MessageStatus.COMPLAINED: "exclamation-octagon",
+    MessageStatus.UNSUBSCRIBED: "envelope-slash",
+}
+
+
+def message_timeline(user: AbstractBaseUser, customer: Customer, window: TimelineWindow) -> list[TimelineItem]:
+    """The campaign and automation messages the member was sent, at the time each went (one query)."""
+    if not user.has_perm("marketing.view_message"):
+        return []
+    return [
+        TimelineItem(
+            at=message.sent_at,
+            icon=MESSAGE_OUTCOME_ICONS.get(message.status, MESSAGE_ICONS.get(message.campaign.channel, "send")),
+            title=_("%(channel)s: %(campaign)s")
+            % {"channel": message.campaign.get_channel_display(), "campaign": message.campaign.name},
+            detail=message.get_status_display(),
+            kind=window.kind,
+            pk=message.pk,
+        )
+        for message in window.apply(messages_for(customer), at="sent_at")
+    ]
+
+
 def register() -> None:
     register_sections("coupons", coupon_sections)
     register_timeline("coupons", coupon_timeline, label=gettext_lazy("Coupons"))
+    register_timeline("messages", message_timeline, label=gettext_lazy("Messages"))

@@ -1,4 +1,4 @@
-"""Reads of segments and coupons shared by pages and jobs."""
+"""Reads of segments, coupons and messages shared by pages and jobs."""
 
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from marketing.models import Coupon, CouponOffer, CouponStatus, RewardItem, Segment
+from marketing.models import Coupon, CouponOffer, CouponStatus, Message, RewardItem, Segment
 from marketing.rules import rule_compile
 
 
@@ -85,3 +85,8 @@ def rewards_offered() -> QuerySet[RewardItem]:
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .exclude(stock=0)
     )
+
+
+def messages_for(customer: Customer) -> QuerySet[Message]:
+    """The messages that went to the member (sent, whatever happened next), with their campaign."""
+    return Message.objects.filter(customer=customer, sent_at__isnull=False).select_related("campaign")

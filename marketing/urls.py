@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketing.views import coupons, segments, tracking
+from marketing.views import coupons, segments, sms, tracking
 
 app_name = "marketing"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("u/<str:token>/", tracking.unsubscribe_view, name="unsubscribe"),
     path("o/<str:token>/", tracking.opened_view, name="opened"),
     path("c/<str:token>/", tracking.clicked_view, name="clicked"),
+    path("sms/inbound/", sms.sms_inbound_view, name="sms_inbound"),
     path("segments/", segments.segment_list_view, name="segment_list"),
     path("segments/new/", segments.segment_create_view, name="segment_create"),
     path("segments/upload/", segments.segment_upload_view, name="segment_upload"),

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     "crm",
     "crm.web.api",
     "customers",
@@ -154,6 +155,9 @@ CRM_TIER_WINDOW_DAYS = env.int("CRM_TIER_WINDOW_DAYS", default=365)
 # Shop behaviour (views, favourites, cart additions) is kept for this many calendar months, the current one
 # included: older months' partitions are dropped whole, and older events are refused.
 CRM_BEHAVIOUR_RETENTION_MONTHS = env.int("CRM_BEHAVIOUR_RETENTION_MONTHS", default=13)
+# A customer import of at least this many rows, into a table holding no more, sets the search indexes aside
+# and builds them after (crm/indexes.py).
+CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).
@@ -212,6 +216,26 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+
+# Tracking webhooks from e-mail providers (django-anymail, mounted at /webhooks/anymail/): the "user:password"
+# the provider is given for HTTP basic auth. Without it, events from providers that do not sign their posts are
+# ignored (marketing/receivers.py): anyone could post them.
+ANYMAIL = {"WEBHOOK_SECRET": secret("ANYMAIL_WEBHOOK_SECRET", default="")}
+
+# SMS (marketing/channels/sms.py): the backend, and for the HTTP gateway its URL, bearer token, JSON body with
+# {to} {text} {key} placeholders, and where the message id is in its JSON answer (dots: "data.0.id").
+CRM_SMS_BACKEND = env.str("CRM_SMS_BACKEND", default="marketing.channels.sms.ConsoleBackend")
+CRM_SMS_FILE_PATH = env.path("CRM_SMS_FILE_PATH", default=BASE_DIR / "sms-outbox")
+CRM_SMS_GATEWAY_URL = env.str("CRM_SMS_GATEWAY_URL", default="")
+CRM_SMS_GATEWAY_TOKEN = secret("CRM_SMS_GATEWAY_TOKEN", default="")
+CRM_SMS_GATEWAY_BODY = env.str("CRM_SMS_GATEWAY_BODY", default='{"to": "{to}", "text": "{text}", "reference": "{key}"}')
+CRM_SMS_GATEWAY_ID_PATH = env.str("CRM_SMS_GATEWAY_ID_PATH", default="id")
+CRM_SMS_GATEWAY_TIMEOUT = env.float("CRM_SMS_GATEWAY_TIMEOUT", default=10.0)
+# Replies to our SMS (marketing/views/sms.py): the gateway sends this secret in the X-Webhook-Secret header;
+# empty turns the inbound webhook off. The reply's fields in its JSON or form body.
+CRM_SMS_INBOUND_SECRET = secret("CRM_SMS_INBOUND_SECRET", default="")
+CRM_SMS_INBOUND_FROM_FIELD = env.str("CRM_SMS_INBOUND_FROM_FIELD", default="from")
+CRM_SMS_INBOUND_TEXT_FIELD = env.str("CRM_SMS_INBOUND_TEXT_FIELD", default="text")
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

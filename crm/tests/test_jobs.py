@@ -45,10 +45,10 @@ def test_a_running_job_silent_past_its_lease_is_queued_again_then_failed_after_t
             outcome = jobs_sweep_task()
         job.refresh_from_db()
         if attempt < 3:
-            assert outcome == {"requeued": 1, "failed": 0} and len(queued) == 1
+            assert outcome == {"requeued": 1, "failed": 0, "indexes_rebuilt": 0} and len(queued) == 1
             assert job.status == JobStatus.QUEUED and "queued again" in job.message
         else:
-            assert outcome == {"requeued": 0, "failed": 1} and not queued
+            assert outcome == {"requeued": 0, "failed": 1, "indexes_rebuilt": 0} and not queued
     assert job.status == JobStatus.FAILED and job.finished_at == after(moment)
     assert job.message.startswith("The job was started 3 times without finishing") and "run it again" in job.message
 
@@ -60,7 +60,7 @@ def test_progress_is_a_heartbeat_so_a_slow_job_that_reports_is_left_alone(manage
     with time_machine.travel(after(590), tick=False):
         job_progress(job, done=10, total=100)
     with time_machine.travel(after(1100), tick=False):
-        assert jobs_sweep() == {"requeued": 0, "failed": 0}
+        assert jobs_sweep() == {"requeued": 0, "failed": 0, "indexes_rebuilt": 0}
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING and job.heartbeat_at == after(590)
 
@@ -70,7 +70,7 @@ def test_a_job_queued_and_never_started_within_the_lease_is_sent_again(
 ):
     job = queued_job(manager_user)
     with time_machine.travel(after(601), tick=False), django_capture_on_commit_callbacks() as queued:
-        assert jobs_sweep() == {"requeued": 1, "failed": 0}
+        assert jobs_sweep() == {"requeued": 1, "failed": 0, "indexes_rebuilt": 0}
     job.refresh_from_db()
     assert len(queued) == 1 and job.status == JobStatus.QUEUED and job.attempts == 0 and job.message == ""
 
@@ -106,7 +106,7 @@ def test_a_finished_job_is_not_claimed_again(manager_user):
     Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, heartbeat_at=START)
     with time_machine.travel(after(6000), tick=False):
         assert job_claim(job.pk) is None
-        assert jobs_sweep() == {"requeued": 0, "failed": 0}
+        assert jobs_sweep() == {"requeued": 0, "failed": 0, "indexes_rebuilt": 0}
 
 
 def _wait_until_another_session_is_blocked(timeout: float = 5.0) -> None:

@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("crm.web.api.urls")),
+    # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
+    path("webhooks/anymail/", include("anymail.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.lib import crm_number
-from customers.models import Category, Customer, MergeRecord
+from customers.models import Category, MergeRecord
+from customers.selectors import members_by_keys
 from interactions.models import BehaviourKind, Product
 from interactions.services.partitions import behaviour_partitions_ensure, month_of, retention_start
 
@@ -87,21 +88,8 @@ def _members(events: Sequence[EventInput]) -> tuple[dict[str, int], dict[str, in
         return {}, {}, set()
     parsed = {n for n in numbers.values() if n}
     by_crm, by_legacy, by_phone = {}, {}, {}
-    # One statement, but an arm per key: OR-ed in one WHERE, the three lists of a big batch scan the table.
-    columns = ("pk", "crm_number", "legacy_number", "mobile")
-    arms = [
-        Customer.objects.filter(crm_number__in=parsed),
-        Customer.objects.filter(legacy_number__in=list(numbers)),
-        Customer.objects.filter(mobile__in=phones).exclude(mobile=""),  # the partial unique index's condition
-    ]
-    found = (
-        arms[0]
-        .values_list(*columns)
-        .order_by()
-        .union(*(arm.values_list(*columns).order_by() for arm in arms[1:]), all=True)
-    )
-    for pk, number, legacy, mobile in found:
-        by_crm[number], by_legacy[legacy], by_phone[mobile] = pk, pk, pk
+    for member in members_by_keys(crm_numbers=parsed, legacy_numbers=list(numbers), mobiles=phones):
+        by_crm[member.crm_number], by_legacy[member.legacy_number], by_phone[member.mobile] = (member.pk,) * 3
     if unknown := parsed - by_crm.keys():
         by_crm.update(
             MergeRecord.objects.filter(merged_crm_number__in=unknown).values_list("merged_crm_number", "survivor")

@@ -13,7 +13,7 @@ from crm.lib.phone import normalize_phone
 from crm.lib.users import acting_user
 from crm.models import Job
 from customers.models import Customer
-from customers.selectors import customers_visible_to
+from customers.selectors import customers_visible_to, members_by_keys
 from customers.services import customers_write_export
 from marketing.models import Segment, SegmentKind, SegmentMember
 from marketing.rules import RuleError, rule_parse
@@ -158,12 +158,11 @@ def _customers_for(wanted: set[tuple[str, object]]) -> dict[tuple[str, object], 
     numbers = [value for kind, value in wanted if kind == "crm"]
     mobiles = [value for kind, value in wanted if kind == "mobile"]
     found: dict[tuple[str, object], int] = {}
-    for start in range(0, len(numbers), 10_000):
-        rows = Customer.objects.filter(crm_number__in=numbers[start : start + 10_000]).values_list("crm_number", "pk")
-        found.update({("crm", number): pk for number, pk in rows})
-    for start in range(0, len(mobiles), 10_000):
-        rows = Customer.objects.filter(mobile__in=mobiles[start : start + 10_000]).values_list("mobile", "pk")
-        found.update({("mobile", mobile): pk for mobile, pk in rows})
+    for start in range(0, max(len(numbers), len(mobiles)), 10_000):
+        for member in members_by_keys(
+            crm_numbers=numbers[start : start + 10_000], mobiles=mobiles[start : start + 10_000]
+        ):
+            found[("crm", member.crm_number)] = found[("mobile", member.mobile)] = member.pk
     return found
 
 

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         importer = IMPORTERS[kind]
         try:
             content = path.read_bytes()
-            headers, _total = table_check(content, path.name)
+            headers, total = table_check(content, path.name)
         except (OSError, ImportFileError) as e:
             raise CommandError(str(e)) from e
         mapping = importer.guess_mapping(headers)
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         _headers, rows = read_table(content, path.name)
-        report = importer.run(rows, mapping=mapping, actor=None, on_progress=progress)
+        report = importer.run(rows, mapping=mapping, actor=None, on_progress=progress, total=total)
         self.stdout.write("")
         self.stdout.write(report.summary())
         if report.errors:
