@@ -151,7 +151,9 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
 
     started = timezone.now() - datetime.timedelta(days=1)
     everyone = segment_save(name="全部会员", rules={"op": "and", "rules": []}, actor=manager)  # not the deleted one
-    campaign = Campaign.objects.create(name="春季上新", segment=everyone, status=CampaignStatus.SENT, started_at=started)
+    campaign = Campaign.objects.create(
+        name="春季上新", segment=everyone, status=CampaignStatus.SENT, started_at=started
+    )
     Message.objects.create(campaign=campaign, customer=member, status=MessageStatus.SENT, sent_at=timezone.now())
     Message.objects.create(campaign=campaign, customer=twin, status=MessageStatus.HELD_OUT)
     return {
