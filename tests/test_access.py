@@ -177,7 +177,8 @@ def objects():
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
         "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
-        "campaign_id": Campaign.objects.create(name="Spring", segment=Segment.objects.get(name="Everyone")).pk,
+        # Its own segment: the walk deletes the other one, which a campaign's segment may not be.
+        "campaign_id": Campaign.objects.create(name="Spring", segment=Segment.objects.create(name="Spring list")).pk,
         "table": "counts",
         "token": "0" * 32,
         "kind": "customers",
