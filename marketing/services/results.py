@@ -5,9 +5,10 @@ import logging
 import time
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from marketing.models import Campaign, CampaignStatus, ResultsSnapshot
+from marketing.models import Campaign, CampaignKind, CampaignStatus, ResultsSnapshot
 from marketing.results import results_figures, snapshot_final
 
 logger = logging.getLogger(__name__)
@@ -35,10 +36,12 @@ def results_refresh(*, campaign: Campaign) -> ResultsSnapshot:
 
 
 def results_refresh_due(*, now: dt.datetime | None = None) -> int:
-    """The beat job: recount every started campaign whose snapshot is missing or older than REFRESH_AFTER and
-    not final. Returns how many were counted."""
+    """The beat job: recount every started campaign and every automation whose snapshot is missing, or older than
+    REFRESH_AFTER and not final. Returns how many were counted."""
     now = now or timezone.now()
-    campaigns = Campaign.objects.filter(status__in=COUNTED, started_at__isnull=False).select_related("results_snapshot")
+    # An automation's rows arrive whatever its status says (its occasions bring them), so it is always counted.
+    counted_kinds = Q(status__in=COUNTED, started_at__isnull=False) | Q(kind=CampaignKind.AUTOMATION)
+    campaigns = Campaign.objects.filter(counted_kinds).select_related("results_snapshot")
     counted = 0
     for campaign in campaigns:
         snapshot = getattr(campaign, "results_snapshot", None)

@@ -183,3 +183,12 @@ def test_the_beat_job_counts_what_can_still_change_and_leaves_final_results(camp
         assert ResultsSnapshot.objects.get().computed_at == final
         assert results_for_page(campaign).computed_at == final
     assert not ResultsSnapshot.objects.filter(campaign=draft).exists()
+
+
+def test_an_automation_is_counted_whatever_its_status():
+    automation = campaign_make("Welcome", kind=CampaignKind.AUTOMATION, segment=None, started_at=None, status="draft")
+    row(automation, S.SENT, occasion="welcome", created_at=T0)
+    with time_machine.travel(T0 + DAY, tick=False):
+        results_refresh_task()
+    assert ResultsSnapshot.objects.get().campaign == automation
+    assert results_for_page(automation).treatment.members == 1
