@@ -11,8 +11,10 @@ class MarketingConfig(AppConfig):
         from interactions import coupons
         from marketing import sections, services
         from marketing.services.coupons import CouponTill
+        from marketing.services.merges import messages_settle_merge
 
         customer_merging.connect(services.segments_settle_merge, dispatch_uid="marketing.segments_settle_merge")
+        customer_merging.connect(messages_settle_merge, dispatch_uid="marketing.messages_settle_merge")
         coupons.register(CouponTill())
         sections.register()
 

@@ -268,12 +268,23 @@ def consent_set(
     actor: AbstractBaseUser | None = None,
     note: str = "",
 ) -> ConsentEvent | None:
-    """Record a grant or withdrawal (as customer_update does); nothing happens if the state is already so."""
+    """Record a grant or withdrawal, with the same history and audit entry as customer_update; nothing happens
+    if the state is already so.
+
+    Only the consent is written, not the whole row validated again: a withdrawal (an unsubscribe link, an SMS
+    reply) must go through even when another stored value fails a rule tightened since it was saved.
+    """
     field = CONSENT_FIELDS[channel]
-    if getattr(Customer.objects.select_for_update().only(field).get(pk=customer.pk), field) == granted:
+    stored = Customer.objects.select_for_update().only("pk", field).get(pk=customer.pk)
+    if getattr(stored, field) == granted:
         return None
-    customer_update(customer=customer, actor=actor, consent_method=method, consent_note=note, **{field: granted})
-    return customer.consent_events.filter(channel=channel).latest("at", "pk")
+    Customer.objects.filter(pk=stored.pk).update(**{field: granted, "updated_at": timezone.now()})
+    event = ConsentEvent.objects.create(
+        customer=stored, channel=channel, granted=granted, method=method, note=note, recorded_by=acting_user(actor)
+    )
+    audit_record(actor=actor, customer=stored, action=AuditAction.UPDATE, changes={field: [not granted, granted]})
+    setattr(customer, field, granted)
+    return event
 
 
 def audit_value(value: object) -> bool | int | str | None:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from crm.lib import crm_number
 from customers import services
-from customers.models import AuditAction, AuditEvent, ConsentChannel, ConsentEvent, ConsentMethod
+from customers.models import AuditAction, AuditEvent, ConsentChannel, ConsentEvent, ConsentMethod, Customer
 from customers.tests.factories import CustomerFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,14 @@ def test_consent_set_twice_records_once(service_user):
     customer.refresh_from_db()
     assert customer.email_opt_in is True
     assert customer.consent_events.count() == 1
+
+
+def test_a_member_whose_stored_birthday_now_fails_validation_can_still_withdraw_consent():
+    customer = CustomerFactory(sms_opt_in=True)
+    Customer.objects.filter(pk=customer.pk).update(birthday=datetime.date.today() + datetime.timedelta(days=30))
+    event = services.consent_set(
+        customer=customer, channel=ConsentChannel.SMS, granted=False, method=ConsentMethod.UNSUBSCRIBE
+    )
+    customer.refresh_from_db()
+    assert customer.sms_opt_in is False and event.granted is False
+    assert AuditEvent.objects.get(customer=customer, action=AuditAction.UPDATE).changes == {"sms_opt_in": [True, False]}
