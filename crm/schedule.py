@@ -79,6 +79,23 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
     },
+    # Campaign sending (marketing/services/sending). Every 5 minutes: rows still "sending" after their lease
+    # (CRM_SEND_LEASE_SECONDS) are settled (handed over: "unknown", shown and never sent again blindly; the rest
+    # queued again); a campaign whose batch tasks were lost (a killed worker) or whose SMS waited out the quiet
+    # hours is dispatched again from its rows; one with nothing left is "sent". Each step is a conditional
+    # update, so overlapping runs are harmless; a run that waited past the next one is dropped.
+    "campaigns-sweep": {
+        "task": "marketing.tasks.campaigns_sweep_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
+    # Scheduled campaigns start within 5 minutes of their send time. A start locks its campaign and checks its
+    # status, so two runs start it once.
+    "campaigns-start-due": {
+        "task": "marketing.tasks.campaigns_start_due_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
     # A/B tests end after their campaign's winner_after_hours (whole hours): every 5 minutes the due ones get
     # their winner (or "no difference") and the rest of the campaign is queued with it. The campaign row is
     # locked and a decision kept, so an overlapping run decides nothing twice; a late run is dropped.

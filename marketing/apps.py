@@ -21,7 +21,9 @@ class MarketingConfig(AppConfig):
         from anymail.signals import tracking
 
         from marketing import channels, checks, receivers  # noqa: F401 -- checks registers itself
+        from marketing.channels.email import EmailChannel
         from marketing.channels.sms import SmsChannel
 
+        channels.register(EmailChannel())
         channels.register(SmsChannel())
         tracking.connect(receivers.tracking_received, dispatch_uid="marketing.tracking_received")

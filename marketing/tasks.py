@@ -2,8 +2,10 @@
 
 from celery import shared_task
 
+from crm.celery import TRANSIENT_ERRORS
 from crm.jobs import job_run
 from marketing import services
+from marketing.services import sending
 from marketing.services.ab import campaign_winners_choose
 from marketing.services.results import results_refresh_due
 
@@ -16,6 +18,32 @@ def segment_export_task(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def coupons_issue_task(job_id: int) -> None:
     job_run(job_id, lambda job: services.coupons_issue_job(job=job))
+
+
+# Campaign sending (marketing/services/sending). A batch task is one step of a lane: it claims and sends the
+# campaign's next rows, then queues the next step (throttled to CRM_SEND_RATE), so any worker takes any batch
+# and a task delivered twice only claims rows no one else holds. A channel that went away (SMTP down) is
+# retried like the transient errors, by the same policy.
+@shared_task(ignore_result=True, autoretry_for=(*TRANSIENT_ERRORS, sending.ChannelUnavailable))
+def campaign_send_batch_task(campaign_id: int) -> None:
+    result = sending.messages_send_batch(campaign_id=campaign_id)
+    # Without a broker (tasks run inline) the lane goes on here instead of recursing once per batch.
+    while result is not None and result.more and campaign_send_batch_task.app.conf.task_always_eager:
+        result = sending.messages_send_batch(campaign_id=campaign_id)
+    if result is not None and result.more:
+        countdown = sending.batch_pause(result)
+        sending.lane_touch(campaign_id, waiting=countdown)  # so the sweep does not start another lane meanwhile
+        campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
+
+
+@shared_task(ignore_result=True)
+def campaigns_sweep_task() -> dict:
+    return sending.messages_sweep()
+
+
+@shared_task(ignore_result=True)
+def campaigns_start_due_task() -> int:
+    return sending.campaigns_start_due()
 
 
 @shared_task(ignore_result=True)

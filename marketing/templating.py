@@ -12,7 +12,7 @@ arbitrary code:
 
 import datetime
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.template import Context, Engine, Library, Template, TemplateSyntaxError, defaultfilters, defaulttags
 from django.template.base import FilterExpression, Lexer, TokenType, Variable
@@ -69,6 +69,7 @@ def _engine() -> Engine:
     return engine
 
 
+@lru_cache(maxsize=512)  # a campaign renders the same few sources for every member; a Template is reusable
 def _compile(source: str) -> Template:
     try:
         return Template(source, engine=_engine())

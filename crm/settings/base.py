@@ -162,6 +162,22 @@ CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).
 CRM_BASE_URL = env.str("CRM_BASE_URL", default="http://localhost:8000")
+# Campaign sending (marketing/services/sending): at most CRM_FREQUENCY_CAP marketing messages per member in
+# CRM_FREQUENCY_DAYS days across campaigns; no SMS in CRM_SMS_QUIET_HOURS (TIME_ZONE; held until it ends);
+# CRM_SEND_RATE messages a second per campaign (0: as fast as the workers go), in batches of CRM_SEND_BATCH
+# claimed rows taken by CRM_SEND_LANES tasks at once, handed over and recorded CRM_SEND_GROUP at a time (a worker
+# that dies leaves at most that many "unknown"); a claim not settled within CRM_SEND_LEASE_SECONDS is settled by
+# the sweep; a campaign pauses itself when CRM_AUTOPAUSE_FAILURES of its last CRM_AUTOPAUSE_WINDOW sends failed.
+CRM_FREQUENCY_CAP = env.int("CRM_FREQUENCY_CAP", default=3)
+CRM_FREQUENCY_DAYS = env.int("CRM_FREQUENCY_DAYS", default=7)
+CRM_SMS_QUIET_HOURS = env.str("CRM_SMS_QUIET_HOURS", default="21:00-08:00")
+CRM_SEND_RATE = env.float("CRM_SEND_RATE", default=50)
+CRM_SEND_BATCH = env.int("CRM_SEND_BATCH", default=200)
+CRM_SEND_LANES = env.int("CRM_SEND_LANES", default=2)
+CRM_SEND_GROUP = env.int("CRM_SEND_GROUP", default=100)
+CRM_SEND_LEASE_SECONDS = env.int("CRM_SEND_LEASE_SECONDS", default=15 * 60)
+CRM_AUTOPAUSE_WINDOW = env.int("CRM_AUTOPAUSE_WINDOW", default=100)
+CRM_AUTOPAUSE_FAILURES = env.int("CRM_AUTOPAUSE_FAILURES", default=20)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

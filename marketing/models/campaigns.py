@@ -4,10 +4,11 @@ A campaign sends one channel's message to a segment; an automation (birthday, we
 campaign whose recipients arrive one occasion at a time (`Message.occasion`, e.g. "birthday:2027"), so both
 have the same rows, guardrails and results page.
 
-The exactly-once design (docs in marketing/services/sending.py):
+The exactly-once design (docs in marketing/services/sending/):
 - a Message row per (campaign, member, occasion), unique in the database, written before anything is sent;
-- a worker claims a row with a conditional UPDATE (queued -> sending, with a lease) and records the provider's
-  answer on it; a row found in "sending" after its lease is marked "unknown", never sent again blindly;
+- a worker claims a row with a conditional UPDATE (queued -> sending, with a lease), marks it handed before it
+  goes to the provider and records the provider's answer on it; a row found in "sending" after its lease is
+  marked "unknown" if it was handed over (never sent again blindly), else queued again;
 - the control group is rows too (held out), drawn by a hash of campaign and member, so reproducible.
 """
 
@@ -103,6 +104,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("sending started"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True, editable=False)
+    # The auto-pause counts failures among sends claimed after this (a resume starts the count afresh).
+    resumed_at = models.DateTimeField(_("sending resumed"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -231,6 +234,9 @@ class Message(models.Model):
     not_before = models.DateTimeField(_("not before"), null=True, blank=True)
     # A claim (queued -> sending) holds until this time; after it the row is "unknown".
     lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # Set (and committed) just before the message goes to the provider: a lost claim's rows with it may have
+    # gone ("unknown"), those without it certainly did not (queued again).
+    handed_at = models.DateTimeField(_("handed to the provider"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
@@ -259,6 +265,8 @@ class Message(models.Model):
                 condition=models.Q(sent_at__isnull=False),
             ),
             models.Index(fields=["provider_id"], name="message_provider_id_idx", condition=~models.Q(provider_id="")),
+            # A worker's claim: the next queued rows of a campaign, in id order.
+            models.Index(fields=["campaign", "id"], name="message_queued_idx", condition=models.Q(status="queued")),
             # The sweep for lost claims.
             models.Index(fields=["lease_until"], name="message_sending_idx", condition=models.Q(status="sending")),
         ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketing.models import Campaign, CampaignStatus, CampaignVariant, Message, MessageStatus
 from marketing.results import campaign_results
+from marketing.services.sending import campaign_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,7 @@ def campaign_choose_winner(*, campaign: Campaign, now: dt.datetime | None = None
 
 
 def _dispatch(campaign: Campaign) -> None:
-    try:
-        from marketing.services.sending import campaign_dispatch
-    except ImportError:  # until the sending engine is merged: the rows stay queued for it
-        logger.warning("Campaign %s: no sending engine to dispatch the A/B test's rest", campaign.pk)
-        return
+    # The engine queues the batch tasks after this transaction commits.
     campaign_dispatch(campaign=campaign)
 
 

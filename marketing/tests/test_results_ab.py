@@ -3,11 +3,17 @@
 import pytest
 import time_machine
 
+from customers.tests.factories import CustomerFactory
 from marketing.models import CampaignStatus, Message
 from marketing.models import MessageStatus as S
 from marketing.services import ab
+from marketing.services.sending import campaign_start
 from marketing.tasks import campaign_winners_task
+from marketing.tests import sending_fixtures
 from marketing.tests.results_data import DAY, HOUR, T0, buy, campaign_make, row, variants
+from marketing.tests.sending_fixtures import make_campaign, send_all
+
+fast_sending, smtp = sending_fixtures.fast_sending, sending_fixtures.smtp
 
 pytestmark = pytest.mark.django_db
 DUE = T0 + 25 * HOUR  # winner_after_hours defaults to 24
@@ -123,3 +129,29 @@ def test_the_beat_job_decides_the_due_tests_only(dispatched):
     later.refresh_from_db()
     assert due.ab_verdict == ab.AbVerdict.WINNER and later.winner is None
     assert dispatched == [due.pk]
+
+
+def test_through_the_engine_the_rest_gets_the_winner(fast_sending, smtp, django_capture_on_commit_callbacks):
+    people = [CustomerFactory(email_opt_in=True) for _ in range(80)]
+    campaign = make_campaign(people, variants=2, test_percent=50, winner_metric="conversion")
+    with time_machine.travel(T0, tick=False):
+        campaign_start(campaign=campaign, actor=None)
+        send_all(campaign)
+    test_rows = Message.objects.filter(campaign=campaign, variant__isnull=False)
+    waiting = Message.objects.filter(campaign=campaign, status=S.QUEUED, variant__isnull=True)
+    assert test_rows.count() + waiting.count() == 80 and waiting.exists()
+    for message in test_rows.select_related("variant"):
+        assert smtp.to(message.address)["Subject"].startswith(message.variant.label + ":")
+    b = campaign.variants.get(label="B")
+    for message in test_rows.filter(variant=b):
+        buy(message, "30", T0 + 2 * HOUR)  # everyone who got B bought, no one who got A
+    rest = set(waiting.values_list("customer__email", flat=True))
+    with time_machine.travel(DUE, tick=False):
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert ab.campaign_choose_winner(campaign=campaign) == b
+        assert callbacks  # the engine's batches for the rest, queued after the decision committed
+        send_all(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.ab_verdict == ab.AbVerdict.WINNER
+    assert {smtp.to(address)["Subject"].split(":")[0] for address in rest} == {"B"}
+    assert all(count == 1 for count in smtp.deliveries().values())  # the test's members got no second mail

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0005_campaigns'),
+        ('marketing', '0006_sending'),
     ]
 
     operations = [

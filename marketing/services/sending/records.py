@@ -1,0 +1,96 @@
+"""The writes a batch makes on its claimed rows, each one statement for many rows (one commit each: a commit
+waits for the disk, so a row at a time would cap a worker at a few hundred messages a second).
+
+The order that keeps "exactly once, or reported" (batch.py): a group's rows are marked `handed_at` and committed
+before the first of them goes to the provider; their answers are recorded when the group is done. A worker that
+dies leaves its claim "sending": the sweep reports the handed rows "unknown" and queues the others again.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+from psycopg2.extras import execute_values
+
+from marketing.models import MessageStatus
+
+
+@dataclass
+class Answer:
+    id: int
+    status: str
+    error: str = ""
+    provider_id: str = ""
+    sent_at: datetime.datetime | None = None
+    address: str = ""
+    language: str = ""
+    coupon_id: int | None = None
+
+
+def _execute(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def skip(ids: list[int], reason: str) -> None:
+    _execute(
+        "UPDATE marketing_message SET status = %s, skip_reason = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
+        [MessageStatus.SKIPPED, reason, ids, MessageStatus.SENDING],
+    )
+
+
+def mark_handed(ids: list[int]) -> None:
+    """From this commit on these rows may reach the provider: a lost worker's are "unknown", never sent again."""
+    if ids:
+        _execute(
+            "UPDATE marketing_message SET handed_at = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
+            [timezone.now(), ids, MessageStatus.SENDING],
+        )
+
+
+def record(answers: list[Answer]) -> None:
+    """The answers in one statement. A late answer for a row the sweep already called "unknown" is still the
+    truth about it, so it is recorded too."""
+    if not answers:
+        return
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,  # psycopg2's own cursor: execute_values writes the VALUES list
+            """
+            UPDATE marketing_message m SET status = v.status, error = v.error, provider_id = v.provider_id,
+                   sent_at = v.sent_at::timestamptz, address = v.address, language = v.language,
+                   coupon_id = v.coupon_id::bigint
+            FROM (VALUES %s) AS v (id, status, error, provider_id, sent_at, address, language, coupon_id)
+            WHERE m.id = v.id::bigint AND m.status IN ('sending', 'unknown')
+            """,
+            [
+                (
+                    a.id,
+                    str(a.status),
+                    a.error[:255],
+                    a.provider_id[:255],
+                    a.sent_at,
+                    a.address,
+                    a.language,
+                    a.coupon_id,
+                )
+                for a in answers
+            ],
+            page_size=1000,
+        )
+    answers.clear()
+
+
+def release(ids: list[int]) -> int:
+    """Claimed rows never handed over go back to the queue."""
+    if not ids:
+        return 0
+    return _execute(
+        """
+        UPDATE marketing_message SET status = %s, lease_until = NULL, handed_at = NULL
+        WHERE id = ANY(%s::bigint[]) AND status = %s
+        """,
+        [MessageStatus.QUEUED, ids, MessageStatus.SENDING],
+    )
