@@ -155,3 +155,11 @@ def test_the_number_of_queries_does_not_grow_with_the_campaign(manager_client):
             row(campaign, S.HELD_OUT)
             row(campaign, S.SKIPPED, skip_reason=SkipReason.FREQUENCY_CAP)
     assert queries(small) == queries(large)
+
+
+def test_an_automation_has_the_same_results_page(manager_client):
+    automation = campaign_make("Birthday", kind="automation", segment=None, started_at=None, status="sending")
+    buy(row(automation, S.SENT, occasion="birthday:2026", created_at=T0, sent_at=T0), "88", T0 + DAY)
+    row(automation, S.HELD_OUT, occasion="birthday:2026", created_at=T0)
+    page = manager_client.get(results_url(automation)).content.decode()
+    assert 'id="treatment-rpm">¥88.00<' in page and 'id="control-members">1<' in page
