@@ -60,15 +60,10 @@ OFFERS = [
     "marketing.add_coupon",
 ]
 
-# Campaigns: build, preview, test and send them (send_campaign: start, schedule, pause, resume, cancel).
-CAMPAIGNS = [
-    "marketing.view_campaign",
-    "marketing.add_campaign",
-    "marketing.change_campaign",
-    "marketing.send_campaign",
-]
-# Managers read campaigns and what they earned.
-CAMPAIGNS_READ = ["marketing.view_campaign"]
+# Read campaigns: their pages, and a campaign's or automation's results and CSV downloads (marketing/views).
+CAMPAIGN_RESULTS = ["marketing.view_campaign"]
+# Build campaigns, preview and test them, and send them (send_campaign: start, schedule, pause, resume, cancel).
+CAMPAIGNS = ["marketing.add_campaign", "marketing.change_campaign", "marketing.send_campaign"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
@@ -100,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + MESSAGES_READ
     + OFFERS
+    + CAMPAIGN_RESULTS
     + CAMPAIGNS
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
@@ -114,7 +110,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + MESSAGES_READ
     + OFFERS
     + REWARDS_EXCHANGE
-    + CAMPAIGNS_READ
+    + CAMPAIGN_RESULTS
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

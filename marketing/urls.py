@@ -42,3 +42,15 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/preview/", campaign_checks.campaign_preview_view, name="campaign_preview"),
     path("campaigns/<int:campaign_id>/test/", campaign_checks.campaign_test_send_view, name="campaign_test_send"),
 ]
+
+# Results (helper "results"): the page, and each of its tables as CSV.
+from marketing.views import results as results_views  # noqa: E402 -- appended block, kept apart for the merge
+
+urlpatterns += [
+    path("campaigns/<int:campaign_id>/results/", results_views.campaign_results_view, name="campaign_results"),
+    path(
+        "campaigns/<int:campaign_id>/results/<slug:table>.csv",
+        results_views.campaign_results_csv_view,
+        name="campaign_results_csv",
+    ),
+]

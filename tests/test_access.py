@@ -159,6 +159,11 @@ EXPECTED = {
     ("marketing:campaign_preview", "post"): every(405),
     ("marketing:campaign_test_send", "get"): every(405),
     ("marketing:campaign_test_send", "post"): statuses(403, 403, 302, 403, 302, 403),
+    # A campaign's results and their CSVs: Marketing and Manager read them.
+    ("marketing:campaign_results", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results", "post"): every(405),
+    ("marketing:campaign_results_csv", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results_csv", "post"): every(405),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
 }
@@ -202,7 +207,9 @@ def objects():
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
         "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
-        "campaign_id": Campaign.objects.create(name="Draft", segment=Segment.objects.get(name="Everyone")).pk,
+        # Its own segment: the walk deletes the other one, which a campaign's segment may not be.
+        "campaign_id": Campaign.objects.create(name="Spring", segment=Segment.objects.create(name="Spring list")).pk,
+        "table": "counts",
         "token": "0" * 32,
         "kind": "customers",
     }

@@ -168,11 +168,12 @@ def _customers_for(wanted: set[tuple[str, object]]) -> dict[tuple[str, object], 
 
 @transaction.atomic
 def segment_delete(*, segment: Segment) -> None:
-    """Refused while a campaign names the segment (its results say who it was for)."""
-    used_by = list(segment.campaigns.values_list("name", flat=True)[:3])
+    """Delete a segment no campaign uses (a campaign's results name who it was for)."""
+    used_by = list(segment.campaigns.order_by("name").values_list("name", flat=True)[:5])
     if used_by:
         raise ValidationError(
-            _("Campaigns use this segment (%(names)s): it cannot be deleted.") % {"names": ", ".join(used_by)}
+            _("“%(segment)s” is the segment of these campaigns, so it cannot be deleted: %(campaigns)s.")
+            % {"segment": segment.name, "campaigns": ", ".join(used_by)}
         )
     segment.delete()
 

@@ -387,7 +387,7 @@ def test_hostile_live_checks_never_fail(marketing_client, field, text):
 def test_a_segment_a_campaign_uses_cannot_be_deleted(marketing_client, segment):
     make_campaign(segment)
     response = marketing_client.post(reverse("marketing:segment_delete", args=[segment.pk]), follow=True)
-    assert "Campaigns use this segment (Spring sale): it cannot be deleted." in response.content.decode()
+    assert "is the segment of these campaigns, so it cannot be deleted: Spring sale." in response.content.decode()
     assert Segment.objects.filter(pk=segment.pk).exists()
 
 
