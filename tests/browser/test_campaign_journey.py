@@ -99,6 +99,7 @@ def test_write_preview_send_and_watch_a_campaign(logged_in_page, live_server):
         pytest.skip("marketing:campaign_results is not installed on this branch: the journey stops at progress")
     page.locator("#results-link").click()
     expect(page.locator("h1")).to_contain_text("Spring thanks")
+    page.screenshot(path=ARTIFACTS / "campaign-journey-results-1280.png", full_page=True)
 
 
 @pytest.fixture
