@@ -10,14 +10,20 @@ from crm.schedule import BEAT_SCHEDULE
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.base")
 
+
 # The one retry policy for every task (stated in crm/schedule.py beside the schedule): only these
 # errors say "the same call may work in a moment"; anything else (a ValidationError, a bug) fails at once.
+class ServiceUnavailable(Exception):
+    """A service outside the database (an SMTP server, an SMS gateway) is away: the same call may work later."""
+
+
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     OperationalError,  # Postgres restarting or out of connections, a dropped connection, a deadlock
     InterfaceError,  # a connection closed under the task
     RedisConnectionError,  # the cache on Redis away
     RedisTimeoutError,
     BrokerError,  # queueing a further task while the broker is away
+    ServiceUnavailable,
 )
 
 

@@ -60,6 +60,10 @@ OFFERS = [
     "marketing.add_coupon",
 ]
 
+# Read campaigns: their pages, and a campaign's or automation's results and CSV downloads (marketing/views).
+CAMPAIGN_RESULTS = ["marketing.view_campaign"]
+# Build campaigns, preview and test them, and send them (send_campaign: start, schedule, pause, resume, cancel).
+CAMPAIGNS = ["marketing.add_campaign", "marketing.change_campaign", "marketing.send_campaign"]
 # Automations (birthday, welcome, ...): marketers switch them and set their timing; managers see them.
 AUTOMATIONS_READ = ["marketing.view_automation"]
 AUTOMATIONS_EDIT = AUTOMATIONS_READ + ["marketing.change_automation"]
@@ -94,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + MESSAGES_READ
     + OFFERS
+    + CAMPAIGN_RESULTS
+    + CAMPAIGNS
     + AUTOMATIONS_EDIT
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
@@ -108,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + MESSAGES_READ
     + OFFERS
     + REWARDS_EXCHANGE
+    + CAMPAIGN_RESULTS
     + AUTOMATIONS_READ
     + [
         "customers.view_all_customers",

@@ -115,4 +115,20 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
     },
+    # A/B tests end after their campaign's winner_after_hours (whole hours): every 5 minutes the due ones get
+    # their winner (or "no difference") and the rest of the campaign is queued with it. The campaign row is
+    # locked and a decision kept, so an overlapping run decides nothing twice; a late run is dropped.
+    "campaign-ab-winners": {
+        "task": "marketing.tasks.campaign_winners_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
+    # A campaign's results page reads a snapshot of its figures (counting a million recipients takes seconds):
+    # every 5 minutes each campaign whose figures can still change is counted again. A snapshot is replaced
+    # whole, so an overlapping or repeated run only counts twice; a late run is dropped.
+    "campaign-results-refresh": {
+        "task": "marketing.tasks.results_refresh_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
 }

@@ -1,8 +1,19 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from crm.lib.admin import ReadOnlyAdminMixin
 from marketing import services
-from marketing.models import Coupon, CouponOffer, RewardExchange, RewardItem, Segment
+from marketing.models import (
+    Campaign,
+    CampaignVariant,
+    Coupon,
+    CouponOffer,
+    Message,
+    RewardExchange,
+    RewardItem,
+    Segment,
+)
 
 
 @admin.register(Segment)
@@ -51,3 +62,43 @@ class RewardItemAdmin(admin.ModelAdmin):
 class RewardExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "customer", "item", "points", "coupon"]
     list_select_related = ["customer", "item", "coupon"]
+
+
+# Campaigns are written on the campaign pages (marketing.services.campaigns checks every template) and sent by
+# the engine; admin shows them, their variants and templates, and the message rows.
+class CampaignVariantInline(ReadOnlyAdminMixin, admin.StackedInline):
+    model = CampaignVariant
+    fields = ["label", "texts"]
+    readonly_fields = ["label", "texts"]
+    extra = 0
+
+    @admin.display(description=_("templates"))
+    def texts(self, variant):
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> {}<br><span style='white-space: pre-wrap'>{}</span></p>",
+            ((t.get_language_display(), t.subject, t.body) for t in variant.templates.all()),
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("templates")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "channel", "segment", "status", "send_at", "created_at"]
+    list_filter = ["kind", "status", "channel"]
+    search_fields = ["name"]
+    list_select_related = ["segment"]
+    inlines = [CampaignVariantInline]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["campaign", "customer", "occasion", "variant", "status", "skip_reason", "sent_at"]
+    list_filter = ["status", "skip_reason"]
+    search_fields = ["=customer__crm_number", "=provider_id"]
+    list_select_related = ["campaign", "customer", "variant"]
+    # A campaign can have a million rows: no exact count for the filters, the campaign chosen by id.
+    show_full_result_count = False
+    raw_id_fields = ["campaign", "customer", "variant", "coupon"]

@@ -1,13 +1,20 @@
+import datetime
+import json
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import ConsentChannel
 from interactions.models import Product
-from marketing.models import Automation, AutomationKind, CouponOffer, RewardItem, Segment
+from marketing.models import Automation, AutomationKind, Campaign, CouponOffer, MessageTemplate, RewardItem, Segment
 from marketing.selectors import offers_open, rewards_offered
+from marketing.services.campaigns import LABELS, PARTS, TemplateText, template_field
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -138,6 +145,162 @@ class RewardExchangeForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False  # the page's or the panel's <form> (customers/includes/form_panel.html)
         self.helper.add_input(Submit("exchange", _("Exchange points")))
+
+
+# Campaigns (marketing/views/campaigns.py). The template fields are named by services.campaigns.template_field,
+# so the service's errors land under the field they are about.
+class CampaignForm(forms.ModelForm):
+    variant_count = forms.TypedChoiceField(
+        label=_("Variants"),
+        coerce=int,
+        choices=[(1, _("One (no A/B test)")), (2, _("A/B test: 2")), (3, _("A/B test: 3")), (4, _("A/B test: 4"))],
+        initial=1,
+        help_text=_("Two to four versions, each sent to a random share; the best one then goes to the rest."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "channel",
+            "segment",
+            "offer",
+            "send_at",
+            "control_percent",
+            "attribution_days",
+            "test_percent",
+            "winner_metric",
+            "winner_after_hours",
+        ]
+        widgets = {
+            "send_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        help_texts = {
+            "send_at": _("Empty: send when you press “Start now” on the campaign's page."),
+            "test_percent": _("The share of the members (after the control group) that the variants are tried on."),
+        }
+
+    def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
+        super().__init__(*args, instance=campaign, **kwargs)
+        self.fields["segment"].queryset = Segment.objects.order_by("name")
+        self.fields["segment"].required = True  # only an automation has none
+        self.fields["segment"].empty_label = _("Choose a segment")
+        offers = offers_open()
+        if campaign is not None and campaign.offer_id:
+            offers = offers | CouponOffer.objects.filter(pk=campaign.offer_id)  # keep one that closed since
+        self.fields["offer"].queryset = offers.order_by("name")
+        self.fields["offer"].empty_label = _("No coupon")
+        self.fields["send_at"].required = False
+        self.languages = list(settings.LANGUAGES)
+        stored = _stored_texts(campaign)
+        if campaign is not None:
+            self.fields["variant_count"].initial = max(len(stored), 1)
+        for label in LABELS:
+            for language, _name in self.languages:
+                for part in PARTS:
+                    name = template_field(label, language, part)
+                    self.fields[name] = _template_field(part)
+                    # Checked as it is typed (campaign_template_check), the SMS length with the channel chosen.
+                    self.fields[name].widget.attrs |= {
+                        "hx-post": reverse("marketing:campaign_template_check"),
+                        "hx-trigger": "input changed delay:500ms, recheck",
+                        "hx-target": f"#check-{name}",
+                        "hx-swap": "outerHTML",
+                        "hx-sync": "this:replace",
+                        "hx-include": "#id_channel",
+                        "hx-vals": json.dumps({"field": name}),
+                        "data-template-part": part,
+                    }
+                    self.fields[name].initial = getattr(stored.get(label, {}).get(language), part, "")
+
+    def clean_send_at(self):
+        return _bounded_send_at(self.cleaned_data["send_at"], changed="send_at" in self.changed_data)
+
+    def variant_sections(self) -> list[tuple[str, list[tuple[str, str, list]]]]:
+        """(label, [(language, its name, [bound subject, body, html])]) for the page."""
+        return [
+            (
+                label,
+                [(code, name, [self[template_field(label, code, p)] for p in PARTS]) for code, name in self.languages],
+            )
+            for label in LABELS
+        ]
+
+    def service_fields(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        count = self.cleaned_data["variant_count"]
+        data["variants"] = [
+            {
+                code: TemplateText(**{p: self.cleaned_data[template_field(label, code, p)] for p in PARTS})
+                for code, _name in self.languages
+            }
+            for label in LABELS[:count]
+        ]
+        return data
+
+
+def _template_field(part: str) -> forms.CharField:
+    labels = {"subject": pgettext_lazy("e-mail", "Subject"), "body": _("Text"), "html": _("HTML (optional)")}
+    if part == "subject":
+        widget = forms.TextInput(attrs={"maxlength": 200, "autocomplete": "off"})
+    else:
+        widget = forms.Textarea(attrs={"rows": 6 if part == "body" else 4, "spellcheck": "true"})
+    # Not stripped: a template's spacing and line breaks are the message's, and its error lines must match.
+    return forms.CharField(label=labels[part], required=False, strip=False, widget=widget, max_length=20_000)
+
+
+def _stored_texts(campaign: Campaign | None) -> dict[str, dict[str, MessageTemplate]]:
+    if campaign is None or campaign.pk is None:
+        return {}
+    return {
+        variant.label: {t.language: t for t in variant.templates.all()}
+        for variant in campaign.variants.prefetch_related("templates")
+    }
+
+
+class CampaignScheduleForm(forms.Form):
+    send_at = forms.DateTimeField(
+        label=_("Send at"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control form-control-sm"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+    def clean_send_at(self):
+        return _bounded_send_at(self.cleaned_data["send_at"], changed=True)
+
+
+SEND_AT_HORIZON = datetime.timedelta(days=366)
+
+
+def _bounded_send_at(value: datetime.datetime | None, *, changed: bool) -> datetime.datetime | None:
+    """A send time in the coming year. Checked on the form too, so a far date never reaches the database (a
+    year-1 time in a zone east of UTC does not fit Postgres' range once converted)."""
+    if value is None or not changed:
+        return value
+    now = timezone.now()
+    if value <= now:
+        raise forms.ValidationError(_("The send time has passed: choose a later one."))
+    if value > now + SEND_AT_HORIZON:
+        raise forms.ValidationError(_("Choose a send time within a year."))
+    return value
+
+
+class CampaignTestSendForm(forms.Form):
+    variant = forms.ChoiceField(label=_("Variant"), widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].choices = [(v.label, v.label) for v in campaign.variants.all()]
+
+
+class PreviewMemberForm(forms.Form):
+    number = forms.CharField(label=_("CRM number"), max_length=40, required=False)
 
 
 class AutomationForm(forms.ModelForm):

@@ -2,12 +2,13 @@
 
 from celery import shared_task
 
-from crm.celery import TRANSIENT_ERRORS
 from crm.jobs import job_run
 from marketing import services
 from marketing.models import Automation
 from marketing.services import sending
+from marketing.services.ab import campaign_winners_choose
 from marketing.services.automations import automation_run
+from marketing.services.results import results_refresh_due
 
 
 @shared_task(ignore_result=True)
@@ -22,9 +23,9 @@ def coupons_issue_task(job_id: int) -> None:
 
 # Campaign sending (marketing/services/sending). A batch task is one step of a lane: it claims and sends the
 # campaign's next rows, then queues the next step (throttled to CRM_SEND_RATE), so any worker takes any batch
-# and a task delivered twice only claims rows no one else holds. A channel that went away (SMTP down) is
-# retried like the transient errors, by the same policy.
-@shared_task(ignore_result=True, autoretry_for=(*TRANSIENT_ERRORS, sending.ChannelUnavailable))
+# and a task delivered twice only claims rows no one else holds. A channel that went away (SMTP down) raises
+# a ServiceUnavailable, retried like the other transient errors by the one policy.
+@shared_task(ignore_result=True)
 def campaign_send_batch_task(campaign_id: int) -> None:
     result = sending.messages_send_batch(campaign_id=campaign_id)
     # Without a broker (tasks run inline) the lane goes on here instead of recursing once per batch.
@@ -44,6 +45,16 @@ def campaigns_sweep_task() -> dict:
 @shared_task(ignore_result=True)
 def campaigns_start_due_task() -> int:
     return sending.campaigns_start_due()
+
+
+@shared_task(ignore_result=True)
+def campaign_winners_task() -> None:
+    campaign_winners_choose()
+
+
+@shared_task(ignore_result=True)
+def results_refresh_task() -> None:
+    results_refresh_due()
 
 
 # Automations (marketing.services.automations). Beat queues the hourly or daily kinds; each enabled automation

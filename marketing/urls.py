@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketing.views import automations, coupons, segments, sms, surveys, tracking
+from marketing.views import automations, campaign_checks, campaigns, coupons, segments, sms, surveys, tracking
 
 app_name = "marketing"
 
@@ -30,4 +30,31 @@ urlpatterns = [
     path("offers/<int:offer_id>/issue/", coupons.offer_issue_segment_view, name="offer_issue_segment"),
     path("customers/<int:number>/coupons/new/", coupons.coupon_issue_view, name="coupon_issue"),
     path("customers/<int:number>/rewards/new/", coupons.reward_exchange_view, name="reward_exchange"),
+    # Campaigns (the editor's pages).
+    path("campaigns/", campaigns.campaign_list_view, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create_view, name="campaign_create"),
+    path("campaigns/check/", campaign_checks.campaign_template_check_view, name="campaign_template_check"),
+    path("campaigns/<int:campaign_id>/", campaigns.campaign_detail_view, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit_view, name="campaign_edit"),
+    path("campaigns/<int:campaign_id>/progress/", campaigns.campaign_progress_view, name="campaign_progress"),
+    path("campaigns/<int:campaign_id>/start/", campaigns.campaign_start_view, name="campaign_start"),
+    path("campaigns/<int:campaign_id>/schedule/", campaigns.campaign_schedule_view, name="campaign_schedule"),
+    path("campaigns/<int:campaign_id>/pause/", campaigns.campaign_pause_view, name="campaign_pause"),
+    path("campaigns/<int:campaign_id>/resume/", campaigns.campaign_resume_view, name="campaign_resume"),
+    path("campaigns/<int:campaign_id>/cancel/", campaigns.campaign_cancel_view, name="campaign_cancel"),
+    path("campaigns/<int:campaign_id>/audience/", campaign_checks.campaign_audience_view, name="campaign_audience"),
+    path("campaigns/<int:campaign_id>/preview/", campaign_checks.campaign_preview_view, name="campaign_preview"),
+    path("campaigns/<int:campaign_id>/test/", campaign_checks.campaign_test_send_view, name="campaign_test_send"),
+]
+
+# Results (helper "results"): the page, and each of its tables as CSV.
+from marketing.views import results as results_views  # noqa: E402 -- appended block, kept apart for the merge
+
+urlpatterns += [
+    path("campaigns/<int:campaign_id>/results/", results_views.campaign_results_view, name="campaign_results"),
+    path(
+        "campaigns/<int:campaign_id>/results/<slug:table>.csv",
+        results_views.campaign_results_csv_view,
+        name="campaign_results_csv",
+    ),
 ]

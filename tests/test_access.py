@@ -9,7 +9,7 @@ from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
 from interactions.models import UnmatchedMention
 from interactions.tests.factories import ReminderFactory, TransactionFactory
-from marketing.models import Automation, AutomationKind, CouponOffer, Segment
+from marketing.models import Automation, AutomationKind, Campaign, CouponOffer, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +129,41 @@ EXPECTED = {
     # Points for a reward, at the desk: like redeeming points (Sales only for their own members).
     ("marketing:reward_exchange", "get"): statuses(200, 404, 403, 200, 200, 403),
     ("marketing:reward_exchange", "post"): statuses(400, 404, 403, 400, 400, 403),
+    # Campaigns: Marketing builds and sends, Manager reads (a draft of another user here). A bare POST is an empty
+    # form (400), or a state button whose refusal comes back as a message (302).
+    ("marketing:campaign_list", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_list", "post"): every(405),
+    ("marketing:campaign_create", "get"): statuses(403, 403, 200, 403, 200, 403),
+    ("marketing:campaign_create", "post"): statuses(403, 403, 400, 403, 400, 403),
+    ("marketing:campaign_template_check", "get"): every(405),
+    ("marketing:campaign_template_check", "post"): statuses(403, 403, 400, 403, 400, 403),
+    ("marketing:campaign_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_detail", "post"): every(405),
+    ("marketing:campaign_edit", "get"): statuses(403, 403, 200, 403, 200, 403),
+    ("marketing:campaign_edit", "post"): statuses(403, 403, 400, 403, 400, 403),
+    ("marketing:campaign_progress", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_progress", "post"): every(405),
+    ("marketing:campaign_start", "get"): every(405),
+    ("marketing:campaign_start", "post"): statuses(403, 403, 302, 403, 302, 403),
+    ("marketing:campaign_schedule", "get"): every(405),
+    ("marketing:campaign_schedule", "post"): statuses(403, 403, 302, 403, 302, 403),
+    ("marketing:campaign_pause", "get"): every(405),
+    ("marketing:campaign_pause", "post"): statuses(403, 403, 302, 403, 302, 403),
+    ("marketing:campaign_resume", "get"): every(405),
+    ("marketing:campaign_resume", "post"): statuses(403, 403, 302, 403, 302, 403),
+    ("marketing:campaign_cancel", "get"): statuses(403, 403, 200, 403, 200, 403),
+    ("marketing:campaign_cancel", "post"): statuses(403, 403, 302, 403, 302, 403),
+    ("marketing:campaign_audience", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_audience", "post"): every(405),
+    ("marketing:campaign_preview", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_preview", "post"): every(405),
+    ("marketing:campaign_test_send", "get"): every(405),
+    ("marketing:campaign_test_send", "post"): statuses(403, 403, 302, 403, 302, 403),
+    # A campaign's results and their CSVs: Marketing and Manager read them.
+    ("marketing:campaign_results", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results", "post"): every(405),
+    ("marketing:campaign_results_csv", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:campaign_results_csv", "post"): every(405),
     # Automations: Marketing switches them and sets their timing (a bare POST lacks the days: 400), Manager reads.
     ("marketing:automation_list", "get"): statuses(403, 403, 200, 200, 200, 403),
     ("marketing:automation_list", "post"): every(405),
@@ -187,6 +222,9 @@ def objects():
         "job_id": Job.objects.create(kind=JobKind.CUSTOMER_EXPORT, created_by=seller).pk,
         "segment_id": Segment.objects.create(name="Everyone").pk,
         "offer_id": CouponOffer.objects.create(name="20 off", value=20).pk,
+        # Its own segment: the walk deletes the other one, which a campaign's segment may not be.
+        "campaign_id": Campaign.objects.create(name="Spring", segment=Segment.objects.create(name="Spring list")).pk,
+        "table": "counts",
         "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
         "token": "0" * 32,
         "kind": "customers",

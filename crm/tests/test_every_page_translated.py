@@ -148,6 +148,15 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     segment = segment_save(name="高积分会员", rules=rules, actor=manager)
     offer = CouponOffer.objects.create(name="满 199 减 20", value=20, min_spend=199, valid_days=30)
     coupon_issue(offer=offer, customer=member, actor=manager)
+    from marketing.models import Campaign, CampaignStatus, Message, MessageStatus
+
+    started = timezone.now() - datetime.timedelta(days=1)
+    everyone = segment_save(name="全部会员", rules={"op": "and", "rules": []}, actor=manager)  # not the deleted one
+    campaign = Campaign.objects.create(
+        name="春季上新", segment=everyone, status=CampaignStatus.SENT, started_at=started
+    )
+    Message.objects.create(campaign=campaign, customer=member, status=MessageStatus.SENT, sent_at=timezone.now())
+    Message.objects.create(campaign=campaign, customer=twin, status=MessageStatus.HELD_OUT)
     return {
         "users": {MG: manager},
         "objects": {
@@ -158,6 +167,8 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "job_id": job.pk,
             "segment_id": segment.pk,
             "offer_id": offer.pk,
+            "campaign_id": campaign.pk,
+            "table": "lift",
             "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
             "kind": "customers",
         },

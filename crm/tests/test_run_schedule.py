@@ -12,7 +12,14 @@ from interactions.tests.factories import ReminderFactory
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))  # CELERY_TIMEZONE
 START = datetime.datetime(2026, 3, 2, 10, 3, tzinfo=SHANGHAI)
-EVERY_5_MINUTES = {"reminders-notify", "jobs-sweep", "campaigns-sweep", "campaigns-start-due"}
+EVERY_5_MINUTES = {
+    "reminders-notify",
+    "jobs-sweep",
+    "campaigns-sweep",
+    "campaigns-start-due",
+    "campaign-ab-winners",
+    "campaign-results-refresh",
+}
 HOURLY = {"automations-hourly"}  # at :20
 
 

@@ -13,6 +13,7 @@ from marketing.models.campaigns import (
     WinnerMetric,
 )
 from marketing.models.coupons import Coupon, CouponOffer, CouponStatus, DiscountKind
+from marketing.models.results import ResultsSnapshot
 from marketing.models.rewards import RewardExchange, RewardItem, RewardKind
 from marketing.models.segments import Segment, SegmentKind, SegmentMember
 
@@ -29,6 +30,7 @@ __all__ = [
     "MessageTemplate",
     "SkipReason",
     "WinnerMetric",
+    "ResultsSnapshot",
     "Coupon",
     "CouponOffer",
     "CouponStatus",

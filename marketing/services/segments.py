@@ -168,6 +168,13 @@ def _customers_for(wanted: set[tuple[str, object]]) -> dict[tuple[str, object], 
 
 @transaction.atomic
 def segment_delete(*, segment: Segment) -> None:
+    """Delete a segment no campaign uses (a campaign's results name who it was for)."""
+    used_by = list(segment.campaigns.order_by("name").values_list("name", flat=True)[:5])
+    if used_by:
+        raise ValidationError(
+            _("“%(segment)s” is the segment of these campaigns, so it cannot be deleted: %(campaigns)s.")
+            % {"segment": segment.name, "campaigns": ", ".join(used_by)}
+        )
     segment.delete()
 
 

@@ -295,3 +295,14 @@ def segment_members_of(segment):
     from marketing.selectors import segment_members
 
     return segment_members(segment).values_list("pk", flat=True)
+
+
+def test_a_segment_a_campaign_uses_is_kept_with_the_reason(marketing_client):
+    from marketing.models import Campaign
+
+    segment = Segment.objects.create(name="老客户召回")
+    Campaign.objects.create(name="双十一", segment=segment)
+    response = marketing_client.post(reverse("marketing:segment_delete", args=[segment.pk]), follow=True)
+    assert response.status_code == 200
+    assert Segment.objects.filter(pk=segment.pk).exists()
+    assert "双十一" in response.content.decode()

@@ -230,7 +230,11 @@ def _with_first(first: str, rest):
 @permission_required("marketing.delete_segment", raise_exception=True)
 def segment_delete_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     segment = get_object_or_404(Segment, pk=segment_id)
-    services.segment_delete(segment=segment)
+    try:
+        services.segment_delete(segment=segment)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect(segment)
     messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
     return redirect("marketing:segment_list")
 

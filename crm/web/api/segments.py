@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.lib.masking import mask_email, mask_phone
+from crm.web.api.errors import Conflict, service_errors
 from crm.web.api.models import ApiClient, Scope
 from crm.web.api.pagination import MemberCursor, NumberedPages
 from crm.web.api.schema import error_responses
@@ -197,12 +198,16 @@ class SegmentDetailView(generics.GenericAPIView):
     @extend_schema(
         operation_id="segments_destroy",
         parameters=[SEGMENT_ID],
-        responses={204: None, **error_responses(404)},
+        responses={204: None, **error_responses(404, 409)},
         summary="Delete a segment",
-        description="As the segment page's Delete does. Coupons already issued to its members stay theirs.",
+        description="As the segment page's Delete does. Coupons already issued to its members stay theirs. "
+        "A segment a campaign was sent to is kept: 409 with the reason.",
     )
     def delete(self, request: Request, segment_id: str) -> Response:
-        services.segment_delete(segment=_segment(segment_id))
+        try:
+            services.segment_delete(segment=_segment(segment_id))
+        except DjangoValidationError as e:
+            raise Conflict(service_errors(e)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -27,6 +27,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.celery import ServiceUnavailable
 from customers.models import Customer
 from marketing import channels, links, rendering, templating
 from marketing.channels import SendFailed
@@ -63,7 +64,7 @@ ATTEMPTED = (
 STATUS_EVERY = 50  # re-read the campaign's status this often within a batch (a pause stops the batch)
 
 
-class ChannelUnavailable(Exception):
+class ChannelUnavailable(ServiceUnavailable):
     """The channel stopped the batch (a connection error): the rows not handed over are queued again, and the
     batch task retries later under the shared policy."""
 

@@ -244,6 +244,16 @@ def test_deleting_a_segment(writer, segment):
     assert not Segment.objects.exists()
 
 
+def test_a_segment_a_campaign_uses_is_not_deleted_409_with_the_reason(writer, segment):
+    from marketing.models import Campaign
+
+    Campaign.objects.create(name="双十一", segment=segment)
+    response = writer.delete(detail_url(segment.pk))
+    assert response.status_code == 409
+    assert "双十一" in str(response.json()["errors"])
+    assert Segment.objects.filter(pk=segment.pk).exists()
+
+
 def test_deleting_needs_segments_write(reader, outsider_api, segment):
     for api in (reader, outsider_api):
         assert api.delete(detail_url(segment.pk)).status_code == 403

@@ -118,7 +118,7 @@ def delete_automations(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0006_sending'),
+        ('marketing', '0007_results'),
     ]
 
     operations = [
