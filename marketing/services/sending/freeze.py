@@ -1,8 +1,11 @@
 """Writing the rows before anything is sent: a campaign's frozen membership, an automation's occasion.
 
 One INSERT ... SELECT per call, ON CONFLICT DO NOTHING on the unique (campaign, member, occasion), so a start
-or a prepare that runs twice writes each row once. Held-out rows get their would-be skip reason at once;
-the other rows are queued and meet the guardrails when a worker claims them.
+or a prepare that runs twice writes each row once. Every row meets the guardrails (consent, address, frequency
+cap) as the membership is frozen: a held-out row keeps its would-be reason, any other row failing one is
+written skipped with it, the rest queued. Both groups are judged at the same moment, so the results compare
+like with like, and a campaign to a whole base skips most of it in this one statement instead of row by row.
+A queued row meets the guardrails again when a worker claims it (consent withdrawn since, the cap reached).
 """
 
 import datetime
@@ -67,16 +70,20 @@ def _insert(
         INSERT INTO marketing_message (campaign_id, customer_id, occasion, variant_id, status, skip_reason, error,
                                        address, language, provider_id, created_at)
         SELECT {int(campaign.pk)}, cu.id, %s,
-               CASE WHEN d.held THEN NULL ELSE {variant} END,
-               CASE WHEN d.held THEN '{MessageStatus.HELD_OUT}' ELSE '{MessageStatus.QUEUED}' END,
-               CASE WHEN d.held THEN {reason} ELSE '' END,
+               CASE WHEN d.held OR r.reason <> '' THEN NULL ELSE {variant} END,
+               CASE WHEN d.held THEN '{MessageStatus.HELD_OUT}'
+                    WHEN r.reason <> '' THEN '{MessageStatus.SKIPPED}'
+                    ELSE '{MessageStatus.QUEUED}' END,
+               r.reason,
                '', '', '', '', %s
-        FROM customers_customer cu CROSS JOIN LATERAL (SELECT {held} AS held) d
+        FROM customers_customer cu
+        CROSS JOIN LATERAL (SELECT {held} AS held) d
+        CROSS JOIN LATERAL (SELECT {reason} AS reason) r
         WHERE cu.id IN ({members_sql})
         ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
     """  # noqa: S608 -- only our constants and model field names are formatted in
     with connection.cursor() as cursor:
-        cursor.execute(sql, [occasion, *reason_params, now, *members_params])
+        cursor.execute(sql, [occasion, now, *reason_params, *members_params])
         return cursor.rowcount
 
 
