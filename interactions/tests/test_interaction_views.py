@@ -161,7 +161,7 @@ def test_the_timeline_filters_by_kind(service_client):
     assert timeline.kind == "interactions"
     purchases = _timeline(service_client, customer, timeline="purchases")
     assert [item.title for item in purchases] == ["Purchase ¥100.00"]
-    assert set(timeline.kinds) == {"purchases", "points", "interactions", "coupons", "behaviour"}
+    assert set(timeline.kinds) == {"purchases", "points", "interactions", "coupons", "behaviour", "messages"}
 
 
 def _timeline(client, customer, **params):
