@@ -67,7 +67,7 @@ def test_a_killed_workers_import_is_taken_up_again_and_finished_by_a_fresh_worke
 
     # Its heartbeat stops; a lease later the sweeper queues the job again, and a fresh worker runs it.
     with time_machine.travel(job.heartbeat_at + timedelta(seconds=settings.CRM_JOB_LEASE_SECONDS + 1)):
-        assert jobs_sweep_task() == {"requeued": 1, "failed": 0}
+        assert jobs_sweep_task() == {"requeued": 1, "failed": 0, "indexes_rebuilt": 0}
     fresh = start_worker()
     try:
         job = wait_for_job(job)
