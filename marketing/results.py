@@ -2,8 +2,10 @@
 in the attribution window against the control group's. Reads only; the statistics are marketing/stats.py.
 
 The groups (as docs/contracts say, so like is compared with like):
-- treatment: rows neither held out nor skipped (sent, failed, unknown, still queued alike: what the campaign
-  did to everyone it meant to reach, so a failed send cannot flatter the result);
+- treatment: rows not held out and not skipped as the membership was frozen (sent, failed, unknown, still
+  queued, and skipped later at the send, alike: what the campaign did to everyone it meant to reach, so a
+  failed send or a cancel cannot flatter the result). A row skipped at the freeze has no variant; one skipped
+  at the send (consent withdrawn since, the frequency cap, a cancel) keeps the variant it was given;
 - control: held-out rows with no would-be skip reason (the guardrails were applied to them at the freeze too).
 
 The attribution window of a row is `attribution_days` from its start: a treatment row's send (`sent_at`), or,
@@ -80,7 +82,8 @@ FROM (
                     ELSE coalesce(m.sent_at, %(anchor)s::timestamptz, m.created_at) END AS since
     ) w
     WHERE m.campaign_id = %(campaign)s
-      AND ((m.status = 'held_out' AND m.skip_reason = '') OR m.status NOT IN ('held_out', 'skipped'))
+      AND ((m.status = 'held_out' AND m.skip_reason = '')
+           OR (m.status <> 'held_out' AND NOT (m.status = 'skipped' AND m.variant_id IS NULL)))
       AND t.occurred_at >= %(lo)s AND t.occurred_at < %(hi)s
       AND t.occurred_at >= w.since AND t.occurred_at < w.since + make_interval(days => %(days)s)
     GROUP BY m.id
@@ -237,6 +240,8 @@ def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) ->
             counts[name] += n if status in statuses else g[f"n_{column}"]
         if status == S.SKIPPED:
             skipped[reason] = skipped.get(reason, 0) + n
+            if g["variant_id"] is not None:  # skipped at the send, not at the freeze: still the campaign's
+                treatment_by_variant[g["variant_id"]] = treatment_by_variant.get(g["variant_id"], 0) + n
         elif status == S.HELD_OUT:
             counts["control_ineligible"] += n if reason else 0
             control_members += 0 if reason else n

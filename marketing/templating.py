@@ -168,10 +168,25 @@ def _check_tags(source: str) -> None:
 
 
 def check(source: str) -> None:
-    """Raise TemplateError (with its line) unless `source` compiles and uses only whitelisted names."""
+    """Raise TemplateError (with its line) unless `source` compiles, uses only whitelisted names, and renders
+    with the sample values and with every value empty (`{{ points|first }}` compiles, then fails on a number)."""
     _check_tags(source)
     _compile(source)
     _check_variables(source)
+    for values in (sample_context(), {}):
+        _render_part(source, values, autoescape=True)
+
+
+def _render_part(source: str, values: dict, *, autoescape: bool) -> str:
+    if not source:
+        return ""
+    context = {name: values.get(name, "") for name in VARIABLES}
+    try:
+        return _compile(source).render(Context(context, autoescape=autoescape))
+    except TemplateError:
+        raise
+    except Exception as error:  # a filter given a value it cannot take: the message fails, not the batch
+        raise TemplateError(_("The message cannot be written: %(error)s") % {"error": error}, None) from None
 
 
 @dataclass(frozen=True)
@@ -183,17 +198,10 @@ class Rendered:
 
 def render(*, subject: str, body: str, html: str, context: dict) -> Rendered:
     """The three parts for one member. `context` holds plain values for (some of) VARIABLES' names."""
-    values = {name: context.get(name, "") for name in VARIABLES}
-
-    def part(source: str, *, autoescape: bool) -> str:
-        if not source:
-            return ""
-        return _compile(source).render(Context(values, autoescape=autoescape))
-
     return Rendered(
-        subject=" ".join(part(subject, autoescape=False).split()),
-        body=part(body, autoescape=False),
-        html=part(html, autoescape=True),
+        subject=" ".join(_render_part(subject, context, autoescape=False).split()),
+        body=_render_part(body, context, autoescape=False),
+        html=_render_part(html, context, autoescape=True),
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.translation import gettext as _
@@ -115,6 +116,14 @@ class EmailChannel:
                 except _REFUSALS as error:
                     yield out, _refused(error)
                     continue
+                except AnymailRecipientsRefused as error:  # a provider's suppression list, a bad address
+                    yield out, SendFailed(str(error))
+                    continue
+                except AnymailAPIError as error:
+                    if error.status_code is not None and 400 <= error.status_code < 500 and error.status_code != 429:
+                        yield out, SendFailed(str(error))  # this message refused; the next may go
+                        continue
+                    raise  # the provider is away: the batch stops, its rows go back
                 except ValueError as error:  # an address the backend cannot write into a header
                     yield out, SendFailed(str(error))
                     continue

@@ -206,4 +206,8 @@ class SmsChannel:
             try:
                 yield outgoing, sender.send(outgoing)
             except SendFailed as failure:
+                if not failure.permanent:
+                    # A timeout may come after the gateway took the message, and an outage fails every row
+                    # after it: this row is reported unknown, the batch stops and its other rows go back.
+                    raise ConnectionError(failure.reason) from None
                 yield outgoing, failure

@@ -100,6 +100,9 @@ class Automation(models.Model):
             raise ValidationError({"days": _("Count the views over one day at least.")})
         if self.kind == AutomationKind.WIN_BACK and self.days < 1:
             raise ValidationError({"days": _("A win-back needs at least one day without a purchase.")})
+        if self.kind == AutomationKind.BIRTHDAY and self.days > 364:
+            # A window of a year or more holds two birthdays: the member would be greeted twice in one run.
+            raise ValidationError({"days": _("Greet at most 364 days before the birthday.")})
 
     @property
     def description(self) -> str:

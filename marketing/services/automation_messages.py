@@ -54,6 +54,16 @@ def automation_message_update(
     back to the site's language, then to any)."""
     _check(texts)
     campaign = Campaign.objects.select_for_update().get(pk=automation.campaign_id)
+    if campaign.messages.exists():
+        # Its messages' unsubscribe links withdraw consent for the campaign's channel, and its results compare
+        # rows drawn with its control share: both must stay what they were when the messages went out.
+        changed = {}
+        if channel != campaign.channel:
+            changed["channel"] = _("The channel cannot change once messages have gone out.")
+        if control_percent != campaign.control_percent:
+            changed["control_percent"] = _("The control group cannot change once messages have gone out.")
+        if changed:
+            raise ValidationError(changed)
     campaign.channel, campaign.offer = channel, offer
     campaign.control_percent, campaign.attribution_days = control_percent, attribution_days
     campaign.full_clean()

@@ -36,7 +36,15 @@ from interactions.models import (
     TransactionStatus,
 )
 from marketing import occasions, surveys
-from marketing.models import Automation, AutomationKind, Campaign, Message
+from marketing.models import (
+    Automation,
+    AutomationKind,
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    SkipReason,
+)
 from marketing.occasion_context import points_expiry_key
 
 logger = logging.getLogger(__name__)
@@ -313,10 +321,19 @@ def automation_update(
 ) -> Automation:
     """Switch an automation on or off and set its timing. Switching on starts its look-back afresh, so events
     from while it was off (a month of purchases, of sign-ups) are not all messaged at once."""
-    locked = Automation.objects.select_for_update().get(pk=automation.pk)
+    locked = Automation.objects.select_for_update().select_related("campaign").get(pk=automation.pk)
     if enabled and not locked.enabled:
         locked.enabled_at = timezone.now()
         locked.last_run_at = None
+    if not enabled and locked.enabled:
+        # Switched off: nothing more goes out, what was queued included (a greeting weeks late is worse than none).
+        Message.objects.filter(campaign_id=locked.campaign_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SKIPPED, skip_reason=SkipReason.CANCELLED
+        )
+    if enabled and locked.campaign.status == CampaignStatus.PAUSED:
+        from marketing.services.sending import campaign_resume  # imported when called, as messages_prepare
+
+        campaign_resume(campaign=locked.campaign, actor=actor)  # paused by failures: switching on resumes it
     locked.enabled = enabled
     for name, value in (("days", days), ("views", views), ("delay_hours", delay_hours)):
         if value is not None:

@@ -11,6 +11,7 @@ from marketing import stats
 from marketing.models import (
     CampaignKind,
     CampaignStatus,
+    CampaignVariant,
     Coupon,
     CouponOffer,
     CouponStatus,
@@ -203,3 +204,13 @@ def test_an_automation_is_counted_whatever_its_status():
         results_refresh_task()
     assert ResultsSnapshot.objects.get().campaign == automation
     assert results_for_page(automation).treatment.members == 1
+
+
+def test_a_row_skipped_at_the_send_stays_in_the_campaign_group(campaign):
+    """Skipped at the freeze: no variant, left out. Skipped at the send (consent withdrawn since, a cancel):
+    it keeps its variant and stays in the group the campaign meant to reach, as its control twin does."""
+    variant = CampaignVariant.objects.create(campaign=campaign, label="A")
+    late = row(campaign, S.SKIPPED, skip_reason=SkipReason.CANCELLED, variant=variant)
+    buy(late, "70", T0 + DAY)
+    t = campaign_results(campaign).treatment
+    assert (t.members, t.converters, t.revenue) == (6, 3, Decimal("190.00"))

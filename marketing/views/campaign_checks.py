@@ -111,7 +111,12 @@ def _member_preview(request: HttpRequest, campaign: Campaign, customer: Customer
         template = rendering.template_for(variant, language)
         if template is None:
             continue
-        rendered = templating.render(subject=template.subject, body=template.body, html=template.html, context=values)
+        try:
+            rendered = templating.render(
+                subject=template.subject, body=template.body, html=template.html, context=values
+            )
+        except templating.TemplateError as error:  # this member's values break the template: say so
+            rendered = templating.Rendered(subject="", body=str(error), html="")
         length = sms_length(rendered.body, template.language) if campaign.channel == ConsentChannel.SMS else None
         messages_by_variant.append((variant.label, template, rendered, length))
     email = campaign.channel == ConsentChannel.EMAIL

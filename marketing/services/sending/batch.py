@@ -16,6 +16,7 @@ Exactly once, or reported:
 import contextlib
 import datetime
 import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -71,6 +72,7 @@ class ChannelUnavailable(ServiceUnavailable):
 
 @dataclass
 class Claimed:
+    lease: datetime.datetime  # the claim's lease_until: the token its writes name (records.py)
     id: int
     customer_id: int
     variant_id: int
@@ -97,7 +99,8 @@ def _claim(campaign: Campaign, limit: int) -> list[Claimed]:
     reason) by the same statement, so such a row is written once; the others become "sending"."""
     consent, address = guardrails.channel_fields(campaign.channel)
     now = timezone.now()
-    lease = now + datetime.timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
+    # Unique to this claim (a random microsecond): the token the batch's writes name (records.py).
+    lease = now + datetime.timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS, microseconds=secrets.randbelow(10**6))
     reason = f"CASE WHEN NOT cu.{consent} THEN %s WHEN cu.{address} = '' THEN %s ELSE '' END"
     sql = f"""
         WITH picked AS (
@@ -131,7 +134,7 @@ def _claim(campaign: Campaign, limit: int) -> list[Claimed]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return sorted((Claimed(*row) for row in cursor.fetchall()), key=lambda row: row.id)
+        return sorted((Claimed(lease, *row) for row in cursor.fetchall()), key=lambda row: row.id)
 
 
 def _execute(sql: str, params: list) -> int:
@@ -233,6 +236,7 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
     variants = {v.pk: v for v in CampaignVariant.objects.filter(campaign=campaign).prefetch_related("templates")}
     coupons = _coupons(campaign, going)
     window = _failure_window(campaign, going[0].id)
+    lease = going[0].lease
     answers: list[records.Answer] = []  # recorded a group at a time
     handed: dict[int, records.Answer] = {}  # given to the channel, no answer yet
     done: set[int] = set()  # answered, or failed before being handed
@@ -253,7 +257,7 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
     def outgoing() -> Iterator[channels.Outgoing]:
         size = max(settings.CRM_SEND_GROUP, 1)
         for start in range(0, len(going), size):
-            records.record(answers)  # the previous group's answers, before this group is marked handed
+            records.record(answers, lease=lease)  # the previous group's answers, before this group is marked handed
             if state["stop"] or time.monotonic() > deadline:
                 return
             group = []
@@ -271,10 +275,13 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
                     done.add(row.id)
                     result.failed += 1
                     watch(True, reason)
-            records.mark_handed([out.message_id for out, _answer in group])
+            held = records.mark_handed([out.message_id for out, _answer in group], lease=lease)
             for out, answer in group:
-                if state["stop"]:
+                if state["stop"] or time.monotonic() > deadline:  # marked handed but not given: released after
                     return
+                if out.message_id not in held:  # the claim was lost (this worker stalled past its lease)
+                    done.add(out.message_id)
+                    continue
                 handed[out.message_id] = answer
                 yield out
 
@@ -302,16 +309,16 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
         result.unknown += len(handed)
         for _row in handed.values():
             watch(True, reason)  # a connection that keeps dropping mid-send pauses the campaign too
-        records.record(answers)
-        _give_back(campaign, [row.id for row in going if row.id not in done], result)
+        records.record(answers, lease=lease)
+        _give_back(campaign, [row.id for row in going if row.id not in done], result, lease=lease)
         raise ChannelUnavailable(reason) from error
-    records.record(answers)
-    _give_back(campaign, [row.id for row in going if row.id not in done], result)
+    records.record(answers, lease=lease)
+    _give_back(campaign, [row.id for row in going if row.id not in done], result, lease=lease)
 
 
-def _give_back(campaign: Campaign, ids: list[int], result: BatchResult) -> None:
+def _give_back(campaign: Campaign, ids: list[int], result: BatchResult, *, lease: datetime.datetime) -> None:
     """Rows claimed but not handed over go back to the queue, or are skipped if the campaign was cancelled."""
-    result.released += records.release(ids)
+    result.released += records.release(ids, lease=lease)
     if result.released and Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.CANCELLED).exists():
         Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED).update(
             status=MessageStatus.SKIPPED, skip_reason=SkipReason.CANCELLED
@@ -338,7 +345,7 @@ def _judge(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> list
             recent[row.customer_id] = recent.get(row.customer_id, 0) + 1
             going.append(row)
     for reason, ids in skipped.items():
-        records.skip(ids, reason)
+        records.skip(ids, reason, lease=rows[0].lease)
         result.skipped += len(ids)
     return going
 

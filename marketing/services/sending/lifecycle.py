@@ -103,10 +103,13 @@ def _move(campaign: Campaign, *, allowed: tuple, to: CampaignStatus, message: st
 
 
 def campaign_pause(*, campaign: Campaign, actor: AbstractBaseUser | None, reason: str = "") -> None:
-    """Workers stop claiming (the rows stay queued); batches already claimed finish their current message."""
+    """Workers stop claiming (the rows stay queued); batches already claimed finish their current message.
+    An automation's campaign sends from "draft" (it is never started), so it can be paused from there too."""
     _move(
         campaign,
-        allowed=(CampaignStatus.SENDING,),
+        allowed=(CampaignStatus.SENDING, CampaignStatus.DRAFT)
+        if campaign.kind == CampaignKind.AUTOMATION
+        else (CampaignStatus.SENDING,),
         to=CampaignStatus.PAUSED,
         message=_("Only a campaign that is sending can be paused."),
         status_reason=reason[:255],

@@ -4,6 +4,10 @@ waits for the disk, so a row at a time would cap a worker at a few hundred messa
 The order that keeps "exactly once, or reported" (batch.py): a group's rows are marked `handed_at` and committed
 before the first of them goes to the provider; their answers are recorded when the group is done. A worker that
 dies leaves its claim "sending": the sweep reports the handed rows "unknown" and queues the others again.
+
+Each write names the claim it belongs to (`lease`, the lease_until the claim wrote, unique to it): a worker that
+stalled past its lease finds its rows queued again or claimed by another worker, and its late writes then match
+nothing instead of putting another worker's rows back in the queue.
 """
 
 import datetime
@@ -34,37 +38,45 @@ def _execute(sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def skip(ids: list[int], reason: str) -> None:
+def skip(ids: list[int], reason: str, *, lease: datetime.datetime) -> None:
     _execute(
-        "UPDATE marketing_message SET status = %s, skip_reason = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
-        [MessageStatus.SKIPPED, reason, ids, MessageStatus.SENDING],
+        "UPDATE marketing_message SET status = %s, skip_reason = %s"
+        " WHERE id = ANY(%s::bigint[]) AND status = %s AND lease_until = %s",
+        [MessageStatus.SKIPPED, reason, ids, MessageStatus.SENDING, lease],
     )
 
 
-def mark_handed(ids: list[int]) -> None:
-    """From this commit on these rows may reach the provider: a lost worker's are "unknown", never sent again."""
-    if ids:
-        _execute(
-            "UPDATE marketing_message SET handed_at = %s WHERE id = ANY(%s::bigint[]) AND status = %s",
-            [timezone.now(), ids, MessageStatus.SENDING],
+def mark_handed(ids: list[int], *, lease: datetime.datetime) -> set[int]:
+    """From this commit on these rows may reach the provider: a lost worker's are "unknown", never sent again.
+    The rows still held by this claim (only those may go)."""
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE marketing_message SET handed_at = %s"
+            " WHERE id = ANY(%s::bigint[]) AND status = %s AND lease_until = %s RETURNING id",
+            [timezone.now(), ids, MessageStatus.SENDING, lease],
         )
+        return {row[0] for row in cursor.fetchall()}
 
 
-def record(answers: list[Answer]) -> None:
+def record(answers: list[Answer], *, lease: datetime.datetime) -> None:
     """The answers in one statement. A late answer for a row the sweep already called "unknown" is still the
     truth about it, so it is recorded too."""
     if not answers:
         return
     with connection.cursor() as cursor:
+        # execute_values takes one placeholder (the VALUES list): the claim's lease goes in as a quoted literal.
+        claim = cursor.cursor.mogrify("%s", [lease]).decode()
         execute_values(
             cursor.cursor,  # psycopg2's own cursor: execute_values writes the VALUES list
-            """
+            f"""
             UPDATE marketing_message m SET status = v.status, error = v.error, provider_id = v.provider_id,
                    sent_at = v.sent_at::timestamptz, address = v.address, language = v.language,
                    coupon_id = v.coupon_id::bigint
             FROM (VALUES %s) AS v (id, status, error, provider_id, sent_at, address, language, coupon_id)
-            WHERE m.id = v.id::bigint AND m.status IN ('sending', 'unknown')
-            """,
+            WHERE m.id = v.id::bigint AND m.status IN ('sending', 'unknown') AND m.lease_until = {claim}::timestamptz
+            """,  # noqa: S608 -- the literal is psycopg2's own quoting of a datetime
             [
                 (
                     a.id,
@@ -83,14 +95,14 @@ def record(answers: list[Answer]) -> None:
     answers.clear()
 
 
-def release(ids: list[int]) -> int:
+def release(ids: list[int], *, lease: datetime.datetime) -> int:
     """Claimed rows never handed over go back to the queue."""
     if not ids:
         return 0
     return _execute(
         """
         UPDATE marketing_message SET status = %s, lease_until = NULL, handed_at = NULL
-        WHERE id = ANY(%s::bigint[]) AND status = %s
+        WHERE id = ANY(%s::bigint[]) AND status = %s AND lease_until = %s
         """,
-        [MessageStatus.QUEUED, ids, MessageStatus.SENDING],
+        [MessageStatus.QUEUED, ids, MessageStatus.SENDING, lease],
     )

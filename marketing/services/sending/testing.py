@@ -4,6 +4,7 @@ import smtplib
 import uuid
 from urllib.parse import urlsplit
 
+from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -36,7 +37,12 @@ def message_send_test(*, variant: CampaignVariant, language: str, to: str, actor
     if name:
         context["name"] = name  # the tester sees their own name where the member's goes
     with translation.override(template.language):
-        rendered = templating.render(subject=template.subject, body=template.body, html=template.html, context=context)
+        try:
+            rendered = templating.render(
+                subject=template.subject, body=template.body, html=template.html, context=context
+            )
+        except templating.TemplateError as error:
+            raise ValidationError(str(error)) from None
         rendered = templating.Rendered(
             subject=_("[Test] %(subject)s") % {"subject": rendered.subject}, body=rendered.body, html=rendered.html
         )
@@ -52,7 +58,7 @@ def message_send_test(*, variant: CampaignVariant, language: str, to: str, actor
         )
     try:
         answers = list(channel.send([out]))
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, AnymailError) as error:
         raise ValidationError(_("The test could not be sent: %(reason)s") % {"reason": error}) from None
     for _out, answer in answers:
         if isinstance(answer, SendFailed):
