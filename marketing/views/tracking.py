@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from customers.models import ConsentChannel
-from marketing import links
+from marketing import channels, links
 from marketing.models import Message, MessageStatus
 from marketing.rendering import member_language
 from marketing.services.tracking import message_event_record, message_unsubscribe
@@ -67,7 +67,7 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         message_unsubscribe(message=message)
         customer.refresh_from_db()
-    consent_field = "sms_opt_in" if channel == ConsentChannel.SMS else "email_opt_in"
+    consent_field = channels.get(channel).consent_field
     language = message.language or member_language(customer)
     with translation.override(language):
         response = render(
