@@ -7,10 +7,12 @@ browser context whose base URL is the live server, and `logged_in_page(user)` /
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser.helpers import log_in
@@ -83,6 +85,22 @@ def _open_page(browser: Browser, request: pytest.FixtureRequest, base_url: str, 
             name = re.sub(r"[^\w.-]+", "_", f"{request.node.nodeid}-{request.fixturename}")
             page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
         context.close()
+        _wait_for_the_server()
+
+
+def _wait_for_the_server(seconds: float = 10) -> None:
+    """Until no request the page left behind (an htmx poll, a lazy fragment) is still in a transaction on the
+    live server: the test's flush (TRUNCATE) would otherwise deadlock with it (seen once in CI)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
 
 
 @pytest.fixture
