@@ -3,7 +3,6 @@
 import datetime
 import zoneinfo
 
-import pytest
 import time_machine
 
 from marketing.models import Automation, Message
@@ -29,22 +28,3 @@ def run(automation: Automation, when: datetime.datetime) -> int:
 def rows(automation: Automation) -> set[tuple[int, str]]:
     """(customer id, occasion) of the automation's message rows."""
     return set(Message.objects.filter(campaign=automation.campaign).values_list("customer_id", "occasion"))
-
-
-def _minimal_prepare(*, campaign, customer_ids, occasion) -> int:
-    """Until the sending engine is on this branch: its rows, without the control draw or dispatch."""
-    had = Message.objects.filter(campaign=campaign, occasion=occasion).count()
-    Message.objects.bulk_create(
-        [Message(campaign=campaign, customer_id=pk, occasion=occasion) for pk in customer_ids],
-        ignore_conflicts=True,
-    )
-    return Message.objects.filter(campaign=campaign, occasion=occasion).count() - had
-
-
-@pytest.fixture
-def sending(monkeypatch):
-    """The real messages_prepare when the sending engine is present; otherwise a minimal stand-in."""
-    try:
-        from marketing.services.sending import messages_prepare  # noqa: F401
-    except ImportError:
-        monkeypatch.setattr(automations, "_prepare", _minimal_prepare)

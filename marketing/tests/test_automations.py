@@ -14,9 +14,9 @@ from interactions.tests.factories import InteractionFactory, ProductFactory, Tra
 from marketing import rendering, templating
 from marketing.models import Automation, AutomationKind, CampaignKind, MessageTemplate
 from marketing.occasion_context import points_expiry_key
-from marketing.tests.automation_helpers import at, rows, run, sending, switch_on  # noqa: F401
+from marketing.tests.automation_helpers import at, rows, run, switch_on
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sending")]
+pytestmark = pytest.mark.django_db
 
 
 def test_every_kind_has_a_switched_off_automation_with_its_own_campaign_and_valid_messages():
