@@ -12,6 +12,8 @@ the run's page flags the model on them:
 
 scikit-learn has no test for two AUCs on the same members, hence the thirty lines of midranks below.
 
+With no baselines at all there is nothing to beat: `best_baseline` is "" and `beats_baseline` True.
+
 Missing values in a baseline (a member with no BG/NBD score, say) count as the lowest risk: the baseline could not
 point at that member, so it gets no credit for them.
 """

@@ -3,9 +3,10 @@
 A feature's effect is the member's probability minus the probability the model gives when that one feature is set
 to the population's typical value (its median in the training frame): positive means the member's own value pushes
 the risk up. The same measure serves logistic regression and gradient boosting, so the page reads the same
-whichever kind a run chose, and for the logistic model it ranks features as their coefficient contributions do
-(the log-odds are additive, so the probability moves in the direction and order of each contribution). All the
-substitutions for a chunk go through the model in one call, which keeps 10,000 members to a fraction of a second.
+whichever kind a run chose. For the logistic model it is each feature's coefficient contribution against the
+typical member (recency's includes its share of the silence-over-usual-gap term), carried through the logistic
+curve, so its sign is the contribution's sign. All the substitutions for a chunk go through the model in one call,
+which keeps 10,000 members to a fraction of a second (see bench/churn_model.py).
 """
 
 import math
@@ -49,21 +50,18 @@ def churn_reasons(model: ChurnModel, *, features: pd.DataFrame, top: int = 3) ->
     matrix = feature_matrix(features)
     effects = churn_effects(model, matrix=matrix)
     order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :top]
-    reasons = []
-    for row, columns in enumerate(order):
-        reasons.append(
-            [
-                Reason(
-                    feature=FEATURES[column],
-                    value=float(matrix[row, column]),
-                    reference=model.reference[FEATURES[column]],
-                    effect=float(effects[row, column]),
-                )
-                for column in columns
-                if abs(effects[row, column]) >= MIN_EFFECT
-            ]
-        )
-    return reasons
+    # Plain Python lists from here: indexing numpy one element at a time would cost more than the model.
+    chosen_effects = np.take_along_axis(effects, order, axis=1).tolist()
+    chosen_values = np.take_along_axis(matrix, order, axis=1).tolist()
+    reference = [model.reference[name] for name in FEATURES]
+    return [
+        [
+            Reason(feature=FEATURES[column], value=value, reference=reference[column], effect=effect)
+            for column, value, effect in zip(columns, values, member_effects, strict=True)
+            if abs(effect) >= MIN_EFFECT
+        ]
+        for columns, values, member_effects in zip(order.tolist(), chosen_values, chosen_effects, strict=True)
+    ]
 
 
 def reason_text(reason: Reason, *, row: Mapping[str, float]) -> str:

@@ -235,6 +235,15 @@ def test_no_members_no_scores(planted):
     assert churn_reasons(planted, features=empty) == []
 
 
+def test_the_smallest_membership_allowed_trains():
+    features, _ = population(members=100, seed=18)
+    churned = np.r_[np.ones(20), np.zeros(80)]
+
+    model = churn_fit(features=features, churned=churned)
+
+    assert churn_predict(model, features=features).shape == (100,)
+
+
 def test_one_class_only_is_refused():
     features, _ = population(members=500, seed=13)
 
