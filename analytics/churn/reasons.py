@@ -34,15 +34,17 @@ class Reason:
 def churn_effects(model: ChurnModel, *, matrix: np.ndarray) -> np.ndarray:
     """members × FEATURES array of effects (see the module docstring)."""
     members, width = matrix.shape
-    if members == 0:
-        return np.zeros((0, width))
     reference = np.array([model.reference[name] for name in FEATURES])
-    substituted = np.repeat(matrix[np.newaxis], width, axis=0)
-    for index in range(width):
-        substituted[index, :, index] = reference[index]
-    probabilities = predict_matrix(model, np.concatenate([matrix, substituted.reshape(-1, width)]))
-    own = probabilities[:members]
-    return own[:, np.newaxis] - probabilities[members:].reshape(width, members).T
+    # Only where the member differs from typical: elsewhere the effect is zero, and many values (consents, zero
+    # contacts, no refunds) are the typical ones.
+    differs = (matrix != reference) & ~(np.isnan(matrix) & np.isnan(reference))
+    rows, columns = np.nonzero(differs)
+    substituted = matrix[rows]
+    substituted[np.arange(len(rows)), columns] = reference[columns]
+    probabilities = predict_matrix(model, np.concatenate([matrix, substituted]))
+    effects = np.zeros((members, width))
+    effects[rows, columns] = probabilities[rows] - probabilities[members:]
+    return effects
 
 
 def churn_reasons(model: ChurnModel, *, features: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
