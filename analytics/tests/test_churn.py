@@ -48,6 +48,8 @@ def member(model: ChurnModel, **values: float) -> pd.DataFrame:
 
 
 def test_planted_signal_is_found_and_beats_the_recency_baseline(planted):
+    # The planted signal is linear in the log of silence over usual gap, which the logistic design spells out.
+    assert planted.kind == LOGISTIC_REGRESSION
     later, churned = population(members=4000, seed=2)
 
     evaluation = churn_evaluate(
@@ -90,6 +92,19 @@ def test_a_model_of_random_labels_is_flagged_as_no_better_than_the_baseline(seed
 
     assert not evaluation.beats_baseline
     assert evaluation.auc == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_signal_only_trees_can_see_chooses_gradient_boosting():
+    features, _ = population(members=4000, seed=6)
+    # The newest and the oldest members leave, the middle stays: no straight line through tenure separates them.
+    low, high = features["tenure_days"].quantile([1 / 3, 2 / 3])
+    outer = (features["tenure_days"] < low) | (features["tenure_days"] > high)
+    churned = (np.random.default_rng(6).random(4000) < np.where(outer, 0.8, 0.1)).astype(int)
+
+    model = churn_fit(features=features, churned=churned)
+
+    assert model.kind == HIST_GRADIENT_BOOSTING
+    assert model.validation_auc[HIST_GRADIENT_BOOSTING] > model.validation_auc[LOGISTIC_REGRESSION] + 0.1
 
 
 def test_a_baseline_that_cannot_score_a_member_counts_them_as_lowest_risk(planted):
