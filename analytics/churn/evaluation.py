@@ -4,8 +4,8 @@ A run keeps the model only if it ranks members better than the best baseline (da
 the BG/NBD probability of having dropped out). "Better" has to survive two checks, both documented here because
 the run's page flags the model on them:
 
-- the AUC gain over the best baseline is more than `BASELINE_MARGIN` (0.005), a gain too small to matter to
-  anyone choosing whom to call; and
+- the AUC gain over the best baseline is more than `BASELINE_MARGIN` (0.005): a smaller gain would not change
+  whom anyone calls; and
 - the gain is larger than chance: DeLong's test for two correlated AUCs (DeLong, DeLong & Clarke-Pearson 1988, in
   the fast midrank form of Sun & Xu 2014), one-sided at 5%. With a few thousand members two AUCs of 0.5 differ by
   0.01 by chance alone, so a margin without the test would let a model trained on noise "win" a third of the time.

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.churn.model import FEATURES, ChurnModel, feature_matrix, predict_matrix
 
@@ -129,7 +130,7 @@ def _recency(value: float, typical: float, row: Mapping[str, float]) -> tuple[st
     ) % numbers, False
 
 
-def _compare(low: str, high: str, *, money: bool = False, low_raises: bool = True) -> Callable:
+def _compare(low: Promise, high: Promise, *, money: bool = False, low_raises: bool = True) -> Callable:
     """A description of "value (typical t)" worded by which side of typical the value is on."""
 
     def describe(value: float, typical: float, row: Mapping[str, float]) -> tuple[str, bool]:
@@ -138,8 +139,8 @@ def _compare(low: str, high: str, *, money: bool = False, low_raises: bool = Tru
         show = _money if money else _count
         numbers = {"value": show(value), "typical": show(typical) if _known(typical) else show(0)}
         if _is_high(value, typical):
-            return gettext(high) % numbers, not low_raises
-        return gettext(low) % numbers, low_raises
+            return str(high) % numbers, not low_raises
+        return str(low) % numbers, low_raises
 
     return describe
 
@@ -200,44 +201,44 @@ def _refunds(value: float, typical: float, row: Mapping[str, float]) -> tuple[st
     return gettext("Few refunds: %(share)d%% of last year's spend (typical %(typical)d%%)") % numbers, False
 
 
-def _consent(opted_out: str, accepts: str) -> Callable:
+def _consent(opted_out: Promise, accepts: Promise) -> Callable:
     def describe(value: float, typical: float, row: Mapping[str, float]) -> tuple[str, bool]:
         if _known(value) and value >= 0.5:
-            return gettext(accepts), False
-        return gettext(opted_out), True
+            return str(accepts), False
+        return str(opted_out), True
 
     return describe
 
 
-# gettext_noop puts these wordings in the catalog; they are translated when shown, after the numbers are known.
+# Lazy, so importing this module needs no settings; each wording is translated when shown.
 _DESCRIPTIONS: dict[str, Callable] = {
     "recency_days": _recency,
     "orders_365": _compare(
-        gettext_noop("Fewer orders in the last year: %(value)s (typical %(typical)s)"),
-        gettext_noop("More orders in the last year: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Fewer orders in the last year: %(value)s (typical %(typical)s)"),
+        gettext_lazy("More orders in the last year: %(value)s (typical %(typical)s)"),
     ),
     "spend_365": _compare(
-        gettext_noop("Spent less in the last year: %(value)s (typical %(typical)s)"),
-        gettext_noop("Spent more in the last year: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Spent less in the last year: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Spent more in the last year: %(value)s (typical %(typical)s)"),
         money=True,
     ),
     "orders_lifetime": _compare(
-        gettext_noop("Few orders in all: %(value)s (typical %(typical)s)"),
-        gettext_noop("Many orders in all: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Few orders in all: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Many orders in all: %(value)s (typical %(typical)s)"),
     ),
     "spend_lifetime": _compare(
-        gettext_noop("Low lifetime spend: %(value)s (typical %(typical)s)"),
-        gettext_noop("High lifetime spend: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Low lifetime spend: %(value)s (typical %(typical)s)"),
+        gettext_lazy("High lifetime spend: %(value)s (typical %(typical)s)"),
         money=True,
     ),
     "usual_gap_days": _usual_gap,
     "tenure_days": _tenure,
     "days_since_contact": _contact,
     "contacts_90": _compare(
-        gettext_noop("Few contacts in the last 90 days: %(value)s (typical %(typical)s)"),
-        gettext_noop("Many contacts in the last 90 days: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Few contacts in the last 90 days: %(value)s (typical %(typical)s)"),
+        gettext_lazy("Many contacts in the last 90 days: %(value)s (typical %(typical)s)"),
     ),
     "refund_share": _refunds,
-    "email_consent": _consent(gettext_noop("Opted out of e-mail"), gettext_noop("Accepts e-mail")),
-    "sms_consent": _consent(gettext_noop("Opted out of SMS"), gettext_noop("Accepts SMS")),
+    "email_consent": _consent(gettext_lazy("Opted out of e-mail"), gettext_lazy("Accepts e-mail")),
+    "sms_consent": _consent(gettext_lazy("Opted out of SMS"), gettext_lazy("Accepts SMS")),
 }
