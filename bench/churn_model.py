@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import django  # noqa: E402 -- the repository root must be importable first
 from django.conf import settings  # noqa: E402
 
-settings.configure()
+settings.configure(CRM_CURRENCY="CNY")
 django.setup()
 
 from analytics.churn import churn_dumps, churn_fit, churn_loads, churn_predict, churn_reasons, reason_text  # noqa: E402

@@ -12,6 +12,7 @@ which keeps 10,000 members to a fraction of a second (see bench/churn_model.py).
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.churn.model import FEATURES, ChurnModel, feature_matrix, predict_matrix
+from crm.lib.money import format_money
 
 # Probability changes smaller than this are noise, not a reason to show anyone.
 MIN_EFFECT = 0.001
@@ -90,7 +92,7 @@ def _count(number: float) -> int:
 
 
 def _money(number: float) -> str:
-    return f"{number:,.0f}"
+    return format_money(Decimal(f"{number:.2f}"))
 
 
 def _is_high(value: float, typical: float) -> bool:

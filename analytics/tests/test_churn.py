@@ -162,6 +162,7 @@ def test_a_typical_member_has_no_reasons(planted):
     [
         (Reason("orders_365", 1.0, 4.0, 0.2), {}, "Fewer orders in the last year: 1 (typical 4)"),
         (Reason("email_consent", 0.0, 1.0, 0.05), {}, "Opted out of e-mail"),
+        (Reason("spend_365", 120.0, 2630.5, 0.05), {}, "Spent less in the last year: ¥120.00 (typical ¥2,630.50)"),
         (Reason("days_since_contact", 3.0, 40.0, -0.1), {}, "Recently contacted (3 days ago)"),
         (Reason("days_since_contact", 1.0, 40.0, -0.1), {}, "Recently contacted (1 day ago)"),
         (Reason("usual_gap_days", math.nan, 35.0, 0.1), {}, "Only one purchase so far"),
