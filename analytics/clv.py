@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
+from threadpoolctl import threadpool_limits
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ class GammaGamma:
 def _array(name, values) -> np.ndarray:
     array = np.asarray(values, dtype=float).ravel()
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} has missing or infinite values.")
+        raise ValueError(_("%(name)s has missing or infinite values.") % {"name": name})
     if np.any(array < 0):
-        raise ValueError(f"{name} has negative values.")
+        raise ValueError(_("%(name)s has negative values.") % {"name": name})
     return array
 
 
@@ -55,37 +57,51 @@ def _members(frequency, recency, T, weights=None) -> tuple[np.ndarray, ...]:
     x, t_x, T = _array("frequency", frequency), _array("recency", recency), _array("T", T)
     w = np.ones_like(x) if weights is None else _array("weights", weights)
     if not len(x) == len(t_x) == len(T) == len(w):
-        raise ValueError("frequency, recency, T and weights must have one entry per member.")
+        raise ValueError(_("frequency, recency, T and weights must have one entry per member."))
     if np.any(x != np.round(x)):
-        raise ValueError("frequency must be whole numbers of repeat purchases.")
+        raise ValueError(_("frequency must be whole numbers of repeat purchases."))
     if np.any(t_x > T * (1 + 1e-9)):
-        raise ValueError("recency (first to last purchase) cannot exceed T (first purchase to the end).")
+        raise ValueError(_("recency (first to last purchase) cannot exceed T (first purchase to the end)."))
     if np.any((x == 0) & (t_x > 0)):
-        raise ValueError("A member without repeat purchases must have recency 0.")
+        raise ValueError(_("A member without repeat purchases must have recency 0."))
     return x, t_x, T, w
+
+
+def _distinct(columns) -> tuple[list[np.ndarray], np.ndarray]:
+    """Identical rows once: the distinct rows, and for every row the index of its distinct row."""
+    frame = pd.DataFrame(dict(enumerate(columns)))
+    codes = frame.groupby(list(range(len(columns))), sort=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    return [column[first] for column in columns], codes
 
 
 def _compress(columns, w) -> tuple[list[np.ndarray], np.ndarray]:
     """Merge identical rows, adding up their weights; rows of weight 0 drop out."""
-    frame = pd.DataFrame({i: column for i, column in enumerate(columns)} | {"w": w})
-    merged = frame.groupby(list(range(len(columns))), sort=False)["w"].sum()
-    merged = merged[merged > 0]
-    return [merged.index.get_level_values(i).to_numpy(dtype=float) for i in range(len(columns))], merged.to_numpy()
+    rows, codes = _distinct(columns)
+    counts = np.bincount(codes, weights=w)
+    return [column[counts > 0] for column in rows], counts[counts > 0]
 
 
 def _maximise(neg_mean_ll, start: np.ndarray, what: str) -> tuple[np.ndarray, float]:
     # Bounds on the log-parameters keep exp() finite while the search wanders.
     bounds = [(-20.0, 20.0)] * len(start)
-    result = minimize(
-        neg_mean_ll,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000},
-    )
-    if not np.isfinite(result.fun) or np.max(np.abs(result.jac)) > 1e-4:
-        raise ValueError(f"The {what} model could not be fitted to these data ({result.message}).")
+    # The likelihood's sums over rows are BLAS dot products; OpenBLAS's threads fight for a busy worker's cores
+    # (60 times slower on this 2-core machine under load), and one thread does them in microseconds.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            neg_mean_ll,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000},
+        )
+    # At a bound (e.g. b huge when nobody drops out) the gradient may point outwards; elsewhere it must be ~0.
+    pinned = ((result.x <= -20) & (result.jac > 0)) | ((result.x >= 20) & (result.jac < 0))
+    if not np.isfinite(result.fun) or np.max(np.abs(result.jac[~pinned]), initial=0) > 1e-4:
+        if what == "purchase":
+            raise ValueError(_("The purchase model could not be fitted to these data."))
+        raise ValueError(_("The spend model could not be fitted to these data."))
     return np.exp(result.x), -result.fun
 
 
@@ -94,9 +110,9 @@ def bgnbd_fit(*, frequency, recency, T, weights=None) -> BgNbd:
     to the end of the calibration period; weights = how many members each row stands for."""
     x, t_x, T, w = _members(frequency, recency, T, weights)
     if w.sum() == 0:
-        raise ValueError("There are no members to fit the purchase model on.")
+        raise ValueError(_("There are no members to fit the purchase model on."))
     if np.sum(w * x) == 0:
-        raise ValueError("Nobody has made a repeat purchase yet, so the purchase model cannot be fitted.")
+        raise ValueError(_("Nobody has made a repeat purchase yet, so the purchase model cannot be fitted."))
     (x, t_x, T), w = _compress((x, t_x, T), w)
     total, repeat = w.sum(), x > 0
     # Terms in x alone are computed once per distinct x (a few hundred values, not a million rows).
@@ -140,7 +156,7 @@ def _log_alive_odds(params: BgNbd, x, t_x, T) -> np.ndarray:
 
 def bgnbd_p_alive(params: BgNbd, *, frequency, recency, T) -> np.ndarray:
     """P(alive | x, t_x, T) = 1 / (1 + d_x a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))."""
-    x, t_x, T, _ = _members(frequency, recency, T)
+    x, t_x, T = _members(frequency, recency, T)[:3]
     return expit(-_log_alive_odds(params, x, t_x, T))
 
 
@@ -183,8 +199,8 @@ def _expected(params: BgNbd, t, x, t_x, T) -> np.ndarray:
     t, s, scale, b = np.broadcast_arrays(t, params.r + x, params.alpha + T, params.b + x)
     a, alive = params.a, np.broadcast_to(expit(-_log_alive_odds(params, x, t_x, T)), t.shape)
     value = np.empty(t.shape)
-    # Below c = 1 (only x = 0 with a + b < 2) 2F1 nears its pole at c = 0; Beta(a, b) is the mix
-    # b / (a + b) Beta(a, b + 1) + a / (a + b) Beta(a + 1, b), whose two terms both have c >= 1.
+    # Where c = a + b - 1 < 1 (x = 0 with a + b < 2, or x = 1 with a + b < 1) 2F1 nears its pole at c = 0;
+    # Beta(a, b) is the mix b / (a + b) Beta(a, b + 1) + a / (a + b) Beta(a + 1, b), whose terms have c >= 1.
     low = a + b < 2
     with np.errstate(all="ignore"):
         value[~low] = _closed_form(t[~low], s[~low], scale[~low], a, b[~low])
@@ -204,9 +220,9 @@ def bgnbd_expected(params: BgNbd, *, t: float, frequency, recency, T) -> np.ndar
     """Expected purchases in the next t (eq. 10): P(alive) times the expectation of a member alive, whose rate
     is Gamma(r + x, alpha + T) and drop-out probability Beta(a, b + x) after what was seen."""
     if not t >= 0:
-        raise ValueError("t must not be negative.")
-    x, t_x, T, _ = _members(frequency, recency, T)
-    return _expected(params, float(t), x, t_x, T)
+        raise ValueError(_("t must not be negative."))
+    (x, t_x, T), codes = _distinct(_members(frequency, recency, T)[:3])
+    return _expected(params, float(t), x, t_x, T)[codes]
 
 
 def bgnbd_expected_new(params: BgNbd, *, t) -> np.ndarray | float:
@@ -241,7 +257,7 @@ def _spenders(frequency, monetary, weights=None) -> tuple[np.ndarray, ...]:
     x, m = _array("frequency", frequency), _array("monetary", monetary)
     w = np.ones_like(x) if weights is None else _array("weights", weights)
     if not len(x) == len(m) == len(w):
-        raise ValueError("frequency, monetary and weights must have one entry per member.")
+        raise ValueError(_("frequency, monetary and weights must have one entry per member."))
     return x, m, w
 
 
@@ -251,7 +267,7 @@ def gamma_gamma_fit(*, frequency, monetary, weights=None) -> GammaGamma:
     x, m, w = _spenders(frequency, monetary, weights)
     keep = (x > 0) & (m > 0) & (w > 0)
     if not keep.any():
-        raise ValueError("Nobody has a repeat purchase with a positive value, so the spend model cannot be fitted.")
+        raise ValueError(_("Nobody has a repeat purchase with a positive value, so the spend model cannot be fitted."))
     (x, m), w = _compress((x[keep], m[keep]), w[keep])
     total, wx = w.sum(), w * x
     xs, at = np.unique(x, return_inverse=True)
@@ -279,7 +295,7 @@ def gamma_gamma_fit(*, frequency, monetary, weights=None) -> GammaGamma:
     start = np.log([1.0, 2.0, np.dot(w, m) / total])  # q > 1 so the mean spend exists from the start
     (p, q, gamma), mean_ll = _maximise(neg_mean_ll, start, "spend")
     if q <= 1:
-        raise ValueError("The fitted spend distribution has no finite mean (q <= 1): too few or too skewed values.")
+        raise ValueError(_("The fitted spend distribution has no finite mean (q <= 1): too few or too skewed values."))
     return GammaGamma(p=float(p), q=float(q), gamma=float(gamma), log_likelihood=float(mean_ll * total))
 
 
@@ -287,7 +303,7 @@ def gamma_gamma_spend(params: GammaGamma, *, frequency, monetary) -> np.ndarray:
     """E[spend per purchase | x, m] = p (gamma + x m) / (p x + q - 1), a mix of the population mean
     p gamma / (q - 1) and the member's own mean m that leans on m the more purchases there are; x = 0 gives
     the population mean."""
-    x, m, _ = _spenders(frequency, monetary)
+    x, m = _spenders(frequency, monetary)[:2]
     p, q, gamma = params.p, params.q, params.gamma
     return p * (gamma + x * m) / (p * x + q - 1)
 
@@ -312,26 +328,26 @@ def predicted_value(
     with steps ending at e_k = min(k * period, horizon), n = ceil(horizon / period), e_0 = 0, E[Y(t)] from
     bgnbd_expected, spend from gamma_gamma_spend, and discount_rate a yearly rate (0.1 = 10 %) applied at the
     end of each step; one_year is a year in the time unit of the data (365 days, 52.18 weeks)."""
-    if horizon < 0 or period <= 0 or discount_rate <= -1 or one_year <= 0:
-        raise ValueError("horizon must not be negative, period and one_year must be positive, discount_rate > -1.")
-    members = {"frequency": frequency, "recency": recency, "T": T}
+    if not (horizon >= 0 and period > 0 and discount_rate > -1 and one_year > 0):
+        raise ValueError(_("horizon must not be negative, period and one_year must be positive, discount_rate > -1."))
+    (x, t_x, T), codes = _distinct(_members(frequency, recency, T)[:3])
     ends = np.minimum(np.arange(1, int(np.ceil(horizon / period)) + 1) * period, horizon)
-    value, before = np.zeros(len(np.atleast_1d(frequency))), 0.0
+    value, before = np.zeros(len(x)), 0.0
     for end in ends:
-        expected = bgnbd_expected(bg, t=float(end), **members)
+        expected = _expected(bg, float(end), x, t_x, T)
         value += (expected - before) / (1 + discount_rate) ** (end / one_year)
         before = expected
-    return value * gamma_gamma_spend(gg, frequency=frequency, monetary=monetary)
+    return value[codes] * gamma_gamma_spend(gg, frequency=frequency, monetary=monetary)
 
 
 def holdout_check(bg: BgNbd, *, frequency, recency, T, holdout_frequency, holdout_length: float) -> dict:
     """Expected against actual repeat purchases in the holdout period after the calibration period the model
     was fitted on, in total and by calibration frequency (0..6, 7+). error = (expected - actual) / actual,
     None when nobody bought in the holdout."""
-    x, t_x, T, _ = _members(frequency, recency, T)
+    x, t_x, T = _members(frequency, recency, T)[:3]
     actual = _array("holdout_frequency", holdout_frequency)
     if len(actual) != len(x):
-        raise ValueError("holdout_frequency must have one entry per member.")
+        raise ValueError(_("holdout_frequency must have one entry per member."))
     expected = bgnbd_expected(bg, t=holdout_length, frequency=x, recency=t_x, T=T)
     rows = []
     for label, members in [(str(k), x == k) for k in range(7)] + [("7+", x >= 7)]:

@@ -107,6 +107,15 @@ def test_the_fit_finds_the_parameters_members_were_drawn_from():
         assert getattr(fit, name) == pytest.approx(getattr(planted, name), rel=0.15)
 
 
+def test_members_who_never_drop_out_still_fit_and_look_alive():
+    planted = BgNbd(r=1.0, alpha=30.0, a=0.01, b=1e6, log_likelihood=0.0)
+    members = bgnbd_simulate(planted, T=np.random.default_rng(4).uniform(30, 1000, 20_000), seed=5)
+    history = {name: members[name] for name in ("frequency", "recency", "T")}
+    fit = bgnbd_fit(**history)
+    assert fit.a / (fit.a + fit.b) < 1e-3, "hardly anyone drops out"
+    assert bgnbd_p_alive(fit, **history).min() > 0.95
+
+
 def test_expected_purchases_of_new_members_match_a_simulation():
     planted = BgNbd(r=0.5, alpha=10.0, a=0.6, b=0.7, log_likelihood=0.0)  # a + b < 1: the hard case for 2F1
     members = bgnbd_simulate(planted, T=np.zeros(200_000), holdout_length=50.0, seed=3)
