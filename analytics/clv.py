@@ -4,7 +4,8 @@
 Our own code rather than lifetimes (unmaintained) or PyMC-Marketing (far too heavy for a worker). Both
 likelihoods are written in log space with gammaln/betaln and log-sum-exp, maximised over log-parameters (so
 every parameter stays positive) with an analytic gradient. Identical (x, t_x, T) rows are merged and weighted
-before fitting, so a million members cost as much as their distinct rows. Formulas and equation numbers: Fader,
+before fitting, so a million members cost as much as their distinct rows. Expected purchases use the closed
+form with Gauss's 2F1 (scipy), rewritten so it stays bounded, and a quadrature where scipy's 2F1 fails. Formulas and equation numbers: Fader,
 Hardie & Lee (2005), "Counting your customers the easy way" (BG/NBD) and "RFM and CLV" (Gamma-Gamma), and
 Fader & Hardie's note "Computing P(alive) using the BG/NBD model". Functions are unit-agnostic (days, weeks).
 """
@@ -331,13 +332,16 @@ def predicted_value(
     if not (horizon >= 0 and period > 0 and discount_rate > -1 and one_year > 0):
         raise ValueError(_("horizon must not be negative, period and one_year must be positive, discount_rate > -1."))
     (x, t_x, T), codes = _distinct(_members(frequency, recency, T)[:3])
+    spend = gamma_gamma_spend(gg, frequency=frequency, monetary=monetary)
+    if len(spend) != len(codes):
+        raise ValueError(_("monetary must have one entry per member."))
     ends = np.minimum(np.arange(1, int(np.ceil(horizon / period)) + 1) * period, horizon)
     value, before = np.zeros(len(x)), 0.0
     for end in ends:
         expected = _expected(bg, float(end), x, t_x, T)
         value += (expected - before) / (1 + discount_rate) ** (end / one_year)
         before = expected
-    return value[codes] * gamma_gamma_spend(gg, frequency=frequency, monetary=monetary)
+    return value[codes] * spend
 
 
 def holdout_check(bg: BgNbd, *, frequency, recency, T, holdout_frequency, holdout_length: float) -> dict:

@@ -274,3 +274,21 @@ def test_random_members_never_get_nan_or_infinite_scores(bg, gg, members, ahead)
         bg, gg, **history, monetary=monetary, horizon=ahead, period=30.0, discount_rate=0.1, one_year=365.0
     )
     assert np.all(np.isfinite(value) & (value >= 0))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"horizon": -1.0}, "horizon must not be negative"),
+        ({"period": 0.0}, "period and one_year must be positive"),
+        ({"discount_rate": -1.0}, "discount_rate > -1"),
+        ({"monetary": [10.0]}, "one entry per member"),
+        ({"recency": [3.0, 40.0]}, "cannot exceed T"),
+    ],
+)
+def test_predicted_value_refuses_impossible_settings(cdnow_fit, change, message):
+    spend_model = GammaGamma(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0)
+    settings = {"frequency": [1, 2], "recency": [3.0, 4.0], "T": [10.0, 10.0], "monetary": [10.0, 20.0]}
+    settings |= {"horizon": 52.0, "period": 4.0, "discount_rate": 0.1} | change
+    with pytest.raises(ValueError, match=message):
+        predicted_value(cdnow_fit, spend_model, **settings)
