@@ -5,9 +5,10 @@ Our own code rather than lifetimes (unmaintained) or PyMC-Marketing (far too hea
 likelihoods are written in log space with gammaln/betaln and log-sum-exp, maximised over log-parameters (so
 every parameter stays positive) with an analytic gradient. Identical (x, t_x, T) rows are merged and weighted
 before fitting, so a million members cost as much as their distinct rows. Expected purchases use the closed
-form with Gauss's 2F1 (scipy), rewritten so it stays bounded, and a quadrature where scipy's 2F1 fails. Formulas and equation numbers: Fader,
-Hardie & Lee (2005), "Counting your customers the easy way" (BG/NBD) and "RFM and CLV" (Gamma-Gamma), and
-Fader & Hardie's note "Computing P(alive) using the BG/NBD model". Functions are unit-agnostic (days, weeks).
+form with Gauss's 2F1 (scipy), rewritten so it stays bounded, and a quadrature where scipy's 2F1 fails.
+Formulas and equation numbers: Fader, Hardie & Lee (2005), "Counting your customers the easy way" (BG/NBD) and
+"RFM and CLV" (Gamma-Gamma), and Fader & Hardie's note "Computing P(alive) using the BG/NBD model". Functions
+are unit-agnostic (days, weeks).
 """
 
 import math
