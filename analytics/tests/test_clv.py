@@ -125,6 +125,20 @@ def test_expected_purchases_of_new_members_match_a_simulation():
     assert bgnbd_expected_new(planted, t=0.0) == 0.0
 
 
+def test_expected_purchases_where_scipys_hypergeometric_function_fails_match_a_simulation():
+    # A hundred times more stayers than CDNOW and a long horizon: scipy's 2F1 returns NaN here.
+    fit = BgNbd(r=0.144, alpha=0.0103, a=3.05, b=241.0, log_likelihood=0.0)
+    x, recency, T, ahead = 2, 0.0491, 0.468, 296.0
+    expected = bgnbd_expected(fit, t=ahead, frequency=[x], recency=[recency], T=[T])[0]
+    # Given the history, a member alive has rate ~ Gamma(r + x, alpha + T), drop-out ~ Beta(a, b + x), and
+    # expects (1 - exp(-rate p t)) / p purchases in the next t.
+    rng = np.random.default_rng(6)
+    rate = rng.gamma(fit.r + x, 1 / (fit.alpha + T), 2_000_000)
+    drop = rng.beta(fit.a, fit.b + x, 2_000_000)
+    draws = -np.expm1(-rate * drop * ahead) / drop * bgnbd_p_alive(fit, frequency=[x], recency=[recency], T=[T])[0]
+    assert expected == pytest.approx(draws.mean(), abs=4 * draws.std() / np.sqrt(len(draws)))
+
+
 def test_holdout_check_on_cdnow_tracks_the_39_weeks_after_calibration(summary, calibration_and_holdout):
     members = calibration_and_holdout
     # The calibration built from the raw transactions is the published summary.
