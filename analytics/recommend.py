@@ -263,8 +263,9 @@ def recommend_many(
     """Up to k recommendations for each member in `bought` (and in `exclude`, as members with no history).
 
     Never a product in the member's `exclude`, nor (unless `allow_bought`) one the member bought; co-purchase
-    picks first, best score first (ties: more buyers, then smaller id), then popularity picks. Fewer than k only
-    when the catalogue runs out.
+    picks first, best score first (ties in the order of `model.popular`: more buyers, then the smaller id), then
+    popularity picks. Fewer than k only when the catalogue runs out. Products the model does not know (bought only
+    after the fit) are ignored.
     """
     if k < 1:
         raise ValueError(gettext("k must be at least 1."))
