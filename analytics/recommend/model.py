@@ -80,11 +80,12 @@ def within(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
 
 def codes(values: np.ndarray, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(code of each value, distinct values): pandas' hash table needs a third of np.unique's memory and time."""
-    codes, distinct = pd.factorize(values, sort=sort)
-    return codes.astype(np.int64, copy=False), np.asarray(distinct, dtype=np.int64)
+    positions, uniques = pd.factorize(values, sort=sort)
+    return positions.astype(np.int64, copy=False), np.asarray(uniques, dtype=np.int64)
 
 
 def integer_ids(name: str, values: object) -> np.ndarray:
+    """Ids as int64; floats or strings are refused rather than rounded or parsed."""
     array = np.asarray(values).reshape(-1)
     if array.size == 0:
         return array.astype(np.int64)
@@ -97,7 +98,8 @@ def co_purchase_fit(*, members: np.ndarray, products: np.ndarray, top: int = 20,
     """Learn each product's `top` neighbours from (member, product) pairs, one per purchase line.
 
     A member who bought a product several times counts once. Similarity: cosine on the binary member x product
-    matrix (see the module docstring); ties are broken by more members together, then the smaller product id.
+    matrix, together(i, j) / sqrt(buyers(i) * buyers(j)); ties are broken by more members together, then the smaller
+    product id. Pairs bought together by fewer than `min_together` members are dropped as noise.
     """
     members, products = integer_ids("members", members), integer_ids("products", products)
     if len(members) != len(products):
