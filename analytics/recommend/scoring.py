@@ -57,18 +57,21 @@ def top_k(
         picks[cand_rows, rank], scores[cand_rows, rank] = cand_cols, cand_scores
         filled = np.bincount(cand_rows, minlength=rows)
 
-        # The reason: of the member's bought products, the one whose similarity to the pick is largest.
+        # The reason: of the member's bought products, the one whose similarity to the pick is largest (on a tie,
+        # the smaller product id: a row's products come in id order). Each pick has at least one bought product,
+        # and `owner` is sorted, so a group's maximum is one reduceat rather than a sort.
         owner, position = expand(history.indptr, cand_rows)
-        source = history.indices[position].astype(np.int64)
-        keys = source * size + cand_cols[owner]
-        found = np.minimum(np.searchsorted(model.link_keys, keys), len(model.link_keys) - 1)
-        hit = model.link_keys[found] == keys
-        link_similarity = np.where(hit, model.similarity.data[found], -1.0)
-        link_together = np.where(hit, model.together_counts[found], 0)
-        order = np.lexsort((model.products[source], -link_together, -link_similarity, owner))
-        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]] if len(order) else order
-        because[cand_rows[owner[first]], rank[owner[first]]] = source[first]
-        together[cand_rows[owner[first]], rank[owner[first]]] = link_together[first]
+        if len(owner):
+            source = history.indices[position].astype(np.int64)
+            keys = source * size + cand_cols[owner]
+            found = np.minimum(np.searchsorted(model.link_keys, keys), len(model.link_keys) - 1)
+            hit = model.link_keys[found] == keys
+            link_similarity = np.where(hit, model.similarity.data[found], -1.0)
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            best = np.flatnonzero(link_similarity == np.maximum.reduceat(link_similarity, starts)[owner])
+            first = best[np.r_[True, owner[best][1:] != owner[best][:-1]]]
+            because[cand_rows[owner[first]], rank[owner[first]]] = source[first]
+            together[cand_rows[owner[first]], rank[owner[first]]] = model.together_counts[found[first]]
 
     fill_popular(model, picks=picks, filled=filled, blocked=blocked, size=size)
     return picks, because, together, scores
