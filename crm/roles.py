@@ -67,6 +67,12 @@ CAMPAIGNS = ["marketing.add_campaign", "marketing.change_campaign", "marketing.s
 # Automations (birthday, welcome, ...): marketers switch them and set their timing; managers see them.
 AUTOMATIONS_READ = ["marketing.view_automation"]
 AUTOMATIONS_EDIT = AUTOMATIONS_READ + ["marketing.change_automation"]
+# A member's scores (RFM segment, churn risk, predicted value, recommendations) on their page, for everyone who
+# serves members; the scoring runs' pages (fits, checks, movement) for those who plan with them.
+SCORES_READ = ["analytics.view_memberscore"]
+SCORING_RUNS = ["analytics.view_scoringrun"]
+# Start a scoring run by hand (it also runs nightly).
+SCORING_START = ["analytics.add_scoringrun"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
@@ -80,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + MESSAGES_READ
     + REWARDS_EXCHANGE
+    + SCORES_READ
     + ["customers.view_all_customers", "customers.view_contact_details", "interactions.refund_transaction"],
     # Own book of customers only (no view_all_customers); records purchases, refunds go to the desk.
     Role.SALES: CUSTOMER_READ
@@ -90,6 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + COUPONS_READ
     + MESSAGES_READ
     + REWARDS_EXCHANGE
+    + SCORES_READ
     + ["customers.view_contact_details"],
     # Segments and campaigns across everyone, but phone and e-mail stay masked.
     Role.MARKETING: CUSTOMER_READ
@@ -101,6 +109,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CAMPAIGN_RESULTS
     + CAMPAIGNS
     + AUTOMATIONS_EDIT
+    + SCORES_READ
+    + SCORING_RUNS
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
@@ -116,6 +126,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + REWARDS_EXCHANGE
     + CAMPAIGN_RESULTS
     + AUTOMATIONS_READ
+    + SCORES_READ
+    + SCORING_RUNS
+    + SCORING_START
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

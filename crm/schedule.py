@@ -93,6 +93,22 @@ BEAT_SCHEDULE = {
     # 5 minutes, a job silent for longer than CRM_JOB_LEASE_SECONDS is queued again, or failed with a
     # message once started CRM_JOB_MAX_ATTEMPTS times (the rule: crm/jobs.py). Each job is claimed by a
     # conditional update, so overlapping runs queue it once; a run that waited past the next is dropped.
+    # Scores (RFM, lifetime value, churn, recommendations: analytics/services/scoring.py) for everyone, nightly at
+    # 04:00: after the purchase facts' reconcile (03:30) and before the shops open, so the day starts on last
+    # night's scores. A night when a run is still under way is skipped.
+    "analytics-scoring": {
+        "task": "analytics.tasks.scoring_nightly_task",
+        "schedule": crontab(hour=4, minute=0),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
+    # A scoring fit or chunk whose worker died (its lease, CRM_SCORING_LEASE_SECONDS, lapsed) is queued again, a
+    # run whose closing was lost is closed. Every 5 minutes, as the jobs' sweep; each part is claimed, so overlaps
+    # do nothing twice.
+    "analytics-scoring-sweep": {
+        "task": "analytics.tasks.scoring_sweep_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
     "jobs-sweep": {
         "task": "crm.tasks.jobs_sweep_task",
         "schedule": crontab(minute="*/5"),

@@ -348,10 +348,21 @@ class AutomationMessageForm(forms.Form):
         help_text=_("This share of the members is held out at random, to measure what the automation earns."),
     )
     attribution_days = forms.IntegerField(label=_("Attribution window (days)"), min_value=1, max_value=90)
+    segment = forms.ModelChoiceField(
+        label=_("Only members of segment"),
+        queryset=Segment.objects.none(),
+        required=False,
+        empty_label=_("Everyone the occasion finds"),
+        help_text=_(
+            "E.g. a win-back only for members whose probability of being active has fallen below 30%: "
+            "the segment is checked when each occasion is found."
+        ),
+    )
 
     def __init__(self, *args, campaign, **kwargs):
         initial = {
             "channel": campaign.channel,
+            "segment": campaign.segment_id,
             "offer": campaign.offer_id,
             "control_percent": campaign.control_percent,
             "attribution_days": campaign.attribution_days,
@@ -362,6 +373,7 @@ class AutomationMessageForm(forms.Form):
         if campaign.offer_id:
             offers = offers | CouponOffer.objects.filter(pk=campaign.offer_id)
         self.fields["offer"].queryset = offers.order_by("name")
+        self.fields["segment"].queryset = Segment.objects.order_by("name")
         self.languages = []
         for code, name in settings.LANGUAGES:
             template = templates.get(code)

@@ -158,6 +158,12 @@ CRM_BEHAVIOUR_RETENTION_MONTHS = env.int("CRM_BEHAVIOUR_RETENTION_MONTHS", defau
 # A customer import of at least this many rows, into a table holding no more, sets the search indexes aside
 # and builds them after (crm/indexes.py).
 CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000)
+# Scoring (analytics/services/scoring.py): the models are fitted on every n-th member, at most CRM_SCORING_FIT_SAMPLE
+# of them; members are scored in chunks of CRM_SCORING_CHUNK consecutive ids, each claimed for
+# CRM_SCORING_LEASE_SECONDS (a chunk not done by then is taken up again: its worker is taken for dead).
+CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
+CRM_SCORING_CHUNK = env.int("CRM_SCORING_CHUNK", default=20_000)
+CRM_SCORING_LEASE_SECONDS = env.int("CRM_SCORING_LEASE_SECONDS", default=15 * 60)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).

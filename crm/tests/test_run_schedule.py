@@ -19,6 +19,7 @@ EVERY_5_MINUTES = {
     "campaigns-start-due",
     "campaign-ab-winners",
     "campaign-results-refresh",
+    "analytics-scoring-sweep",
 }
 HOURLY = {"automations-hourly"}  # at :20
 
@@ -50,6 +51,8 @@ def test_daily_jobs_run_at_their_hour_once():
         assert "membership-daily" not in schedule.due()
         clock.move_to(at(3, 30))
         assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "purchase-stats-reconcile"}
+        clock.move_to(at(4, 0))
+        assert set(schedule.due()) == {*EVERY_5_MINUTES, "analytics-scoring"}
         clock.move_to(at(6, 0))
         assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "reminder-rules-daily"}
         clock.move_to(at(6, 0, 1))

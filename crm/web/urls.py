@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("interactions.urls")),
     path("marketing/", include("marketing.urls")),
+    path("analytics/", include("analytics.urls")),
     path("notifications/", notifications.notifications_view, name="notifications"),
     path("notifications/read/", notifications.notifications_read_view, name="notifications_read"),
     path("import/", imports.import_upload_view, name="import"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import ConsentChannel
 from marketing import templating
-from marketing.models import Automation, Campaign, CampaignVariant, CouponOffer, MessageTemplate
+from marketing.models import Automation, Campaign, CampaignVariant, CouponOffer, MessageTemplate, Segment
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,12 @@ def automation_message_update(
     control_percent: int,
     attribution_days: int,
     texts: list[Text],
+    segment: Segment | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> Campaign:
-    """Set the automation's message. A language left without a text is removed (the member's message falls
-    back to the site's language, then to any)."""
+    """Set the automation's message, and the segment its members must be in (None: everyone its occasions find).
+    A language left without a text is removed (the member's message falls back to the site's language, then to
+    any)."""
     _check(texts)
     campaign = Campaign.objects.select_for_update().get(pk=automation.campaign_id)
     if campaign.messages.exists():
@@ -64,10 +66,10 @@ def automation_message_update(
             changed["control_percent"] = _("The control group cannot change once messages have gone out.")
         if changed:
             raise ValidationError(changed)
-    campaign.channel, campaign.offer = channel, offer
+    campaign.channel, campaign.offer, campaign.segment = channel, offer, segment
     campaign.control_percent, campaign.attribution_days = control_percent, attribution_days
     campaign.full_clean()
-    campaign.save(update_fields=["channel", "offer", "control_percent", "attribution_days"])
+    campaign.save(update_fields=["channel", "offer", "segment", "control_percent", "attribution_days"])
     # An automation has one variant (no A/B test): every member not held out gets it.
     variant, _created = CampaignVariant.objects.get_or_create(campaign=campaign, label="A")
     for text in texts:

@@ -46,6 +46,7 @@ from marketing.models import (
     SkipReason,
 )
 from marketing.occasion_context import points_expiry_key
+from marketing.selectors import segment_members
 
 logger = logging.getLogger(__name__)
 
@@ -286,16 +287,18 @@ def automation_run(*, automation: Automation, now: datetime.datetime | None = No
     key decides, and each chunk is prepared in its own transaction, so a run killed halfway is finished by the
     next."""
     now = now or timezone.now()
-    automation = Automation.objects.select_related("campaign").get(pk=automation.pk)
+    automation = Automation.objects.select_related("campaign__segment").get(pk=automation.pk)
     if not automation.enabled:
         return 0
     prepared = 0
+    segment = automation.campaign.segment
     try:
         for occasion, ids in DUE[automation.kind](automation, now).items():
             for start in range(0, len(ids), PREPARE_CHUNK):
-                prepared += _prepare(
-                    campaign=automation.campaign, customer_ids=ids[start : start + PREPARE_CHUNK], occasion=occasion
-                )
+                chunk = ids[start : start + PREPARE_CHUNK]
+                if segment is not None:  # only those in the segment now (e.g. a low probability of being active)
+                    chunk = list(segment_members(segment).filter(pk__in=chunk).values_list("pk", flat=True))
+                prepared += _prepare(campaign=automation.campaign, customer_ids=chunk, occasion=occasion)
     except ValidationError as error:
         # The campaign cannot be sent as it stands (its channel unavailable, a template broken): shown on the
         # automations page; the window stays where it was, so the next run after the fix catches up.

@@ -96,6 +96,7 @@ def automation_message_view(request: HttpRequest, automation_id: int) -> HttpRes
                 control_percent=data["control_percent"],
                 attribution_days=data["attribution_days"],
                 texts=texts,
+                segment=data["segment"],
                 actor=request.user,
             )
         except ValidationError as e:

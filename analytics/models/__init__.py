@@ -1,0 +1,17 @@
+from analytics.models.rfm import FM_RULE, RfmGridCell, RfmSegment
+from analytics.models.runs import ChunkStatus, RunStatus, ScoringChunk, ScoringRun
+from analytics.models.scores import ChurnSource, MemberRecommendation, MemberScore, ScoreHistory
+
+__all__ = [
+    "FM_RULE",
+    "ChunkStatus",
+    "ChurnSource",
+    "MemberRecommendation",
+    "MemberScore",
+    "RfmGridCell",
+    "RfmSegment",
+    "RunStatus",
+    "ScoreHistory",
+    "ScoringChunk",
+    "ScoringRun",
+]

@@ -1,0 +1,48 @@
+"""What scores add to the customer's page (registered from AnalyticsConfig.ready()): one card beside the history,
+with the member's RFM segment, probability of being active, churn probability and its reasons, expected purchases
+and predicted value, and the products to offer; each with the date of the run that computed it. Two queries."""
+
+from django.http import HttpRequest
+
+from analytics.churn import Reason, reason_text
+from analytics.models import MemberRecommendation, MemberScore
+from customers.models import Customer
+from customers.sections import Section, register_sections
+
+
+def reason_lines(score: MemberScore) -> list[str]:
+    """The member's churn reasons in words, in the reader's language."""
+    lines = []
+    for item in score.churn_reasons or []:
+        context = item.get("context") or {}
+        reason = Reason(
+            feature=item["feature"],
+            value=item.get("value") if item.get("value") is not None else float("nan"),
+            reference=item.get("reference") if item.get("reference") is not None else float("nan"),
+            effect=item.get("effect", 0.0),
+        )
+        row = {item["feature"]: reason.value} | {k: float("nan") if v is None else v for k, v in context.items()}
+        lines.append(reason_text(reason, row=row))
+    return lines
+
+
+def score_sections(request: HttpRequest, customer: Customer) -> list[Section]:
+    if not request.user.has_perm("analytics.view_memberscore"):
+        return []
+
+    def load() -> dict:
+        score = MemberScore.objects.select_related("run").filter(customer=customer).first()
+        recommendations = list(
+            MemberRecommendation.objects.filter(customer=customer).select_related("product", "because_of")
+        )
+        return {
+            "score": score,
+            "reasons": reason_lines(score) if score else [],
+            "recommendations": recommendations,
+        }
+
+    return [Section(key="scores", template="analytics/includes/scores_section.html", column="side", order=5, load=load)]
+
+
+def register() -> None:
+    register_sections("analytics", score_sections)
