@@ -84,9 +84,14 @@ def scoring_params(params: dict | None = None) -> dict:
 
 
 def scoring_run_start(
-    *, actor: AbstractBaseUser | None = None, params: dict | None = None, as_of: datetime.datetime | None = None
+    *,
+    actor: AbstractBaseUser | None = None,
+    params: dict | None = None,
+    as_of: datetime.datetime | None = None,
+    queue: bool = True,
 ) -> ScoringRun:
-    """Record a run and queue its fit; refused while another run is unfinished."""
+    """Record a run and queue its fit (unless the caller runs it: `queue=False`); refused while another run is
+    unfinished."""
     from analytics.tasks import scoring_fit_task
 
     params = scoring_params(params)
@@ -97,7 +102,8 @@ def scoring_run_start(
         raise ValidationError(
             _("A scoring run is already under way. Its page shows its progress."), code="running"
         ) from None
-    transaction.on_commit(lambda: scoring_fit_task.delay(run.pk))
+    if queue:
+        transaction.on_commit(lambda: scoring_fit_task.delay(run.pk))
     return run
 
 
@@ -116,9 +122,10 @@ def _heartbeat(run: ScoringRun) -> None:
     ScoringRun.objects.filter(pk=run.pk, started_at=run.started_at).update(heartbeat_at=timezone.now())
 
 
-def scoring_fit(*, run_id: int) -> None:
-    """Claim the run (queued → fitting), fit, split into chunks and queue them. A failure is recorded on the run;
-    a transient one puts the run back in the queue for the task's retry."""
+def scoring_fit(*, run_id: int, queue: bool = True) -> None:
+    """Claim the run (queued → fitting), fit, split into chunks and queue them (unless the caller scores them:
+    `queue=False`). A failure is recorded on the run; a transient one puts the run back in the queue for the task's
+    retry."""
     now = timezone.now()
     if not ScoringRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, attempts__lt=MAX_ATTEMPTS).update(
         status=RunStatus.FITTING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
@@ -139,7 +146,8 @@ def scoring_fit(*, run_id: int) -> None:
                 chunks_total=len(chunks),
                 heartbeat_at=timezone.now(),
             )
-            transaction.on_commit(lambda: _queue_chunks([c.pk for c in chunks]))
+            if queue:
+                transaction.on_commit(lambda: _queue_chunks([c.pk for c in chunks]))
             if not chunks:
                 transaction.on_commit(lambda: scoring_finish(run_id=run.pk))
     except TRANSIENT_ERRORS:

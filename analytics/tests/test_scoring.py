@@ -3,11 +3,13 @@ refunds, members with no purchase, members merged after a run; the chunks, their
 runs."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from analytics.models import (
@@ -261,3 +263,21 @@ def test_a_stale_fit_is_queued_again_and_failed_after_three_attempts(rfm_only, s
         assert scoring.scoring_sweep()["failed"] == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "3 times" in run.message
+
+
+def test_the_command_scores_everyone_in_this_process_with_a_line_per_chunk(settings):
+    settings.CRM_SCORING_CHUNK = 4
+    members = ladder()
+    out = io.StringIO()
+    call_command("run_scoring", "--parts", "rfm", stdout=out)
+    assert "scoring: 3/3 chunks" in out.getvalue() and "scored 10 members" in out.getvalue()
+    assert MemberScore.objects.filter(customer__in=members).count() == 10
+    call_command("run_scoring", "--if-none", stdout=out)  # the demo's call: a run is done, nothing more
+    assert ScoringRun.objects.count() == 1
+
+
+def test_the_command_is_refused_while_a_run_is_under_way_and_writes_nothing(rfm_only):
+    scoring.scoring_run_start(as_of=AS_OF, params=rfm_only)
+    with pytest.raises(CommandError, match="already under way"):
+        call_command("run_scoring", stdout=io.StringIO())
+    assert ScoringRun.objects.count() == 1 and not MemberScore.objects.exists()

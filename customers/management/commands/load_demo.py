@@ -156,6 +156,7 @@ class Command(BaseCommand):
         call_command("load_demo_purchases", seed=seed, stdout=self.stdout)
         call_command("load_demo_interactions", seed=seed, stdout=self.stdout)
         call_command("load_demo_segments", stdout=self.stdout)
+        call_command("run_scoring", "--if-none", stdout=self.stdout)  # scores on the member pages from the start
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password {DEMO_PASSWORD}):"))
         for username, role in DEMO_USERS:
