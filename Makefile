@@ -42,9 +42,13 @@ run: demo
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m crm.lib.embedded_db stop; fi
 
+# On both cores (pytest-xdist; at most two: each further worker would take one more Redis database below
+# REDIS_URL's, see crm/settings/test.py). A whole test file per worker at a time, files in the order a plain
+# pytest runs them: tests keep their order within a file, and browser tests stay last on each worker
+# (tests/browser/conftest.py). Not --dist loadgroup: on pytest 9.2 it no longer groups (pytest-xdist#1386).
 test: install
 	./scripts/ensure-chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=2 --dist=loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
