@@ -42,9 +42,15 @@ run: demo
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m crm.lib.embedded_db stop; fi
 
+# On both cores (pytest-xdist; at most two: each further worker would take one more Redis database below
+# REDIS_URL's, see crm/settings/test.py). --dist load hands each worker tests in the order a plain pytest runs
+# them, so each worker keeps that order: pytest-django's (database tests before transactional ones, whose flush
+# empties the rows migrations seed) and browser tests last (tests/browser/conftest.py). Not loadfile, which
+# would run a file's transactional tests among the others; not loadgroup, which on pytest 9.2 no longer groups
+# (pytest-xdist#1386).
 test: install
 	./scripts/ensure-chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=2 --dist=load
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

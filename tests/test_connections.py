@@ -1,7 +1,6 @@
 """The dev server (`make run`) under 20 concurrent clients: no errors, and no connections left behind."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 from django.db import connection
 
@@ -26,10 +26,17 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_port(server: subprocess.Popen, timeout: float = 60) -> int:
+    """The port the server listens on once it does: started on port 0, it takes one the system picks, so that no
+    other process (the other pytest-xdist worker's servers) can take it between our choosing it and its binding."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the dev server exited"
+        for conn in psutil.Process(server.pid).net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN:
+                return conn.laddr.port
+        time.sleep(0.1)
+    pytest.fail("the dev server did not listen")
 
 
 def server_connections() -> int:
@@ -52,26 +59,27 @@ def status(url: str) -> int:
 
 @pytest.fixture
 def dev_server():
-    port = free_port()
     env = {"DATABASE_URL": database_url(), "DEBUG": "true", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     env.update({k: os.environ[k] for k in ("CONN_MAX_AGE",) if k in os.environ})  # to see this test fail with 60
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        [sys.executable, "manage.py", "runserver", "--noreload", "127.0.0.1:0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        base = f"http://127.0.0.1:{listening_port(server)}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_twenty_concurrent_clients_get_answers_and_leave_no_connections_open(dev_server):
@@ -79,5 +87,9 @@ def test_twenty_concurrent_clients_get_answers_and_leave_no_connections_open(dev
     with ThreadPoolExecutor(CLIENTS) as pool:
         answers = list(pool.map(status, [url] * (CLIENTS * REQUESTS)))
     assert set(answers) == {401}
-    time.sleep(0.5)  # the last request threads finish closing
+    # The last request threads finish closing (later when the other pytest-xdist worker keeps the cores busy);
+    # a kept connection (CONN_MAX_AGE=60) outlives the wait.
+    deadline = time.monotonic() + 10
+    while server_connections() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert server_connections() == 0

@@ -7,6 +7,8 @@ import email.policy
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -88,12 +90,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound but never listening, and held, so that no server (the
+    other pytest-xdist worker's SMTP server) can start listening there while the test counts on nothing doing so."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def start_smtp_server(handler: _Handler, *, attempts: int = 5) -> Controller:
+    """aiosmtpd on a free loopback port. A port free when asked for can be taken before the server binds it (by
+    the other pytest-xdist worker's servers, any outgoing connection): the server then fails to start, so another."""
+    for attempt in range(1, attempts + 1):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+            return controller
+        except OSError:
+            if attempt == attempts:
+                raise
+
+
 @pytest.fixture
 def smtp(settings):
     box = Mailbox()
-    port = free_port()
-    controller = Controller(_Handler(box), hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = start_smtp_server(_Handler(box))
+    port = controller.port
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False

@@ -137,9 +137,10 @@ def test_the_smtp_server_away_puts_the_batch_back_untouched(fast_sending, settin
     campaign = make_campaign(people)
     campaign_start(campaign=campaign, actor=None)
     port = settings.EMAIL_PORT
-    settings.EMAIL_PORT = sending_fixtures.free_port()  # nothing listens there
-    with pytest.raises(ChannelUnavailable):
-        messages_send_batch(campaign_id=campaign.pk)
+    with sending_fixtures.closed_port() as nothing_listens_there:
+        settings.EMAIL_PORT = nothing_listens_there
+        with pytest.raises(ChannelUnavailable):
+            messages_send_batch(campaign_id=campaign.pk)
     assert set(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {MessageStatus.QUEUED}
     settings.EMAIL_PORT = port
     send_all_through_errors(campaign)
