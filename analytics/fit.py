@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import churn, clv, recommend
@@ -63,20 +63,26 @@ def fit_modulus(members: int) -> int:
 
 
 def rfm_edges(*, as_of: datetime.datetime, window_days: int) -> tuple[dict[str, list[float]], int]:
-    """The quintile edges (analytics.rfm) of everyone who has bought, and how many that is."""
+    """The quintile edges (analytics.rfm) of everyone who has bought, and how many that is: one pass over the
+    purchases, comparing times (the window starts at a local midnight) and turning only each member's last purchase
+    into a local day, as analytics/frames.py counts them."""
+    cut_day = timezone.localtime(as_of).date()
+    window_start = timezone.make_aware(
+        datetime.datetime.combine(cut_day - datetime.timedelta(days=window_days - 1), datetime.time())
+    )
     params = {
         "tz": settings.TIME_ZONE,
         "cutoff": as_of,
-        "cut_day": timezone.localtime(as_of).date(),
-        "window": window_days,
+        "cut_day": cut_day,
+        "since": window_start,
         "refunded": TransactionStatus.REFUNDED.value,
     }
-    day = "(occurred_at AT TIME ZONE %(tz)s)::date"
     sql = f"""
         WITH m AS (
-            SELECT %(cut_day)s - max({day}) FILTER (WHERE status <> %(refunded)s) AS recency,
-                count(*) FILTER (WHERE status <> %(refunded)s AND {day} > %(cut_day)s - %(window)s) AS frequency,
-                round(coalesce(sum(amount - refunded_amount) FILTER (WHERE {day} > %(cut_day)s - %(window)s), 0)
+            SELECT %(cut_day)s - (max(occurred_at) FILTER (WHERE status <> %(refunded)s) AT TIME ZONE %(tz)s)::date
+                    AS recency,
+                count(*) FILTER (WHERE status <> %(refunded)s AND occurred_at >= %(since)s) AS frequency,
+                round(coalesce(sum(amount - refunded_amount) FILTER (WHERE occurred_at >= %(since)s), 0)
                       * {CENTS})::bigint AS monetary
             FROM {Transaction._meta.db_table} WHERE occurred_at < %(cutoff)s
             GROUP BY customer_id HAVING count(*) FILTER (WHERE status <> %(refunded)s) > 0
@@ -87,7 +93,9 @@ def rfm_edges(*, as_of: datetime.datetime, window_days: int) -> tuple[dict[str, 
             count(*)
         FROM m
     """  # noqa: S608 -- table name from the model, values bound
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # a million members' groups, held in memory
         cursor.execute(sql, params)
         recency, frequency, monetary, buyers = cursor.fetchone()
     if not buyers:

@@ -84,11 +84,10 @@ def member_frame(
         "refunded": TransactionStatus.REFUNDED.value,
     }
     customer, purchase = Customer._meta.db_table, Transaction._meta.db_table
+    # Grouped per member before meeting the members (one sort key, not four), and the first purchase day's net
+    # taken as the least (day, net) pair: cheaper than an ordered array_agg per member.
     sql = f"""
-        WITH member AS (
-            SELECT c.id, c.registered_on, c.email_opt_in, c.sms_opt_in FROM {customer} c
-            WHERE {members}
-        ), day AS (
+        WITH day AS (
             SELECT t.customer_id, (t.occurred_at AT TIME ZONE %(tz)s)::date AS day,
                    t.occurred_at < %(cutoff)s AS before,
                    count(*) FILTER (WHERE t.status <> %(refunded)s) AS orders,
@@ -96,31 +95,42 @@ def member_frame(
             FROM {purchase} t
             WHERE {bought_by} AND t.occurred_at < %(until)s
             GROUP BY 1, 2, 3
+        ), per AS (
+            SELECT d.customer_id,
+                count(*) FILTER (WHERE d.before AND d.orders > 0) AS purchase_days,
+                %(cut_day)s - min(d.day) FILTER (WHERE d.before AND d.orders > 0) AS first_day,
+                %(cut_day)s - max(d.day) FILTER (WHERE d.before AND d.orders > 0) AS last_day,
+                coalesce(sum(d.orders) FILTER (WHERE d.before), 0) AS orders_lifetime,
+                round(coalesce(sum(d.net) FILTER (WHERE d.before), 0) * {CENTS})::bigint AS net_lifetime_cents,
+                round(coalesce((min(ARRAY[d.day - DATE '2000-01-01', d.net])
+                                FILTER (WHERE d.before AND d.orders > 0))[2], 0) * {CENTS})::bigint
+                    AS first_day_net_cents,
+                coalesce(sum(d.orders) FILTER (WHERE d.before AND d.day > %(cut_day)s - %(window)s), 0) AS frequency,
+                round(coalesce(sum(d.net) FILTER (WHERE d.before AND d.day > %(cut_day)s - %(window)s), 0)
+                      * {CENTS})::bigint AS monetary_cents,
+                coalesce(sum(d.orders) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0) AS orders_365,
+                round(coalesce(sum(d.net) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
+                      * {CENTS})::bigint AS net_365_cents,
+                round(coalesce(sum(d.paid) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
+                      * {CENTS})::bigint AS paid_365_cents,
+                round(coalesce(sum(d.refunded) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
+                      * {CENTS})::bigint AS refunded_365_cents,
+                coalesce(sum(d.orders) FILTER (WHERE NOT d.before), 0) AS after_orders,
+                count(*) FILTER (WHERE NOT d.before AND d.orders > 0) AS after_days
+            FROM day d GROUP BY d.customer_id
         )
-        SELECT m.id AS customer_id,
-            greatest(%(cut_day)s - m.registered_on, 0) AS registered,
-            m.email_opt_in::int AS email_consent, m.sms_opt_in::int AS sms_consent,
-            count(d.day) FILTER (WHERE d.before AND d.orders > 0) AS purchase_days,
-            %(cut_day)s - min(d.day) FILTER (WHERE d.before AND d.orders > 0) AS first_day,
-            %(cut_day)s - max(d.day) FILTER (WHERE d.before AND d.orders > 0) AS last_day,
-            coalesce(sum(d.orders) FILTER (WHERE d.before), 0) AS orders_lifetime,
-            round(coalesce(sum(d.net) FILTER (WHERE d.before), 0) * {CENTS})::bigint AS net_lifetime_cents,
-            round(coalesce((array_agg(d.net ORDER BY d.day) FILTER (WHERE d.before AND d.orders > 0))[1], 0)
-                  * {CENTS})::bigint AS first_day_net_cents,
-            coalesce(sum(d.orders) FILTER (WHERE d.before AND d.day > %(cut_day)s - %(window)s), 0) AS frequency,
-            round(coalesce(sum(d.net) FILTER (WHERE d.before AND d.day > %(cut_day)s - %(window)s), 0)
-                  * {CENTS})::bigint AS monetary_cents,
-            coalesce(sum(d.orders) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0) AS orders_365,
-            round(coalesce(sum(d.net) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
-                  * {CENTS})::bigint AS net_365_cents,
-            round(coalesce(sum(d.paid) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
-                  * {CENTS})::bigint AS paid_365_cents,
-            round(coalesce(sum(d.refunded) FILTER (WHERE d.before AND d.day > %(cut_day)s - 365), 0)
-                  * {CENTS})::bigint AS refunded_365_cents,
-            coalesce(sum(d.orders) FILTER (WHERE NOT d.before), 0) AS after_orders,
-            count(d.day) FILTER (WHERE NOT d.before AND d.orders > 0) AS after_days
-        FROM member m LEFT JOIN day d ON d.customer_id = m.id
-        GROUP BY m.id, m.registered_on, m.email_opt_in, m.sms_opt_in
+        SELECT c.id AS customer_id,
+            greatest(%(cut_day)s - c.registered_on, 0) AS registered,
+            c.email_opt_in::int AS email_consent, c.sms_opt_in::int AS sms_consent,
+            coalesce(p.purchase_days, 0) AS purchase_days, p.first_day, p.last_day,
+            coalesce(p.orders_lifetime, 0) AS orders_lifetime, coalesce(p.net_lifetime_cents, 0) AS net_lifetime_cents,
+            coalesce(p.first_day_net_cents, 0) AS first_day_net_cents, coalesce(p.frequency, 0) AS frequency,
+            coalesce(p.monetary_cents, 0) AS monetary_cents, coalesce(p.orders_365, 0) AS orders_365,
+            coalesce(p.net_365_cents, 0) AS net_365_cents, coalesce(p.paid_365_cents, 0) AS paid_365_cents,
+            coalesce(p.refunded_365_cents, 0) AS refunded_365_cents, coalesce(p.after_orders, 0) AS after_orders,
+            coalesce(p.after_days, 0) AS after_days
+        FROM {customer} c LEFT JOIN per p ON p.customer_id = c.id
+        WHERE {members}
     """  # noqa: S608 -- table names from the models, values bound
     return _copy_frame(sql, params)
 

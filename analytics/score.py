@@ -2,7 +2,6 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -23,12 +22,36 @@ class Scored:
     churn_source: str = ""  # whose probability churn_probability holds (ChurnSource)
 
 
-def _money(cents: float) -> Decimal:
-    return (Decimal(int(round(cents))) / CENTS).quantize(Decimal("0.01"))
+def _none(value: float | None) -> float | None:
+    return None if value is None or value != value else float(value)  # NaN is not equal to itself
 
 
-def _none(value: float) -> float | None:
-    return None if value is None or np.isnan(value) else float(value)
+def _whole(values: pd.Series) -> list:
+    """Whole numbers, None where missing: as a COPY takes them, without a Python call per value."""
+    array = values.to_numpy(dtype=float)
+    known = ~np.isnan(array)
+    out = np.full(array.shape, None, dtype=object)
+    out[known] = array[known].astype(np.int64)
+    return out.tolist()
+
+
+def _decimals(values: pd.Series) -> list:
+    array = values.to_numpy(dtype=float)
+    return np.where(np.isnan(array), None, array).tolist()
+
+
+def _amounts(cents: pd.Series) -> list:
+    """Money from cents as exact text ("1234.50"), None where missing: whole cents, so no float rounding shows."""
+    array = cents.to_numpy(dtype=float)
+    out = []
+    for value in array.tolist():
+        if value != value:  # NaN
+            out.append(None)
+        else:
+            whole = round(value)
+            sign, whole = ("-", -whole) if whole < 0 else ("", whole)
+            out.append(f"{sign}{whole // 100}.{whole % 100:02d}")
+    return out
 
 
 def score_members(
@@ -84,24 +107,21 @@ def score_members(
     if "recommendations" in parts and fitted.recs is not None:
         recommendations = _recommend(fitted, frame.index, as_of=as_of, lo=lo, hi=hi, ids=ids)
 
-    scores = []
-    for customer_id, row in zip(rows.index, rows.itertuples(index=False), strict=True):
-        scores.append(
-            {
-                "customer_id": int(customer_id),
-                "recency_days": None if np.isnan(row.recency_days) else int(row.recency_days),
-                "frequency": int(row.frequency),
-                "monetary": _money(row.monetary_cents),
-                "r": None if np.isnan(row.r) else int(row.r),
-                "f": None if np.isnan(row.f) else int(row.f),
-                "m": None if np.isnan(row.m) else int(row.m),
-                "segment": row.segment,
-                "p_alive": _none(row.p_alive),
-                "expected_purchases": _none(row.expected_purchases),
-                "predicted_value": None if np.isnan(row.predicted_value) else _money(row.predicted_value * CENTS),
-                "churn_probability": _none(row.churn_probability),
-            }
-        )
+    columns = {
+        "customer_id": rows.index.to_numpy(dtype=np.int64).tolist(),
+        "recency_days": _whole(rows["recency_days"]),
+        "frequency": rows["frequency"].to_numpy(dtype=np.int64).tolist(),
+        "monetary": _amounts(rows["monetary_cents"]),
+        "r": _whole(rows["r"]),
+        "f": _whole(rows["f"]),
+        "m": _whole(rows["m"]),
+        "segment": rows["segment"].tolist(),
+        "p_alive": _decimals(rows["p_alive"]),
+        "expected_purchases": _decimals(rows["expected_purchases"]),
+        "predicted_value": _amounts(rows["predicted_value"] * CENTS),
+        "churn_probability": _decimals(rows["churn_probability"]),
+    }
+    scores = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return Scored(scores=scores, reasons=reasons, recommendations=recommendations, churn_source=source)
 
 

@@ -52,12 +52,8 @@ class MemberScore(ScoreFields):
     class Meta:
         verbose_name = _("member score")
         verbose_name_plural = _("member scores")
-        indexes = [
-            models.Index(fields=["segment"], name="score_segment_idx"),
-            models.Index(fields=["churn_probability"], name="score_churn_idx"),
-            models.Index(fields=["p_alive"], name="score_p_alive_idx"),
-            models.Index(fields=["predicted_value"], name="score_value_idx"),
-        ]
+        # No index on the scores: a segment count joins every member to this table anyway (as to PurchaseStats),
+        # and each of a run's million rows would have had four more entries to write.
 
     def __str__(self):
         return f"{self.customer_id}: {self.segment}"
@@ -72,8 +68,8 @@ class ScoreHistory(ScoreFields):
     class Meta:
         verbose_name = _("score history")
         verbose_name_plural = _("score history")
-        constraints = [models.UniqueConstraint(fields=["run", "customer"], name="score_history_unique")]
-        indexes = [models.Index(fields=["customer", "-run"], name="score_history_customer_idx")]
+        # One index serves a member's history, a chunk's rows of a run (a range of members) and the movement join.
+        constraints = [models.UniqueConstraint(fields=["customer", "run"], name="score_history_unique")]
 
     def __str__(self):
         return f"{self.run_id}/{self.customer_id}: {self.segment}"

@@ -143,7 +143,13 @@ class Transaction(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "-occurred_at"], name="transaction_customer_idx"),
+            # Covers what scoring reads per member (analytics/frames.py), so a chunk of members' purchases is read
+            # from the index alone instead of from heap pages scattered over the whole table (0.7 s -> 0.1 s a chunk).
+            models.Index(
+                fields=["customer", "-occurred_at"],
+                name="transaction_customer_idx",
+                include=["amount", "refunded_amount", "status"],
+            ),
             models.Index(fields=["occurred_at"], name="transaction_occurred_idx"),
             models.Index(fields=["flagged"], condition=models.Q(flagged=True), name="transaction_flagged_idx"),
         ]
