@@ -7,11 +7,20 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from analytics import sections, segment_fields
+        from analytics import sections, segment_fields, selectors
         from analytics.services import scoring
+        from crm import member_values
         from customers.signals import customer_merged, customer_merging
 
         sections.register()
         segment_fields.register_fields()
+        member_values.register(
+            member_values.MemberValue(
+                key="recommended_products",
+                label=_("Recommended products, best first (a list: use a for loop, or |first)"),
+                sample=["绿茶", "紫砂杯"],
+                load=selectors.recommended_product_names,
+            )
+        )
         customer_merging.connect(scoring.scores_settle_merge, dispatch_uid="analytics.scores_settle_merge")
         customer_merged.connect(scoring.scores_after_merge, dispatch_uid="analytics.scores_after_merge")

@@ -127,7 +127,7 @@ def _fit_clv(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:
             frequency=repeat["frequency"].to_numpy(), monetary=repeat["monetary"].to_numpy()
         )
     except ValueError as error:  # too little history to fit: the run says why, members get no CLV
-        metrics["clv"] = {"error": str(error), "members": len(inputs)}
+        metrics["clv"] = {"failed": str(error), "members": len(inputs)}
         fitted.bgnbd = fitted.gamma_gamma = None
         return
     metrics["clv"] = {
@@ -166,7 +166,7 @@ def _fit_churn(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:
         frame, judge, judged_churned = _labelled(cutoff=as_of - step, churn_days=days, modulus=modulus)
         model = churn.churn_fit(features=train, churned=train_churned)
     except ValueError as error:
-        metrics["churn"] = {"error": str(error)}
+        metrics["churn"] = {"failed": str(error)}
         return
     baselines = {"recency": judge["recency_days"].to_numpy()}
     inputs = bgnbd_inputs(frame.loc[judge.index])
@@ -189,7 +189,7 @@ def _fit_churn(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:
             holdout_length=float(days),
         )
     except ValueError as error:
-        holdout = {"error": str(error)}
+        holdout = {"failed": str(error)}
     evaluation = churn.churn_evaluate(model, features=judge, churned=judged_churned, baselines=baselines)
     if evaluation.beats_baseline:
         fitted.churn_model, fitted.churn_source = model, ChurnSource.MODEL

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.models import RfmSegment, ScoringRun
+from analytics.models import ChurnSource, RfmSegment, RunTrigger, ScoringRun
 from analytics.models.runs import UNFINISHED_RUN
 from analytics.services.scoring import scoring_run_start
 from crm.lib.htmx import is_fragment_request
@@ -32,7 +32,7 @@ def run_list_view(request: HttpRequest) -> HttpResponse:
 @permission_required("analytics.add_scoringrun", raise_exception=True)
 def run_start_view(request: HttpRequest) -> HttpResponse:
     try:
-        run = scoring_run_start(actor=request.user)
+        run = scoring_run_start(actor=request.user, trigger=RunTrigger.PAGE)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("analytics:run_list")
@@ -74,6 +74,11 @@ def run_detail_view(request: HttpRequest, run_id: int) -> HttpResponse:
         "rfm": metrics.get("rfm", {}),
         "clv": metrics.get("clv", {}),
         "churn": metrics.get("churn", {}),
+        "baselines": [
+            (dict(ChurnSource.choices).get(name, name), auc)
+            for name, auc in metrics.get("churn", {}).get("baselines", {}).items()
+        ],
+        "best_baseline": dict(ChurnSource.choices).get(metrics.get("churn", {}).get("best_baseline", ""), ""),
         "recommendations": metrics.get("recommendations", {}),
         "chunks": run.chunks.order_by("number")[:200],
     }

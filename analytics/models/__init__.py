@@ -1,5 +1,5 @@
 from analytics.models.rfm import FM_RULE, RfmGridCell, RfmSegment
-from analytics.models.runs import ChunkStatus, RunStatus, ScoringChunk, ScoringRun
+from analytics.models.runs import ChunkStatus, RunStatus, RunTrigger, ScoringChunk, ScoringRun
 from analytics.models.scores import ChurnSource, MemberRecommendation, MemberScore, ScoreHistory
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "RfmGridCell",
     "RfmSegment",
     "RunStatus",
+    "RunTrigger",
     "ScoreHistory",
     "ScoringChunk",
     "ScoringRun",

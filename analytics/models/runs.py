@@ -23,11 +23,18 @@ class RunStatus(models.TextChoices):
 UNFINISHED_RUN = [RunStatus.QUEUED, RunStatus.FITTING, RunStatus.SCORING]
 
 
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("The nightly schedule")
+    PAGE = "page", _("The scoring page")
+    COMMAND = "command", _("The run_scoring command")
+
+
 class ScoringRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RunStatus, default=RunStatus.QUEUED)
     as_of = models.DateTimeField(_("scored as of"))
     # The run's settings (windows, horizon, discount rate, churn period, chunk size): what its figures mean.
     params = models.JSONField(_("settings"), default=dict)
+    trigger = models.CharField(_("started from"), max_length=10, choices=RunTrigger, default=RunTrigger.SCHEDULE)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.SET_NULL, null=True, blank=True
     )

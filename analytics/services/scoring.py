@@ -37,6 +37,7 @@ from analytics.models import (
     MemberRecommendation,
     MemberScore,
     RunStatus,
+    RunTrigger,
     ScoreHistory,
     ScoringChunk,
     ScoringRun,
@@ -89,6 +90,7 @@ def scoring_run_start(
     params: dict | None = None,
     as_of: datetime.datetime | None = None,
     queue: bool = True,
+    trigger: RunTrigger = RunTrigger.SCHEDULE,
 ) -> ScoringRun:
     """Record a run and queue its fit (unless the caller runs it: `queue=False`); refused while another run is
     unfinished."""

@@ -5,7 +5,7 @@ run for the workers instead."""
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.models import RunStatus, ScoringRun
+from analytics.models import RunStatus, RunTrigger, ScoringRun
 from analytics.services import scoring
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if if_none and ScoringRun.objects.filter(status=RunStatus.DONE).exists():
             return
         try:
-            run = scoring.scoring_run_start(params={"parts": parts.split(",")}, queue=False)
+            run = scoring.scoring_run_start(params={"parts": parts.split(",")}, queue=False, trigger=RunTrigger.COMMAND)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         scoring.scoring_fit(run_id=run.pk, queue=False)
