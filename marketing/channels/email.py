@@ -73,10 +73,10 @@ class _ReusingHeaderRegistry(HeaderRegistry):
 
     `email.message.EmailMessage` parses every header it is given (that is how it validates them), and its
     registry makes a new class for every header it parses or counts (`HeaderRegistry.__getitem__` calls
-    `type()`): with Django's `message()` that is 2.3 ms a campaign message here, most of it for headers that are
-    the same in every message (From, MIME-Version, Content-Type, Content-Transfer-Encoding,
-    List-Unsubscribe-Post). A header object is immutable, so the same value can share one; each new value is
-    still parsed, and refused, by the standard library as before.
+    `type()`). For a campaign message that was most of Django's `message()` (1.2 ms of CPU here, 0.3 ms with
+    this registry), much of it for headers that are the same in every message (From, MIME-Version,
+    Content-Type, Content-Transfer-Encoding, List-Unsubscribe-Post). A header object is immutable, so messages
+    can share one for the same value; each new value is still parsed, and refused, by the standard library.
     """
 
     def __init__(self) -> None:
