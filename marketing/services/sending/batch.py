@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -275,9 +275,8 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
                     done.add(row.id)
                     result.failed += 1
                     watch(True, reason)
-            with transaction.atomic():  # one commit: the previous group's answers, then this group's mark
-                records.record(answers, lease=lease)
-                held = records.mark_handed([out.message_id for out, _answer in group], lease=lease)
+            # One commit: the previous group's answers and this group's mark.
+            held = records.record_and_mark(answers, [out.message_id for out, _answer in group], lease=lease)
             for out, answer in group:
                 if state["stop"] or time.monotonic() > deadline:  # marked handed but not given: released after
                     return
