@@ -18,7 +18,7 @@ import re
 import smtplib
 from collections.abc import Iterable, Iterator
 from email.headerregistry import BaseHeader, HeaderRegistry
-from functools import cache, lru_cache
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -98,7 +98,7 @@ class _ReusingHeaderRegistry(HeaderRegistry):
         return self[name](name, value)  # a date, an address list: unhashable or never repeated
 
 
-@cache
+@lru_cache(maxsize=16)  # a backend passes a module-level policy (default, SMTP): a few entries at most
 def _reusing(policy: email.policy.EmailPolicy) -> email.policy.EmailPolicy:
     return policy.clone(header_factory=_ReusingHeaderRegistry())
 
