@@ -5,9 +5,11 @@ a click token names the only URL it may redirect to (one that was in the templat
 link for another member. Tokens do not expire: an unsubscribe link must work years later (RFC 8058).
 """
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 UNSUBSCRIBE = "marketing.unsubscribe"
 OPEN = "marketing.open"
@@ -16,6 +18,24 @@ CLICK = "marketing.click"
 
 def _absolute(path: str) -> str:
     return settings.CRM_BASE_URL.rstrip("/") + path
+
+
+_SLOT = "crm-token-slot"
+
+
+@lru_cache(maxsize=64)
+def _around_token(name: str, base_url: str, script_prefix: str, urlconf: object) -> tuple[str, str]:
+    before, after = (base_url.rstrip("/") + reverse(name, args=[_SLOT], urlconf=urlconf)).split(_SLOT)
+    return before, after
+
+
+def _url(name: str, token: str) -> str:
+    """The absolute URL of `name` for `token`: the same as reversing it, reversed once per name. A campaign
+    message carries three of these, and `reverse` costs as much as signing the token; a signed token is
+    URL-safe (base64url, ":" and "."), so the path around it is the same for every token."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    before, after = _around_token(name, settings.CRM_BASE_URL, get_script_prefix(), urlconf)
+    return before + token + after
 
 
 def _token(salt: str, value: object) -> str:
@@ -31,12 +51,12 @@ def read(token: str, *, salt: str) -> object | None:
 
 
 def unsubscribe_url(message_id: int) -> str:
-    return _absolute(reverse("marketing:unsubscribe", args=[_token(UNSUBSCRIBE, message_id)]))
+    return _url("marketing:unsubscribe", _token(UNSUBSCRIBE, message_id))
 
 
 def open_url(message_id: int) -> str:
-    return _absolute(reverse("marketing:opened", args=[_token(OPEN, message_id)]))
+    return _url("marketing:opened", _token(OPEN, message_id))
 
 
 def click_url(message_id: int, url: str) -> str:
-    return _absolute(reverse("marketing:clicked", args=[_token(CLICK, [message_id, url])]))
+    return _url("marketing:clicked", _token(CLICK, [message_id, url]))

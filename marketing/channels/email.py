@@ -10,16 +10,21 @@ Every message carries, besides its text and HTML parts:
   variable is left alone, so a redirect can never be made to lead elsewhere).
 """
 
+import datetime
+import email.policy
+import email.utils
 import html as html_lib
 import re
 import smtplib
 from collections.abc import Iterable, Iterator
+from email.headerregistry import BaseHeader, HeaderRegistry
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 
 from customers.models import ConsentChannel
@@ -61,6 +66,58 @@ def _rewrite(rendered_html: str, urls: frozenset[str], message_id: int) -> str:
 def _before_body_end(document: str, addition: str) -> str:
     at = document.lower().rfind("</body>")
     return document + addition if at < 0 else document[:at] + addition + document[at:]
+
+
+class _ReusingHeaderRegistry(HeaderRegistry):
+    """The standard library's header registry, parsing each distinct header value once.
+
+    `email.message.EmailMessage` parses every header it is given (that is how it validates them), and its
+    registry makes a new class for every header it parses or counts (`HeaderRegistry.__getitem__` calls
+    `type()`). For a campaign message that was most of Django's `message()` (1.2 ms of CPU here, 0.3 ms with
+    this registry), much of it for headers that are the same in every message (From, MIME-Version,
+    Content-Type, Content-Transfer-Encoding, List-Unsubscribe-Post). A header object is immutable, so messages
+    can share one for the same value; each new value is still parsed, and refused, by the standard library.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+        # Room for the constant headers of many templates; a member's own values (To, Subject) just pass through.
+        self._parse = lru_cache(maxsize=2048)(super().__call__)
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+    def __call__(self, name: str, value: object) -> BaseHeader:
+        if isinstance(value, str):
+            return self._parse(name, value)
+        return self[name](name, value)  # a date, an address list: unhashable or never repeated
+
+
+@lru_cache(maxsize=16)  # a backend passes a module-level policy (default, SMTP): a few entries at most
+def _reusing(policy: email.policy.EmailPolicy) -> email.policy.EmailPolicy:
+    return policy.clone(header_factory=_ReusingHeaderRegistry())
+
+
+class CampaignEmail(EmailMultiAlternatives):
+    """Django's message, built with the policy the backend asks for (SMTP's, or the default that the locmem
+    and console backends use) but with a header registry that parses a repeated header value once."""
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default):
+        if isinstance(policy, email.policy.EmailPolicy) and type(policy.header_factory) is HeaderRegistry:
+            policy = _reusing(policy)
+        return super().message(policy=policy)
+
+
+def _date() -> str:
+    """The Date header Django would write (to the second, as it is written), as text: every message of that
+    second then shares one parsed header."""
+    zone = get_current_timezone() if settings.EMAIL_USE_LOCALTIME else datetime.UTC
+    return email.utils.format_datetime(datetime.datetime.now(zone).replace(microsecond=0))
 
 
 class EmailChannel:
@@ -106,8 +163,12 @@ class EmailChannel:
         connection.open()
         try:
             for out in batch:
-                email = EmailMultiAlternatives(
-                    subject=out.subject, body=out.body, to=[out.to], headers=out.headers, connection=connection
+                email = CampaignEmail(
+                    subject=out.subject,
+                    body=out.body,
+                    to=[out.to],
+                    headers={"Date": _date(), **out.headers},
+                    connection=connection,
                 )
                 if out.html:
                     email.attach_alternative(out.html, "text/html")
@@ -144,7 +205,7 @@ def _refused(error: smtplib.SMTPException) -> SendFailed:
     return SendFailed(f"{code} {text}".strip(), permanent=code >= 500)
 
 
-def _provider_id(email: EmailMultiAlternatives, key: str) -> str:
+def _provider_id(email: CampaignEmail, key: str) -> str:
     """A provider's own id (django-anymail's status) when it gives one, else our Message-ID."""
     status = getattr(email, "anymail_status", None)
     message_id = getattr(status, "message_id", None)

@@ -201,6 +201,28 @@ def test_the_frequency_cap_counts_sends_across_campaigns_in_the_window(fast_send
     assert by_member[quiet.pk].status == MessageStatus.SENT
 
 
+def test_a_send_under_way_in_another_campaign_counts_toward_the_cap(fast_sending, settings, smtp):
+    settings.CRM_FREQUENCY_CAP, settings.CRM_FREQUENCY_DAYS = 2, 7
+    busy, once = members(2)
+    now = timezone.now()
+    for person in (busy, once):  # one send this week each
+        Message.objects.create(
+            campaign=make_campaign([person]), customer=person, status=MessageStatus.SENT, sent_at=now
+        )
+    # Another campaign's worker holds a claim on the busy member's row right now.
+    Message.objects.create(campaign=make_campaign([busy]), customer=busy, status=MessageStatus.SENDING)
+    campaign = make_campaign([busy, once])
+    campaign_start(campaign=campaign, actor=None)
+    send_all(campaign)
+    by_member = rows(campaign)
+    assert (by_member[busy.pk].status, by_member[busy.pk].skip_reason) == (
+        MessageStatus.SKIPPED,
+        SkipReason.FREQUENCY_CAP,
+    )
+    assert by_member[once.pk].status == MessageStatus.SENT  # its own row, being sent, is not counted against it
+    assert smtp.deliveries() == {once.email: 1}
+
+
 def test_held_out_rows_carry_their_would_be_skip_reason(fast_sending):
     people = members(80)
     for person in people[::2]:

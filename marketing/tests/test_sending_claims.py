@@ -45,11 +45,31 @@ def test_a_stalled_workers_late_writes_leave_the_next_workers_claim_alone(fast_s
     records.record([records.Answer(pk, MessageStatus.SENT, provider_id="late") for pk in ids], lease=stalled[0].lease)
     assert records.release(ids, lease=stalled[0].lease) == 0
     records.skip(ids, SkipReason.FREQUENCY_CAP, lease=stalled[0].lease)
+    late = [records.Answer(ids[0], MessageStatus.SENT, provider_id="late")]
+    assert records.record_and_mark(late, ids[1:], lease=stalled[0].lease) == set()
 
     rows = Message.objects.filter(pk__in=ids)
     assert {(row.status, row.lease_until, row.provider_id) for row in rows} == {
         (MessageStatus.SENDING, fresh[0].lease, "")
     }
+
+
+def test_a_groups_answers_and_the_next_groups_mark_are_written_together(fast_sending):
+    campaign = make_campaign(members(4))
+    campaign_start(campaign=campaign, actor=None)
+    claim = batch._claim(campaign, 4)
+    lease, ids = claim[0].lease, [row.id for row in claim]
+    assert records.mark_handed(ids[:2], lease=lease) == set(ids[:2])
+    answers = [
+        records.Answer(ids[0], MessageStatus.SENT, provider_id="<a@x>", address="a@example.com"),
+        records.Answer(ids[1], MessageStatus.FAILED, error="550 no such user"),
+    ]
+    assert records.record_and_mark(answers, ids[2:], lease=lease) == set(ids[2:])
+    assert answers == []  # recorded
+    rows = {row.pk: row for row in Message.objects.filter(pk__in=ids)}
+    assert (rows[ids[0]].status, rows[ids[0]].provider_id) == (MessageStatus.SENT, "<a@x>")
+    assert (rows[ids[1]].status, rows[ids[1]].error) == (MessageStatus.FAILED, "550 no such user")
+    assert all(rows[pk].status == MessageStatus.SENDING and rows[pk].handed_at for pk in ids[2:])
 
 
 def test_a_template_that_compiles_but_cannot_render_is_refused_when_saved():

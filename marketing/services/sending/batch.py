@@ -5,8 +5,9 @@ Exactly once, or reported:
   this worker won (FOR UPDATE SKIP LOCKED: two workers, or one task delivered twice, never win the same row), and
   which reads the member's consent and address in the same statement, so the guardrails judge that moment;
 - the rows go to the channel in groups of CRM_SEND_GROUP: a group is marked handed (committed) before its first
-  message goes, and its answers are recorded (committed) before the next group is marked. Committing each
-  message alone would wait for the disk once per message (a few hundred a second at most);
+  message goes, and its answers are recorded in the same commit that marks the next group (or after the last
+  group), so answers are never later than the next group's mark. Committing each message alone would wait for
+  the disk once per message (a few hundred a second at most); one commit per group waits once per group;
 - a row handed over whose answer never came (the connection dropped) is "unknown" at once. A worker that dies
   leaves its claim "sending" until the lease ends; then the sweep marks its handed rows "unknown" and queues
   the others again (lifecycle.claims_expire): nothing is ever sent twice, at most one group is reported unknown;
@@ -257,9 +258,8 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
     def outgoing() -> Iterator[channels.Outgoing]:
         size = max(settings.CRM_SEND_GROUP, 1)
         for start in range(0, len(going), size):
-            records.record(answers, lease=lease)  # the previous group's answers, before this group is marked handed
             if state["stop"] or time.monotonic() > deadline:
-                return
+                return  # the answers so far are recorded after the loop
             group = []
             for row in going[start : start + size]:
                 customer = members.get(row.customer_id)
@@ -275,7 +275,8 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
                     done.add(row.id)
                     result.failed += 1
                     watch(True, reason)
-            held = records.mark_handed([out.message_id for out, _answer in group], lease=lease)
+            # One commit: the previous group's answers and this group's mark.
+            held = records.record_and_mark(answers, [out.message_id for out, _answer in group], lease=lease)
             for out, answer in group:
                 if state["stop"] or time.monotonic() > deadline:  # marked handed but not given: released after
                     return
