@@ -6,6 +6,7 @@ what the member will get.
 
 from django.conf import settings
 
+from crm import member_values
 from customers.models import Customer
 from marketing import occasion_context, templating
 from marketing.models import CampaignVariant, Coupon, MessageTemplate
@@ -22,13 +23,23 @@ def member_language(customer: Customer) -> str:
 
 
 def context_for(
-    customer: Customer, *, coupon: Coupon | None = None, unsubscribe_url: str = "", occasion: str = ""
+    customer: Customer,
+    *,
+    coupon: Coupon | None = None,
+    unsubscribe_url: str = "",
+    occasion: str = "",
+    extra: dict | None = None,
 ) -> dict:
     """Plain values only (see marketing.templating): a template never gets a model to walk from.
 
     `occasion` is the message's (an automation's, e.g. "points_expiry:2027-03-31"): it brings the values that
-    belong to it (the points that lapse, the survey's score links); empty for a campaign."""
+    belong to it (the points that lapse, the survey's score links); empty for a campaign. `extra` holds the values
+    other apps register (crm.member_values), loaded for a whole batch by the sender; without it they are loaded for
+    this one member (a preview, a test send)."""
+    if extra is None:
+        extra = member_values.load(member_values.member_values(), [customer.pk]).get(customer.pk, {})
     return {
+        **extra,
         **occasion_context.values_for(customer, occasion),
         "name": customer.name,
         "crm_number": customer.crm_number_display,
@@ -47,10 +58,11 @@ def render_for(
     coupon: Coupon | None = None,
     unsubscribe_url: str = "",
     occasion: str = "",
+    extra: dict | None = None,
 ) -> templating.Rendered:
     return templating.render(
         subject=template.subject,
         body=template.body,
         html=template.html,
-        context=context_for(customer, coupon=coupon, unsubscribe_url=unsubscribe_url, occasion=occasion),
+        context=context_for(customer, coupon=coupon, unsubscribe_url=unsubscribe_url, occasion=occasion, extra=extra),
     )

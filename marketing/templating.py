@@ -21,6 +21,8 @@ from django.utils.text import smart_split
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.member_values import member_values
+
 # The variables a template may use, with what they mean (shown in the editor) and a sample for previews.
 VARIABLES: dict[str, tuple[str, object]] = {
     "name": (gettext_lazy("The member's name"), "张伟"),
@@ -38,6 +40,12 @@ VARIABLES: dict[str, tuple[str, object]] = {
         [{"score": score, "url": f"https://…/s/{score}…"} for score in range(1, 6)],
     ),
 }
+
+
+def variables() -> dict[str, tuple[str, object]]:
+    """VARIABLES and those other apps register (crm.member_values: e.g. recommended products)."""
+    return VARIABLES | {key: (value.label, value.sample) for key, value in member_values().items()}
+
 
 ALLOWED_TAGS = ("if", "for", "with", "firstof", "comment", "spaceless")
 ALLOWED_FILTERS = (
@@ -111,6 +119,7 @@ def _names_in_tag(contents: str) -> tuple[list[str], set[str]]:
 
 
 def _check_variables(source: str) -> None:
+    known = variables()
     defined: set[str] = set()
     parser = _engine()  # filters named in an expression must parse with the whitelist library
     filters = parser.template_builtins[0].filters
@@ -129,10 +138,10 @@ def _check_variables(source: str) -> None:
                 raise TemplateError(str(error), token.lineno) from None
             if isinstance(parsed.var, Variable) and parsed.var.lookups:
                 root = parsed.var.lookups[0]
-                if root not in VARIABLES and root not in defined:
+                if root not in known and root not in defined:
                     raise TemplateError(
                         _("“%(name)s” is not a variable a message can use. It can use: %(names)s.")
-                        % {"name": root, "names": ", ".join(VARIABLES)},
+                        % {"name": root, "names": ", ".join(known)},
                         token.lineno,
                     )
 
@@ -180,7 +189,7 @@ def check(source: str) -> None:
 def _render_part(source: str, values: dict, *, autoescape: bool) -> str:
     if not source:
         return ""
-    context = {name: values.get(name, "") for name in VARIABLES}
+    context = {name: values.get(name, "") for name in variables()}
     try:
         return _compile(source).render(Context(context, autoescape=autoescape))
     except TemplateError:
@@ -206,7 +215,7 @@ def render(*, subject: str, body: str, html: str, context: dict) -> Rendered:
 
 
 def sample_context() -> dict:
-    return {name: sample for name, (_label, sample) in VARIABLES.items()}
+    return {name: sample for name, (_label, sample) in variables().items()}
 
 
 # SMS length. GSM 03.38's basic set and the characters that take two septets (the extension table).

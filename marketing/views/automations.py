@@ -104,6 +104,6 @@ def automation_message_view(request: HttpRequest, automation_id: int) -> HttpRes
         else:
             messages.success(request, _("The message of “%(name)s” is saved.") % {"name": automation})
             return redirect("marketing:automation_list")
-    context = {"automation": automation, "form": form, "variables": templating.VARIABLES}
+    context = {"automation": automation, "form": form, "variables": templating.variables()}
     status = 400 if request.method == "POST" else 200
     return render(request, "marketing/automation_message.html", context, status=status)

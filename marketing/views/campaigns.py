@@ -103,7 +103,7 @@ def _editor(request: HttpRequest, *, campaign: Campaign | None) -> HttpResponse:
         "form": form,
         "campaign": campaign,
         "site_language": settings.LANGUAGE_CODE,
-        "variables": [(name, description) for name, (description, _sample) in templating.VARIABLES.items()],
+        "variables": [(name, description) for name, (description, _sample) in templating.variables().items()],
     }
     return render(request, "marketing/campaign_form.html", context, status=400 if request.method == "POST" else 200)
 

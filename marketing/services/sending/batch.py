@@ -29,6 +29,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm import member_values
 from crm.celery import ServiceUnavailable
 from customers.models import Customer
 from marketing import channels, links, rendering, templating
@@ -235,6 +236,10 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
         return
     members = Customer.objects.select_related("tier").in_bulk([row.customer_id for row in going])
     variants = {v.pk: v for v in CampaignVariant.objects.filter(campaign=campaign).prefetch_related("templates")}
+    # Values other apps register (recommended products): loaded for the whole batch, only those the texts name.
+    texts = [part for v in variants.values() for t in v.templates.all() for part in (t.subject, t.body, t.html)]
+    used = member_values.used_in(*texts)
+    extras = member_values.load(used, [row.customer_id for row in going]) if used else {}
     coupons = _coupons(campaign, going)
     window = _failure_window(campaign, going[0].id)
     lease = going[0].lease
@@ -268,7 +273,8 @@ def _send(campaign: Campaign, rows: list[Claimed], result: BatchResult) -> None:
                     continue
                 try:
                     coupon = _coupon_for(campaign, row, customer, coupons)
-                    group.append(_build(channel, row, customer, variants[row.variant_id], coupon))
+                    extra = extras.get(row.customer_id, {})
+                    group.append(_build(channel, row, customer, variants[row.variant_id], coupon, extra))
                 except (ValidationError, templating.TemplateError, KeyError) as error:
                     reason = " ".join(getattr(error, "messages", [str(error)]))
                     answers.append(records.Answer(row.id, MessageStatus.FAILED, error=reason))
@@ -372,7 +378,12 @@ def _coupon_for(campaign: Campaign, row: Claimed, customer: Customer, coupons: d
 
 
 def _build(
-    channel: channels.Channel, row: Claimed, customer: Customer, variant: CampaignVariant, coupon: Coupon | None
+    channel: channels.Channel,
+    row: Claimed,
+    customer: Customer,
+    variant: CampaignVariant,
+    coupon: Coupon | None,
+    extra: dict,
 ) -> tuple[channels.Outgoing, records.Answer]:
     """The member's message, and what its row will freeze (address, language, coupon) whatever the answer."""
     language = rendering.member_language(customer)
@@ -383,7 +394,7 @@ def _build(
     with translation.override(template.language):
         # An automation's occasion brings its own values (the points that lapse, the survey's score links).
         rendered = rendering.render_for(
-            template, customer, coupon=coupon, unsubscribe_url=unsubscribe, occasion=row.occasion
+            template, customer, coupon=coupon, unsubscribe_url=unsubscribe, occasion=row.occasion, extra=extra
         )
         out = build_outgoing(
             channel,
