@@ -1,11 +1,12 @@
 """What scores add to the customer's page (registered from AnalyticsConfig.ready()): one card beside the history,
 with the member's RFM segment, probability of being active, churn probability and its reasons, expected purchases
-and predicted value, and the products to offer; each with the date of the run that computed it. Two queries."""
+and predicted value, and the products to offer; each with the date of the run that computed it; and the segment the
+member was in at the run before. Three queries."""
 
 from django.http import HttpRequest
 
 from analytics.churn import Reason, reason_text
-from analytics.models import MemberRecommendation, MemberScore
+from analytics.models import MemberRecommendation, MemberScore, ScoreHistory
 from customers.models import Customer
 from customers.sections import Section, register_sections
 
@@ -35,8 +36,18 @@ def score_sections(request: HttpRequest, customer: Customer) -> list[Section]:
         recommendations = list(
             MemberRecommendation.objects.filter(customer=customer).select_related("product", "because_of")
         )
+        # The member's segment in the run before the one shown: their own movement ("At Risk, was Loyal").
+        previous = None
+        if score is not None:
+            previous = (
+                ScoreHistory.objects.filter(customer=customer, run__as_of__lt=score.run.as_of, run__status="done")
+                .select_related("run")
+                .order_by("-run__as_of")
+                .first()
+            )
         return {
             "score": score,
+            "previous": previous,
             "reasons": reason_lines(score) if score else [],
             "recommendations": recommendations,
         }

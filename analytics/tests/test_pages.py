@@ -1,12 +1,14 @@
 """The scoring pages and the customer page's scores card, for the roles that may and may not see them."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from analytics.models import MemberScore, RunStatus, ScoringRun
-from analytics.tests.conftest import buy, run_scoring
+from analytics.models import MemberScore, RunStatus, ScoreHistory, ScoringRun
+from analytics.tests.conftest import AS_OF, buy, run_scoring
 from customers.tests.factories import CustomerFactory
 from interactions.tests.factories import ProductFactory, TransactionLineFactory
 
@@ -135,3 +137,17 @@ def test_the_scores_card_costs_the_same_queries_whatever_the_history(service_cli
     with CaptureQueriesContext(connection) as rich_queries:
         service_client.get(rich.get_absolute_url())
     assert len(rich_queries) == len(lean_queries)
+
+
+def test_the_card_says_which_segment_the_member_was_in_at_the_run_before(service_client):
+    member = CustomerFactory()
+    buy(member, days_ago=1, amount="10.00")
+    for days in (300, 310, 320, 330, 340):
+        buy(CustomerFactory(), days_ago=days, amount="10.00")
+    run_scoring(params={"parts": ["rfm"]})
+    later = AS_OF + datetime.timedelta(days=200)
+    run_scoring(as_of=later, params={"parts": ["rfm"]})
+    before, now = (h.get_segment_display() for h in ScoreHistory.objects.filter(customer=member).order_by("run_id"))
+    assert before != now
+    card = service_client.get(member.get_absolute_url()).content.decode()
+    assert f"Was {before} on" in card[card.index('id="rfm-previous"') :]
