@@ -23,7 +23,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import churn, clv, recommend
-from analytics.frames import CENTS, bgnbd_inputs, churn_features, contact_frame, member_frame, product_pairs
+from analytics.frames import (
+    CENTS,
+    bgnbd_inputs,
+    churn_features,
+    contact_frame,
+    member_frame,
+    product_pairs,
+    window_start,
+)
 from analytics.models import ChurnSource, RfmGridCell
 from customers.models import Customer
 from interactions.models import Transaction, TransactionStatus
@@ -62,19 +70,20 @@ def fit_modulus(members: int) -> int:
     return max(1, -(-members // settings.CRM_SCORING_FIT_SAMPLE))
 
 
-def rfm_edges(*, as_of: datetime.datetime, window_days: int) -> tuple[dict[str, list[float]], int]:
-    """The quintile edges (analytics.rfm) of everyone who has bought, and how many that is: one pass over the
-    purchases, comparing times (the window starts at a local midnight) and turning only each member's last purchase
-    into a local day, as analytics/frames.py counts them."""
+def rfm_edges(*, as_of: datetime.datetime, window_days: int, modulus: int = 1) -> tuple[dict[str, list[float]], int]:
+    """The quintile edges (analytics.rfm) of those who have bought, and how many that is (in the sample): one pass
+    over the purchases, comparing times (the window starts at a local midnight) and turning only each member's last
+    purchase into a local day, as analytics/frames.py counts them. With a modulus over 1, the edges are those of
+    every n-th member's (the fit's sample): at a million members, 200,000 place the edges within a fraction of a
+    per cent of the population's, for a fifth of the work."""
     cut_day = timezone.localtime(as_of).date()
-    window_start = timezone.make_aware(
-        datetime.datetime.combine(cut_day - datetime.timedelta(days=window_days - 1), datetime.time())
-    )
+    sample = "AND customer_id %% %(modulus)s = 0" if modulus > 1 else ""
     params = {
         "tz": settings.TIME_ZONE,
         "cutoff": as_of,
         "cut_day": cut_day,
-        "since": window_start,
+        "since": window_start(as_of, window_days),
+        "modulus": modulus,
         "refunded": TransactionStatus.REFUNDED.value,
     }
     sql = f"""
@@ -84,7 +93,7 @@ def rfm_edges(*, as_of: datetime.datetime, window_days: int) -> tuple[dict[str, 
                 count(*) FILTER (WHERE status <> %(refunded)s AND occurred_at >= %(since)s) AS frequency,
                 round(coalesce(sum(amount - refunded_amount) FILTER (WHERE occurred_at >= %(since)s), 0)
                       * {CENTS})::bigint AS monetary
-            FROM {Transaction._meta.db_table} WHERE occurred_at < %(cutoff)s
+            FROM {Transaction._meta.db_table} WHERE occurred_at < %(cutoff)s {sample}
             GROUP BY customer_id HAVING count(*) FILTER (WHERE status <> %(refunded)s) > 0
         )
         SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY recency),
@@ -230,9 +239,13 @@ def fit_run(*, as_of: datetime.datetime, params: dict, heartbeat: Callable[[], N
     members = Customer.objects.count()
     modulus = fit_modulus(members)
     metrics["fit_sample"] = {"every": modulus, "members": members}
-    fitted.edges, buyers = rfm_edges(as_of=as_of, window_days=params["window_days"])
+    fitted.edges, buyers = rfm_edges(as_of=as_of, window_days=params["window_days"], modulus=modulus)
     fitted.grid = {(c.r, c.fm): c.segment for c in RfmGridCell.objects.all()}
-    metrics["rfm"] = {"edges": fitted.edges, "buyers": buyers, "window_days": params["window_days"]}
+    metrics["rfm"] = {
+        "edges": fitted.edges,
+        "buyers": buyers,  # in the sample when every n-th member was taken
+        "window_days": params["window_days"],
+    }
     heartbeat()
     parts = params["parts"]
     if "clv" in parts:

@@ -8,7 +8,15 @@ import pandas as pd
 
 from analytics import churn, clv, recommend, rfm
 from analytics.fit import Fitted, recency_probability
-from analytics.frames import CENTS, bgnbd_inputs, churn_features, contact_frame, member_frame, product_pairs
+from analytics.frames import (
+    CENTS,
+    bgnbd_inputs,
+    churn_features,
+    contact_frame,
+    member_frame,
+    product_pairs,
+    rfm_frame,
+)
 from analytics.models import ChurnSource, RfmSegment
 
 RECOMMENDATIONS = 5
@@ -58,8 +66,11 @@ def score_members(
     fitted: Fitted, *, as_of: datetime.datetime, lo: int | None = None, hi: int | None = None, ids=None
 ) -> Scored:
     params, parts = fitted.params, fitted.params["parts"]
-    frame = member_frame(cutoff=as_of, window_days=params["window_days"], lo=lo, hi=hi, ids=ids)
-    bought = frame["purchase_days"] > 0
+    if parts == ["rfm"]:  # RFM alone: the lighter query
+        frame = rfm_frame(cutoff=as_of, window_days=params["window_days"], lo=lo, hi=hi, ids=ids)
+    else:
+        frame = member_frame(cutoff=as_of, window_days=params["window_days"], lo=lo, hi=hi, ids=ids)
+    bought = frame["orders_lifetime"] > 0  # a purchase not fully refunded
     rows = pd.DataFrame(index=frame.index)
     rows["recency_days"] = frame["last_day"].where(bought)
     rows["frequency"] = frame["frequency"]
@@ -76,7 +87,7 @@ def score_members(
     for column in ("p_alive", "expected_purchases", "predicted_value", "churn_probability"):
         rows[column] = np.nan
 
-    inputs = bgnbd_inputs(frame)
+    inputs = bgnbd_inputs(frame) if "clv" in parts else []
     if "clv" in parts and fitted.bgnbd is not None and len(inputs):
         x, t_x, big_t = (inputs[c].to_numpy() for c in ("frequency", "recency", "T"))
         rows.loc[inputs.index, "p_alive"] = clv.bgnbd_p_alive(fitted.bgnbd, frequency=x, recency=t_x, T=big_t)

@@ -281,3 +281,23 @@ def test_the_command_is_refused_while_a_run_is_under_way_and_writes_nothing(rfm_
     with pytest.raises(CommandError, match="already under way"):
         call_command("run_scoring", stdout=io.StringIO())
     assert ScoringRun.objects.count() == 1 and not MemberScore.objects.exists()
+
+
+def test_rfm_alone_reads_a_lighter_query_that_counts_exactly_as_the_full_one():
+    members = ladder()
+    member = CustomerFactory()
+    buy(member, days_ago=10, amount="100.00")
+    buy(member, days_ago=20, amount="50.00", refunded="20.00")
+    buy(member, days_ago=30, amount="80.00", refunded="80.00")
+    buy(member, days_ago=363.54, amount="7.00")  # 23:00 on the window's first day (364 days before AS_OF)
+    buy(member, days_ago=364.54, amount="9.00")  # 23:00 the day before it
+    fields = ("recency_days", "frequency", "monetary", "r", "f", "m", "segment")
+
+    def scored(parts):
+        run = run_scoring(params={"parts": parts})
+        ScoringRun.objects.filter(pk=run.pk).update(as_of=AS_OF - datetime.timedelta(days=1))  # the next is later
+        return list(MemberScore.objects.filter(customer__in=[*members, member]).order_by("pk").values_list(*fields))
+
+    light, full = scored(["rfm"]), scored(["rfm", "clv"])
+    assert light == full
+    assert MemberScore.objects.get(customer=member).frequency == 3
