@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given
 
 from analytics.models import MemberScore, RunStatus, ScoreHistory, ScoringRun
 from analytics.tests.conftest import AS_OF, buy, run_scoring
 from customers.tests.factories import CustomerFactory
 from interactions.tests.factories import ProductFactory, TransactionLineFactory
+from tests.hostile import hostile_number, hostile_text, rolled_back, table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +153,18 @@ def test_the_card_says_which_segment_the_member_was_in_at_the_run_before(service
     assert before != now
     card = service_client.get(member.get_absolute_url()).content.decode()
     assert f"Was {before} on" in card[card.index('id="rfm-previous"') :]
+
+
+@given(page=hostile_text, run_id=hostile_number, body=hostile_text)
+def test_hostile_pages_ids_and_bodies_never_fail_and_change_nothing_on_error(manager_client, page, run_id, body):
+    with rolled_back():
+        before = table_counts()
+        listing = manager_client.get(reverse("analytics:run_list"), {"page": page})
+        assert listing.status_code in (200, 400)  # 400: a NUL, refused before any view (crm/middleware.py)
+        detail = manager_client.get(f"/analytics/scoring/{run_id}/", headers={"HX-Request": "true"})
+        assert detail.status_code in (200, 400, 404)
+        assert table_counts() == before
+        # The start takes nothing from its body: whatever is posted, a run with the defaults, or a refusal.
+        started = manager_client.post(reverse("analytics:run_start"), {"parts": body, "window_days": body})
+        assert started.status_code == 302
+        assert ScoringRun.objects.count() == 1 and ScoringRun.objects.get().params["window_days"] == 365
