@@ -183,7 +183,12 @@ def _churn(fitted: Fitted, features: pd.DataFrame, rows: pd.DataFrame) -> tuple[
 
 
 def _recommend(fitted: Fitted, members: pd.Index, *, as_of, lo, hi, ids) -> dict[int, list]:
-    pairs = product_pairs(cutoff=as_of, lo=lo, hi=hi, ids=ids)
+    if fitted.pairs is not None and lo is not None:  # the fit's pairs, this chunk's slice
+        column = fitted.pairs["customer_id"].to_numpy()
+        start, end = np.searchsorted(column, lo, side="left"), np.searchsorted(column, hi, side="left")
+        pairs = fitted.pairs.iloc[start:end]
+    else:  # a member scored alone (after a merge): their purchases now
+        pairs = product_pairs(cutoff=as_of, lo=lo, hi=hi, ids=ids)
     recent_since = (as_of - datetime.timedelta(days=fitted.params["recent_days"])).timestamp()
     bought: dict[int, list[int]] = {int(m): [] for m in members}
     exclude: dict[int, set[int]] = {int(m): set() for m in members}

@@ -83,12 +83,23 @@ class MemberRecommendation(models.Model):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="recommendations", db_index=False
     )
     rank = models.PositiveSmallIntegerField(_("rank"))
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+")
+    # No index on the other keys: each run writes five rows a member, and a product or run is seldom deleted.
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     because_of = models.ForeignKey(
-        Product, verbose_name=_("because of"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Product,
+        verbose_name=_("because of"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     together = models.PositiveIntegerField(_("members who bought both"), default=0)
-    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(
+        ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["customer", "rank"]
