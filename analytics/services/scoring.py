@@ -386,13 +386,3 @@ def scores_settle_merge(*, survivor: Customer, other: Customer, **kwargs: object
 
 def scores_after_merge(*, survivor: Customer, **kwargs: object) -> None:
     member_rescore(customer=survivor)
-
-
-def scoring_runs_overview() -> dict:
-    """What the runs page shows above the list: the latest finished run and any under way."""
-    return {
-        "latest": latest_run(),
-        "running": ScoringRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.FITTING, RunStatus.SCORING])
-        .order_by("-pk")
-        .first(),
-    }
