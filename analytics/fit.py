@@ -173,36 +173,30 @@ def _labelled(*, cutoff, churn_days: int, modulus: int) -> tuple[pd.DataFrame, p
 def _fit_churn(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:
     days = fitted.params["churn_days"]
     step = datetime.timedelta(days=days)
-    try:
-        _, train, train_churned = _labelled(cutoff=as_of - 2 * step, churn_days=days, modulus=modulus)
-        frame, judge, judged_churned = _labelled(cutoff=as_of - step, churn_days=days, modulus=modulus)
-        model = churn.churn_fit(features=train, churned=train_churned)
-    except ValueError as error:
-        metrics["churn"] = {"failed": str(error)}
-        return
+    _, train, train_churned = _labelled(cutoff=as_of - 2 * step, churn_days=days, modulus=modulus)
+    frame, judge, judged_churned = _labelled(cutoff=as_of - step, churn_days=days, modulus=modulus)
     baselines = {"recency": judge["recency_days"].to_numpy()}
     inputs = bgnbd_inputs(frame.loc[judge.index])
-    holdout = None
-    try:
+    try:  # BG/NBD fitted on the same calibration period: the second baseline, and the holdout check
         calibration = _compressed_fit(inputs)
-        p_alive = clv.bgnbd_p_alive(
-            calibration,
-            frequency=inputs["frequency"].to_numpy(),
-            recency=inputs["recency"].to_numpy(),
-            T=inputs["T"].to_numpy(),
-        )
-        baselines["bgnbd"] = 1 - p_alive
+        columns = {"frequency": inputs["frequency"].to_numpy(), "recency": inputs["recency"].to_numpy()}
+        baselines["bgnbd"] = 1 - clv.bgnbd_p_alive(calibration, **columns, T=inputs["T"].to_numpy())
         holdout = clv.holdout_check(
             calibration,
-            frequency=inputs["frequency"].to_numpy(),
-            recency=inputs["recency"].to_numpy(),
+            **columns,
             T=inputs["T"].to_numpy(),
             holdout_frequency=frame.loc[judge.index, "after_days"].to_numpy(dtype=float),
             holdout_length=float(days),
         )
     except ValueError as error:
         holdout = {"failed": str(error)}
-    evaluation = churn.churn_evaluate(model, features=judge, churned=judged_churned, baselines=baselines)
+    metrics.setdefault("clv", {})["holdout"] = holdout | {"days": days}
+    try:
+        model = churn.churn_fit(features=train, churned=train_churned)
+        evaluation = churn.churn_evaluate(model, features=judge, churned=judged_churned, baselines=baselines)
+    except ValueError as error:  # too few members or one class only: the run says why, nobody gets a churn score
+        metrics["churn"] = {"failed": str(error)}
+        return
     if evaluation.beats_baseline:
         fitted.churn_model, fitted.churn_source = model, ChurnSource.MODEL
     else:  # the model is no better than a baseline: the better baseline scores the members (the run's page says so)
@@ -215,8 +209,6 @@ def _fit_churn(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:
         "train_cutoff": (as_of - 2 * step).isoformat(),
         "judge_cutoff": (as_of - step).isoformat(),
     }
-    if holdout is not None:
-        metrics.setdefault("clv", {})["holdout"] = holdout | {"days": days}
 
 
 def _fit_recommendations(fitted: Fitted, metrics: dict, *, as_of, modulus: int) -> None:

@@ -32,7 +32,10 @@ def score_sections(request: HttpRequest, customer: Customer) -> list[Section]:
         return []
 
     def load() -> dict:
-        score = MemberScore.objects.select_related("run").filter(customer=customer).first()
+        # Never the run's fitted models (tens of megabytes) nor its metrics: the page needs its date and settings.
+        score = (
+            MemberScore.objects.select_related("run").defer("run__fitted", "run__metrics").filter(customer=customer)
+        ).first()
         recommendations = list(
             MemberRecommendation.objects.filter(customer=customer).select_related("product", "because_of")
         )
@@ -42,6 +45,7 @@ def score_sections(request: HttpRequest, customer: Customer) -> list[Section]:
             previous = (
                 ScoreHistory.objects.filter(customer=customer, run__as_of__lt=score.run.as_of, run__status="done")
                 .select_related("run")
+                .defer("run__fitted", "run__metrics")
                 .order_by("-run__as_of")
                 .first()
             )

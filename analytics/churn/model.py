@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -92,6 +93,21 @@ def _logistic_design(matrix: np.ndarray) -> np.ndarray:
     return np.column_stack([design, overdue])
 
 
+class FillEmptyColumns(BaseEstimator, TransformerMixin):
+    """Gradient boosting bins each column from its known values, and scikit-learn fails on a column with none (no
+    interaction logged by anyone, say: every days_since_contact missing). Such a column, found when fitting, is
+    filled with 0 then and after: it carries nothing to learn from, so the model never splits on it."""
+
+    def fit(self, X, y=None):  # noqa: N803 -- scikit-learn's names
+        self.empty_ = np.all(np.isnan(np.asarray(X, dtype=float)), axis=0)
+        return self
+
+    def transform(self, X):  # noqa: N803
+        filled = np.array(X, dtype=float, copy=True)
+        filled[:, self.empty_] = 0.0
+        return filled
+
+
 def _new_estimator(kind: str, *, seed: int) -> object:
     if kind == LOGISTIC_REGRESSION:
         return make_pipeline(
@@ -100,16 +116,19 @@ def _new_estimator(kind: str, *, seed: int) -> object:
             StandardScaler(),
             LogisticRegression(C=1.0, max_iter=1000),
         )
-    return HistGradientBoostingClassifier(
-        learning_rate=0.1,
-        max_iter=300,
-        max_leaf_nodes=31,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=15,
-        random_state=seed,
+    return make_pipeline(
+        FillEmptyColumns(),
+        HistGradientBoostingClassifier(
+            learning_rate=0.1,
+            max_iter=300,
+            max_leaf_nodes=31,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            early_stopping=True,
+            validation_fraction=0.1,
+            n_iter_no_change=15,
+            random_state=seed,
+        ),
     )
 
 

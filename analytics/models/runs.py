@@ -29,6 +29,12 @@ class RunTrigger(models.TextChoices):
     COMMAND = "command", _("The run_scoring command")
 
 
+class ScoringRunManager(models.Manager):
+    def get_queryset(self):
+        # The fitted models run to tens of megabytes: read only where asked for (services.scoring.run_fitted).
+        return super().get_queryset().defer("fitted")
+
+
 class ScoringRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RunStatus, default=RunStatus.QUEUED)
     as_of = models.DateTimeField(_("scored as of"))
@@ -53,6 +59,8 @@ class ScoringRun(models.Model):
     # written and read only by this project's own workers).
     fitted = models.BinaryField(_("fitted models"), null=True, blank=True, editable=False)
     message = models.TextField(_("message"), blank=True)
+
+    objects = ScoringRunManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -99,7 +99,9 @@ def scoring_run_start(
     params = scoring_params(params)
     try:
         with transaction.atomic():
-            run = ScoringRun.objects.create(as_of=as_of or timezone.now(), params=params, created_by=acting_user(actor))
+            run = ScoringRun.objects.create(
+                as_of=as_of or timezone.now(), params=params, created_by=acting_user(actor), trigger=trigger
+            )
     except IntegrityError:
         raise ValidationError(
             _("A scoring run is already under way. Its page shows its progress."), code="running"
@@ -150,8 +152,8 @@ def scoring_fit(*, run_id: int, queue: bool = True) -> None:
             )
             if queue:
                 transaction.on_commit(lambda: _queue_chunks([c.pk for c in chunks]))
-            if not chunks:
-                transaction.on_commit(lambda: scoring_finish(run_id=run.pk))
+        if not chunks:  # nobody to score: the run closes now, with its (empty) counts
+            scoring_finish(run_id=run.pk)
     except TRANSIENT_ERRORS:
         mine.update(status=RunStatus.QUEUED)
         raise
@@ -214,7 +216,7 @@ def scoring_chunk(*, chunk_id: int) -> None:
         claimable, pk=chunk_id, run__status=RunStatus.SCORING, attempts__lt=MAX_ATTEMPTS
     ).update(status=ChunkStatus.RUNNING, claimed_at=now, attempts=F("attempts") + 1):
         return
-    chunk = ScoringChunk.objects.select_related("run").get(pk=chunk_id)
+    chunk = ScoringChunk.objects.select_related("run").defer("run__fitted").get(pk=chunk_id)
     run = chunk.run
     started = time.monotonic()
     scored = score_members(run_fitted(run), as_of=run.as_of, lo=chunk.lo, hi=chunk.hi)

@@ -301,3 +301,14 @@ def test_a_baseline_of_the_wrong_length_is_refused(planted):
 
     with pytest.raises(ValueError, match="recency"):
         churn_evaluate(planted, features=later, churned=churned, baselines={"recency": np.ones(299)})
+
+
+def test_a_feature_nobody_has_is_ignored_not_fatal():
+    """No interaction logged by anyone: days_since_contact is missing for every member (scikit-learn's gradient
+    boosting could not bin it); both kinds still train and score."""
+    features, churned = population(members=2000, seed=5)
+    features["days_since_contact"] = np.nan
+    for kind in (LOGISTIC_REGRESSION, HIST_GRADIENT_BOOSTING):
+        model = fit_kind(kind, matrix=feature_matrix(features), labels=churned, seed=0)
+        assert np.isfinite(churn_predict(model, features=features)).all()
+    assert churn_fit(features=features, churned=churned).kind in (LOGISTIC_REGRESSION, HIST_GRADIENT_BOOSTING)

@@ -168,3 +168,8 @@ def test_hostile_pages_ids_and_bodies_never_fail_and_change_nothing_on_error(man
         started = manager_client.post(reverse("analytics:run_start"), {"parts": body, "window_days": body})
         assert started.status_code == 302
         assert ScoringRun.objects.count() == 1 and ScoringRun.objects.get().params["window_days"] == 365
+
+
+def test_a_run_started_from_the_page_says_so(manager_client):
+    manager_client.post(reverse("analytics:run_start"))
+    assert ScoringRun.objects.get().trigger == "page"

@@ -301,3 +301,8 @@ def test_rfm_alone_reads_a_lighter_query_that_counts_exactly_as_the_full_one():
     light, full = scored(["rfm"]), scored(["rfm", "clv"])
     assert light == full
     assert MemberScore.objects.get(customer=member).frequency == 3
+
+
+def test_the_command_records_itself_as_the_trigger():
+    call_command("run_scoring", "--parts", "rfm", stdout=io.StringIO())
+    assert ScoringRun.objects.get().trigger == "command"
