@@ -3,7 +3,9 @@
 import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from analytics.models import RunStatus, ScoringRun
 from crm.models import Job, JobKind
 from crm.roles import Role
 from customers.tests.factories import CustomerFactory, UserFactory
@@ -173,6 +175,13 @@ EXPECTED = {
     ("marketing:automation_message", "post"): statuses(403, 403, 400, 403, 400, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
+    # Scoring runs: Marketing and Manager read them, Manager (and Admin) start one (a redirect to its progress).
+    ("analytics:run_list", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("analytics:run_list", "post"): every(405),
+    ("analytics:run_start", "get"): every(405),
+    ("analytics:run_start", "post"): statuses(403, 403, 403, 302, 302, 403),
+    ("analytics:run_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("analytics:run_detail", "post"): every(405),
 }
 # Public by design, each authorised by what it carries (a signed token, a webhook secret), and walked by its own
 # tests: the links in a message and the providers' webhooks (marketing/tests/test_tracking*.py, test_sms*.py), the
@@ -228,6 +237,7 @@ def objects():
         "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
         "token": "0" * 32,
         "kind": "customers",
+        "run_id": ScoringRun.objects.create(as_of=timezone.now(), status=RunStatus.DONE).pk,
     }
 
 

@@ -85,7 +85,7 @@ def test_query_count_is_the_same_for_3_and_60_purchases(service_client, tab):
     with CaptureQueriesContext(connection) as many_queries:
         response = service_client.get(many.get_absolute_url(), {"tab": tab})
     assert response.context["tab"].key == tab
-    assert len(many_queries) == len(few_queries) <= 18, tab
+    assert len(many_queries) == len(few_queries) <= 20, tab  # 2 of them for the scores card (analytics)
 
 
 def _tables_read(queries) -> set[str]:

@@ -229,7 +229,7 @@ def test_the_page_runs_the_same_queries_for_3_and_60_interactions(service_client
             service_client.get(few.get_absolute_url(), few_params)
         with CaptureQueriesContext(connection) as many_queries:
             service_client.get(many.get_absolute_url(), many_params)
-        assert len(many_queries) == len(few_queries) <= 18
+        assert len(many_queries) == len(few_queries) <= 20  # 2 of them for the scores card (analytics)
 
 
 def test_the_timeline_ignores_an_unknown_kind_a_page_number_and_a_forged_cursor(service_client):
