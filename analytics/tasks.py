@@ -30,3 +30,13 @@ def scoring_chunk_task(chunk_id: int) -> None:
 @shared_task(ignore_result=True)
 def scoring_sweep_task() -> None:
     scoring.scoring_sweep()
+
+
+@shared_task(ignore_result=True)
+def scoring_member_task(customer_id: int) -> None:
+    """Score one member again (after a merge); nothing if they are gone."""
+    from customers.models import Customer
+
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is not None:
+        scoring.member_rescore(customer=customer)

@@ -387,4 +387,8 @@ def scores_settle_merge(*, survivor: Customer, other: Customer, **kwargs: object
 
 
 def scores_after_merge(*, survivor: Customer, **kwargs: object) -> None:
-    member_rescore(customer=survivor)
+    """Queued for a worker once the merge commits: scoring needs the run's fitted models, tens of megabytes a web
+    process should not load."""
+    from analytics.tasks import scoring_member_task
+
+    transaction.on_commit(lambda: scoring_member_task.delay(survivor.pk))

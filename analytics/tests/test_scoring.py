@@ -23,6 +23,7 @@ from analytics.models import (
     ScoringRun,
 )
 from analytics.services import scoring
+from analytics.tasks import scoring_member_task
 from analytics.tests.conftest import AS_OF, buy, run_scoring
 from customers.services.merge import customer_merge
 from customers.tests.factories import CustomerFactory
@@ -151,11 +152,16 @@ def test_movement_between_runs_is_counted_and_kept_per_member(rfm_only):
     assert history == [RfmSegment.NEW, RfmSegment.CHAMPIONS]
 
 
-def test_a_member_merged_after_a_run_is_scored_anew_with_both_histories(rfm_only, manager_user):
+def test_a_member_merged_after_a_run_is_scored_anew_with_both_histories(
+    rfm_only, manager_user, django_capture_on_commit_callbacks
+):
     members = ladder()
     run = run_scoring(params=rfm_only)
     survivor, other = members[0], members[9]  # 1 purchase 1 day ago; 10 purchases
-    customer_merge(survivor=survivor, other=other, actor=manager_user)
+    with django_capture_on_commit_callbacks() as queued:
+        customer_merge(survivor=survivor, other=other, actor=manager_user)
+    assert len(queued) == 1  # the survivor's scoring, for a worker
+    scoring_member_task(survivor.pk)
 
     score = MemberScore.objects.get(customer=survivor)
     assert (score.frequency, score.recency_days) == (11, 1)
