@@ -157,6 +157,12 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     )
     Message.objects.create(campaign=campaign, customer=member, status=MessageStatus.SENT, sent_at=timezone.now())
     Message.objects.create(campaign=campaign, customer=twin, status=MessageStatus.HELD_OUT)
+    from analytics.services import scoring
+
+    run = scoring.scoring_run_start(actor=manager, queue=False)  # scored in this process: the run page and cards
+    scoring.scoring_fit(run_id=run.pk, queue=False)
+    for chunk in run.chunks.all():
+        scoring.scoring_chunk(chunk_id=chunk.pk)
     return {
         "users": {MG: manager},
         "objects": {
@@ -171,6 +177,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "table": "lift",
             "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
             "kind": "customers",
+            "run_id": run.pk,
         },
         "query": {
             "customers:merge": {"a": twin.crm_number, "b": double.crm_number},
