@@ -1,8 +1,8 @@
 """What a scoring run learns once, before its chunks score the members: the RFM edges, the lifetime-value models,
 the churn model and the co-purchase model, with the checks each is recorded with.
 
-- RFM edges are taken from everyone who has bought (one query, percentile_disc), so quintiles are true quintiles
-  however the members are chunked.
+- RFM edges are taken once for the whole base (one query, percentile_disc, over the measures analytics/frames.py
+  defines; from the fit's sample when the base is large), so every chunk scores against the same quintiles.
 - The models are fitted on a sample of members when there are more than CRM_SCORING_FIT_SAMPLE (every n-th id),
   which changes their parameters little and their cost a lot.
 - Time splits: the churn model is trained on features at as_of − 2 × churn_days with the label "no purchase in
@@ -20,21 +20,18 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from analytics import churn, clv, recommend
 from analytics.frames import (
-    CENTS,
     bgnbd_inputs,
     churn_features,
     contact_frame,
     member_frame,
     product_pairs,
-    window_start,
+    rfm_measures,
 )
 from analytics.models import ChurnSource, RfmGridCell
 from customers.models import Customer
-from interactions.models import Transaction, TransactionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -79,32 +76,15 @@ def rfm_edges(*, as_of: datetime.datetime, window_days: int, modulus: int = 1) -
     purchase into a local day, as analytics/frames.py counts them. With a modulus over 1, the edges are those of
     every n-th member's (the fit's sample): at a million members, 200,000 place the edges within a fraction of a
     per cent of the population's, for a fifth of the work."""
-    cut_day = timezone.localtime(as_of).date()
-    sample = "AND customer_id %% %(modulus)s = 0" if modulus > 1 else ""
-    params = {
-        "tz": settings.TIME_ZONE,
-        "cutoff": as_of,
-        "cut_day": cut_day,
-        "since": window_start(as_of, window_days),
-        "modulus": modulus,
-        "refunded": TransactionStatus.REFUNDED.value,
-    }
+    sample = "t.customer_id %% %(modulus)s = 0" if modulus > 1 else "TRUE"
+    measures, params = rfm_measures(cutoff=as_of, window_days=window_days, where=sample, params={"modulus": modulus})
     sql = f"""
-        WITH m AS (
-            SELECT %(cut_day)s - (max(occurred_at) FILTER (WHERE status <> %(refunded)s) AT TIME ZONE %(tz)s)::date
-                    AS recency,
-                count(*) FILTER (WHERE status <> %(refunded)s AND occurred_at >= %(since)s) AS frequency,
-                round(coalesce(sum(amount - refunded_amount) FILTER (WHERE occurred_at >= %(since)s), 0)
-                      * {CENTS})::bigint AS monetary
-            FROM {Transaction._meta.db_table} WHERE occurred_at < %(cutoff)s {sample}
-            GROUP BY customer_id HAVING count(*) FILTER (WHERE status <> %(refunded)s) > 0
-        )
-        SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY recency),
+        SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY last_day),
             percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY frequency),
-            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY monetary),
+            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY monetary_cents),
             count(*)
-        FROM m
-    """  # noqa: S608 -- table name from the model, values bound
+        FROM ({measures}) m WHERE orders_lifetime > 0
+    """  # noqa: S608 -- built from analytics.frames' SQL, values bound
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '256MB'")  # a million members' groups, held in memory

@@ -65,35 +65,46 @@ def window_start(cutoff: datetime.datetime, window_days: int) -> datetime.dateti
     )
 
 
-def rfm_frame(
-    *, cutoff: datetime.datetime, window_days: int, lo: int | None = None, hi: int | None = None, ids=None
-) -> pd.DataFrame:
-    """What RFM alone needs, by a lighter query than member_frame's (no grouping by day): last_day, frequency,
-    monetary_cents and orders_lifetime, counted as member_frame counts them."""
-    members, params = _members_where(lo=lo, hi=hi, ids=ids, modulus=1)
-    bought_by, _ = _members_where(lo=lo, hi=hi, ids=ids, modulus=1, column="t.customer_id")
-    params |= {
+def rfm_measures(
+    *, cutoff: datetime.datetime, window_days: int, where: str = "TRUE", params: dict | None = None
+) -> tuple[str, dict]:
+    """The one definition of a member's RFM measures, as SQL over the purchases `t` matching `where`: last_day (days
+    since the last purchase not fully refunded, in local days), frequency (such orders in the window), monetary_cents
+    (net spend in the window) and orders_lifetime, one row per member with a purchase. Counted as member_frame
+    counts them (a test holds the two together); read by each chunk (rfm_frame) and by the fit's edges."""
+    sql = f"""
+        SELECT t.customer_id,
+            %(cut_day)s - (max(t.occurred_at) FILTER (WHERE t.status <> %(refunded)s) AT TIME ZONE %(tz)s)::date
+                AS last_day,
+            count(*) FILTER (WHERE t.status <> %(refunded)s AND t.occurred_at >= %(since)s) AS frequency,
+            round(coalesce(sum(t.amount - t.refunded_amount) FILTER (WHERE t.occurred_at >= %(since)s), 0)
+                  * {CENTS})::bigint AS monetary_cents,
+            count(*) FILTER (WHERE t.status <> %(refunded)s) AS orders_lifetime
+        FROM {Transaction._meta.db_table} t
+        WHERE {where} AND t.occurred_at < %(cutoff)s
+        GROUP BY t.customer_id
+    """  # noqa: S608 -- table name from the model, values bound
+    return sql, (params or {}) | {
         "tz": settings.TIME_ZONE,
         "cutoff": cutoff,
         "cut_day": timezone.localtime(cutoff).date(),
         "since": window_start(cutoff, window_days),
         "refunded": TransactionStatus.REFUNDED.value,
     }
+
+
+def rfm_frame(
+    *, cutoff: datetime.datetime, window_days: int, lo: int | None = None, hi: int | None = None, ids=None
+) -> pd.DataFrame:
+    """What RFM alone needs, by a lighter query than member_frame's (no grouping by day): rfm_measures for every
+    member asked for, those with no purchase too."""
+    members, params = _members_where(lo=lo, hi=hi, ids=ids, modulus=1)
+    bought_by, _ = _members_where(lo=lo, hi=hi, ids=ids, modulus=1, column="t.customer_id")
+    measures, params = rfm_measures(cutoff=cutoff, window_days=window_days, where=bought_by, params=params)
     sql = f"""
         SELECT c.id AS customer_id, p.last_day, coalesce(p.frequency, 0) AS frequency,
             coalesce(p.monetary_cents, 0) AS monetary_cents, coalesce(p.orders_lifetime, 0) AS orders_lifetime
-        FROM {Customer._meta.db_table} c LEFT JOIN (
-            SELECT t.customer_id,
-                %(cut_day)s - (max(t.occurred_at) FILTER (WHERE t.status <> %(refunded)s) AT TIME ZONE %(tz)s)::date
-                    AS last_day,
-                count(*) FILTER (WHERE t.status <> %(refunded)s AND t.occurred_at >= %(since)s) AS frequency,
-                round(coalesce(sum(t.amount - t.refunded_amount) FILTER (WHERE t.occurred_at >= %(since)s), 0)
-                      * {CENTS})::bigint AS monetary_cents,
-                count(*) FILTER (WHERE t.status <> %(refunded)s) AS orders_lifetime
-            FROM {Transaction._meta.db_table} t
-            WHERE {bought_by} AND t.occurred_at < %(cutoff)s
-            GROUP BY t.customer_id
-        ) p ON p.customer_id = c.id
+        FROM {Customer._meta.db_table} c LEFT JOIN ({measures}) p ON p.customer_id = c.id
         WHERE {members}
     """  # noqa: S608 -- table names from the models, values bound
     return _copy_frame(sql, params)
