@@ -73,6 +73,10 @@ SCORES_READ = ["analytics.view_memberscore"]
 SCORING_RUNS = ["analytics.view_scoringrun"]
 # Start a scoring run by hand (it also runs nightly).
 SCORING_START = ["analytics.add_scoringrun"]
+# The marketing reports (per segment, per category) and the campaign leaderboard, read from the daily tables.
+MARKETING_REPORTS = ["analytics.view_marketing_reports"]
+# The business dashboard (KPIs, distributions, cohorts, forecast, geography), and refreshing its figures by hand.
+DASHBOARD = ["analytics.view_dashboard", "analytics.refresh_aggregates"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Front desk: find anyone, fix their details, log contact, take purchases and refunds.
@@ -111,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + AUTOMATIONS_EDIT
     + SCORES_READ
     + SCORING_RUNS
+    + MARKETING_REPORTS
     + ["customers.view_all_customers"],
     Role.MANAGER: CUSTOMER_READ
     + CUSTOMER_WRITE
@@ -129,6 +134,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SCORES_READ
     + SCORING_RUNS
     + SCORING_START
+    + MARKETING_REPORTS
+    + DASHBOARD
     + [
         "customers.view_all_customers",
         "customers.view_contact_details",

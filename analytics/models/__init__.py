@@ -1,8 +1,36 @@
+from analytics.models.aggregates import (
+    AgeBand,
+    AggregateState,
+    CategoryAffinity,
+    CategoryStats,
+    ChurnBand,
+    CohortCell,
+    DailyKpi,
+    Dimension,
+    DirtyDay,
+    Distribution,
+    Forecast,
+    MonthlyRegion,
+    MonthlySales,
+)
 from analytics.models.rfm import FM_RULE, RfmGridCell, RfmSegment
 from analytics.models.runs import ChunkStatus, RunStatus, RunTrigger, ScoringChunk, ScoringRun
 from analytics.models.scores import ChurnSource, MemberRecommendation, MemberScore, ScoreHistory
 
 __all__ = [
+    "AgeBand",
+    "AggregateState",
+    "CategoryAffinity",
+    "CategoryStats",
+    "ChurnBand",
+    "CohortCell",
+    "DailyKpi",
+    "Dimension",
+    "DirtyDay",
+    "Distribution",
+    "Forecast",
+    "MonthlyRegion",
+    "MonthlySales",
     "FM_RULE",
     "ChunkStatus",
     "ChurnSource",

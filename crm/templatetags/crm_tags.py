@@ -1,4 +1,5 @@
 from django import template
+from django.urls import reverse
 
 from crm.lib import crm_number as crm_number_lib
 from crm.lib.masking import mask_email, mask_phone
@@ -44,3 +45,24 @@ def page_query(context, param: str, number: int) -> str:
     query = context["request"].GET.copy()
     query[param] = number
     return "?" + query.urlencode()
+
+
+@register.inclusion_tag("includes/chart.html", takes_context=True)
+def chart(context, key: str, height: int = 320, filters: str = "", query: str = ""):
+    """A registered chart (crm/charts.py) drawn by static/js/charts.js from its JSON endpoint, with its table a
+    click away and its CSV. `filters` names the page's filter form whose fields the chart's requests carry;
+    `query` is a fixed query string of its own (e.g. "segment=3")."""
+    from crm import charts
+
+    found = charts.get(key)
+    if found is None:
+        raise ValueError(f"no chart registered as {key!r}")
+    return {
+        "chart": found,
+        "json_url": reverse("chart_json", args=[key]),
+        "csv_url": reverse("chart_csv", args=[key]),
+        "height": height,
+        "filters": filters,
+        "query": query,
+        "LANGUAGE_CODE": context.get("LANGUAGE_CODE", ""),
+    }

@@ -1,18 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from crm.views import imports, jobs, notifications
+from crm.views import charts, home, imports, jobs, notifications
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("", home.home_view, name="home"),
     path("", include("customers.urls")),
     path("", include("interactions.urls")),
     path("marketing/", include("marketing.urls")),
     path("analytics/", include("analytics.urls")),
     path("notifications/", notifications.notifications_view, name="notifications"),
     path("notifications/read/", notifications.notifications_read_view, name="notifications_read"),
+    path("charts/<slug:key>.json", charts.chart_json_view, name="chart_json"),
+    path("charts/<slug:key>.csv", charts.chart_csv_view, name="chart_csv"),
     path("import/", imports.import_upload_view, name="import"),
     path("import/template/<str:kind>.csv", imports.import_template_view, name="import_template"),
     path("import/<str:token>/", imports.import_mapping_view, name="import_mapping"),
