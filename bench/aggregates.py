@@ -71,7 +71,9 @@ def timed(label: str, **kwargs) -> dict:
     seconds = time.perf_counter() - started
     print(
         f"| {label} | {seconds:.1f} | {result.get('days', '-')} in {result.get('blocks', '-')} | "
-        f"{result.get('months', '-')} | {result.get('rows', '-'):,} | {_rss_mb():,.0f} |",
+        f"{result.get('months', '-')} | {result.get('rows', '-'):,} | {_rss_mb():,.0f} | "
+        + ", ".join(f"{k} {v:.1f}" for k, v in result.get("steps", {}).items())
+        + " |",
         flush=True,
     )
     return result
@@ -102,8 +104,8 @@ def main() -> None:
         f"{Customer.objects.count():,} members, {Transaction.objects.count():,} purchases; "
         f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n"
     )
-    print("| refresh | seconds | days in blocks | months | rows written | peak memory (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| refresh | seconds | days in blocks | months | rows written | peak memory (MB) | steps (s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     if args.full:
         timed("full (all history)", full=True)
     else:

@@ -15,16 +15,17 @@ OFFSET = (
     " + extract(month FROM x.month) - extract(month FROM x.cohort))::int"
 )
 
+# Purchases summed per member and month first (hash aggregates, no sort of every purchase).
 FULL = """
-WITH p AS MATERIALIZED (
-    SELECT t.customer_id, t.occurred_at, t.amount - t.refunded_amount AS net FROM {{tx}} t
-    WHERE t.status <> %(refunded)s
+WITH mm AS MATERIALIZED (
+    SELECT t.customer_id, {month} AS month, sum(t.amount - t.refunded_amount) AS revenue FROM {{tx}} t
+    WHERE t.status <> %(refunded)s GROUP BY 1, 2
 ),
-f AS (SELECT customer_id, {first} AS cohort FROM p GROUP BY customer_id),
-x AS (SELECT f.cohort, {month} AS month, p.customer_id, p.net FROM p JOIN f USING (customer_id))
+f AS (SELECT customer_id, min(month) AS cohort FROM mm GROUP BY customer_id),
+x AS (SELECT f.cohort, mm.month, mm.revenue FROM mm JOIN f USING (customer_id))
 INSERT INTO {{cohort}} (cohort, "offset", buyers, revenue)
-SELECT x.cohort, {offset}, count(DISTINCT x.customer_id), sum(x.net) FROM x GROUP BY x.cohort, x.month
-""".format(first=local_month("min(occurred_at)"), month=local_month("p.occurred_at"), offset=OFFSET)
+SELECT x.cohort, {offset}, count(*), sum(x.revenue) FROM x GROUP BY x.cohort, x.month
+""".format(month=local_month("t.occurred_at"), offset=OFFSET)
 
 # The members who bought in a changed month, each one's cohort by an index probe for their first purchase; then
 # their purchases in the changed months, and all purchases of those whose cohort is a changed month.

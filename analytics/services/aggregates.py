@@ -85,11 +85,14 @@ def _refresh(*, full: bool, progress: Progress | None) -> dict:
     total = len(steps) + (1 if forecasts_refresh else 0)
     AggregateState.objects.filter(pk=1).update(started_at=timezone.now(), step="", done=0, total=total)
 
-    written = 0
+    written, timings = 0, {}
     for done, (step, work) in enumerate(steps, 1):
+        begun = time.perf_counter()
         with transaction.atomic():
             written += work()
             AggregateState.objects.filter(pk=1).update(step=step[:60], done=done)
+        kind = step.split(" ")[0]
+        timings[kind] = round(timings.get(kind, 0) + time.perf_counter() - begun, 2)
         if progress:
             progress(done, total)
     if forecasts_refresh is not None:
@@ -108,6 +111,7 @@ def _refresh(*, full: bool, progress: Progress | None) -> dict:
         "months": "all" if months is None else len(months),
         "rows": written,
         "seconds": round(seconds, 2),
+        "steps": timings,  # seconds per kind of step: days, months, cohorts, categories, distributions
     }
     logger.info("dashboard refresh: %s", result)
     return result
