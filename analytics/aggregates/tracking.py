@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from analytics.aggregates.common import local_day, params, rows, run
 from analytics.models import AggregateState, DirtyDay
+from interactions.models import TransactionStatus
 
 MARK = """
 INSERT INTO {dirty} (day, marked_at) {select}
@@ -33,7 +34,7 @@ def purchase_changed_mark(sender, transaction, **kwargs) -> None:
     values = params(id=transaction.pk, customer=transaction.customer_id, at=transaction.occurred_at)
     select = f"SELECT DISTINCT {local_day('%(at)s::timestamptz')}, clock_timestamp()"
     _mark(select, values)
-    if transaction.status != "refunded":
+    if transaction.status != TransactionStatus.REFUNDED:
         return
     _mark(
         f"""SELECT {local_day("p.occurred_at")}, clock_timestamp() FROM {{tx}} p

@@ -228,6 +228,23 @@ def test_a_day_that_lost_its_only_purchase_keeps_no_row(frozen):
     assert not MonthlySales.objects.exists()
 
 
+def test_refunding_a_first_purchase_in_full_makes_the_next_one_first_however_far_apart(frozen):
+    member = CustomerFactory(registered_on=TODAY - datetime.timedelta(days=400))
+    first = purchase(member, at(TODAY - datetime.timedelta(days=300), 12))
+    purchase(member, at(TODAY - datetime.timedelta(days=100), 12), amount="40.00")
+    aggregates_refresh(full=True)
+    later = DailyKpi.objects.get(day=TODAY - datetime.timedelta(days=100))
+    assert (later.orders, later.returning_orders) == (1, 1)
+
+    transaction_refund(transaction=first)
+    aggregates_refresh()
+    later.refresh_from_db()
+    assert (later.orders, later.returning_orders) == (1, 0)
+    cohort = timezone.localdate(at(TODAY - datetime.timedelta(days=100), 12)).replace(day=1)
+    assert {(c.cohort, c.offset, c.buyers) for c in CohortCell.objects.all()} == {(cohort, 0, 1)}
+    assert oracle.daily_table() == oracle.daily(TODAY)
+
+
 def test_cohort_retention_on_a_hand_made_example(frozen):
     a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
     jan, feb, mar, apr = (datetime.date(2026, m, 5) for m in (1, 2, 3, 4))
