@@ -32,8 +32,9 @@ def every(status: int) -> dict:
 # nothing of customers outside their book); a bare POST is an empty form (400 or the form again, never a write).
 # Admin and the JSON API are walked by their own tests (below, and crm/web/api/tests/test_api_tokens_everywhere.py).
 EXPECTED = {
-    ("home", "get"): every(302),
-    ("home", "post"): every(302),
+    # Home: the panels a role's permissions open (crm/home.py); with none, the customer list.
+    ("home", "get"): statuses(302, 302, 302, 200, 200, 302),
+    ("home", "post"): every(405),
     ("customers:list", "get"): statuses(200, 200, 200, 200, 200, 403),
     ("customers:list", "post"): every(405),
     ("customers:create", "get"): statuses(200, 200, 403, 200, 200, 403),
@@ -182,6 +183,20 @@ EXPECTED = {
     ("analytics:run_start", "post"): statuses(403, 403, 403, 302, 302, 403),
     ("analytics:run_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
     ("analytics:run_detail", "post"): every(405),
+    # The business dashboard is the Manager's (and Admin's); the category report Marketing's too. Every chart is
+    # walked for every role in analytics/tests/test_dashboard_access.py; one stands for them here.
+    ("analytics:dashboard", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard", "post"): every(405),
+    ("analytics:dashboard_tiles", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard_tiles", "post"): every(405),
+    ("analytics:dashboard_refresh", "get"): every(405),
+    ("analytics:dashboard_refresh", "post"): statuses(403, 403, 403, 302, 302, 403),
+    ("analytics:category_report", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("analytics:category_report", "post"): every(405),
+    ("chart_json", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("chart_json", "post"): every(405),
+    ("chart_csv", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("chart_csv", "post"): every(405),
 }
 # Public by design, each authorised by what it carries (a signed token, a webhook secret), and walked by its own
 # tests: the links in a message and the providers' webhooks (marketing/tests/test_tracking*.py, test_sms*.py), the
@@ -238,6 +253,7 @@ def objects():
         "token": "0" * 32,
         "kind": "customers",
         "run_id": ScoringRun.objects.create(as_of=timezone.now(), status=RunStatus.DONE).pk,
+        "key": "dist_tier",
     }
 
 
