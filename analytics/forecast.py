@@ -189,6 +189,8 @@ def forecast_monthly(series: pd.Series, *, horizon: int = 3, season: int = 12, b
     if len(months) > 1 and not months.equals(pd.date_range(months[0], periods=len(months), freq="MS")):
         raise ValueError("forecast_monthly needs consecutive month starts")
     values = series.to_numpy()
+    if not np.all(np.isfinite(values)):
+        raise ValueError("forecast_monthly needs a value for every month")
     payload = {
         "history": [[_month(m), round(float(v), 2)] for m, v in zip(months, values, strict=True)],
         "forecast": [],
@@ -204,7 +206,7 @@ def forecast_monthly(series: pd.Series, *, horizon: int = 3, season: int = 12, b
         "beats_baseline": False,
         "reason": "",
     }
-    if len(values) < MIN_MONTHS or not np.all(np.isfinite(values)):
+    if len(values) < MIN_MONTHS:
         payload["reason"] = REASON_TOO_SHORT
         return payload
     fit = _fit(values, season)

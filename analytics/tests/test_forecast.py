@@ -151,6 +151,11 @@ def test_months_with_a_gap_are_refused():
         forecast_monthly(series)
 
 
+def test_a_month_without_a_value_is_refused():
+    with pytest.raises(ValueError):
+        forecast_monthly(months_series([1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0]))
+
+
 # forecasts_refresh reads DailyKpi ---------------------------------------------------------------------------
 
 
