@@ -1,6 +1,7 @@
 """The next three months of revenue and active members, with their 80% and 95% intervals and the backtest
 against a seasonal-naive baseline, as analytics.forecast last made them (analytics.models.Forecast)."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import Forecast
@@ -36,7 +37,9 @@ def _chart(metric: str, kind: str) -> ChartData:
             _("Warning: this forecast does not beat the seasonal-naive baseline on the history; read it with care.")
         )
     if not forecast:
-        notes.append(payload.get("reason") or _("No forecast yet: it is made when the figures are refreshed."))
+        # Stored as its English msgid (gettext_noop in analytics.forecast): shown in the reader's language.
+        reason = payload.get("reason")
+        notes.append(gettext(reason) if reason else _("No forecast yet: it is made when the figures are refreshed."))
     return ChartData(
         columns=[
             Column("month", _("Month"), ColumnKind.TEXT),
