@@ -23,7 +23,9 @@ BLANK_CANVAS = """(figure) => {
   if (!canvas) return -1;
   const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   let inked = 0;
-  for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 230 || data[i + 1] < 230 || data[i + 2] < 230)) inked++;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 0 && (data[i] < 230 || data[i + 1] < 230 || data[i + 2] < 230)) inked++;
+  }
   return inked;
 }"""
 
