@@ -32,8 +32,10 @@ def every(status: int) -> dict:
 # nothing of customers outside their book); a bare POST is an empty form (400 or the form again, never a write).
 # Admin and the JSON API are walked by their own tests (below, and crm/web/api/tests/test_api_tokens_everywhere.py).
 EXPECTED = {
-    ("home", "get"): every(302),
-    ("home", "post"): every(302),
+    # Service, Sales and Marketing open on their panels. Manager and Admin hold the dashboard permission that
+    # hides those, so they go to the customer list until the dashboard registers its panels; no role, no panel.
+    ("home", "get"): statuses(200, 200, 200, 302, 302, 302),
+    ("home", "post"): every(405),
     ("customers:list", "get"): statuses(200, 200, 200, 200, 200, 403),
     ("customers:list", "post"): every(405),
     ("customers:create", "get"): statuses(200, 200, 403, 200, 200, 403),
