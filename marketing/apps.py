@@ -9,7 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from customers.signals import customer_merging
         from interactions import coupons
-        from marketing import home, sections, services
+        from marketing import charts, home, sections, services
         from marketing.services.coupons import CouponTill
         from marketing.services.merges import messages_settle_merge
 
@@ -18,6 +18,7 @@ class MarketingConfig(AppConfig):
         coupons.register(CouponTill())
         sections.register()
         home.register_panels()
+        charts.register()
 
         from anymail.signals import tracking
 

@@ -22,6 +22,7 @@ from marketing.models import (
     MessageStatus,
     RewardItem,
     Segment,
+    SegmentSnapshot,
 )
 from marketing.rules import rule_compile
 
@@ -166,3 +167,36 @@ def automations_on_with_sent_since(since: datetime.datetime) -> QuerySet[Automat
         .annotate(sent=Count("campaign__messages", filter=Q(campaign__messages__sent_at__gte=since)))
         .order_by("id")
     )
+
+
+def _latest_snapshots(**filters: object) -> dict[int, SegmentSnapshot]:
+    """Each segment's newest snapshot among those matching, in one query (DISTINCT ON over the unique index)."""
+    rows = SegmentSnapshot.objects.filter(**filters).order_by("segment_id", "-day").distinct("segment_id")
+    return {snapshot.segment_id: snapshot for snapshot in rows}
+
+
+def segments_report_rows(*, today: datetime.date, compare_days: int = 30) -> list[dict]:
+    """Every segment with its latest snapshot and the one from `compare_days` before it (or the nearest older),
+    for the reports page: three queries whatever the number of segments or days kept."""
+    latest = _latest_snapshots()
+    earlier = _latest_snapshots(day__lte=today - datetime.timedelta(days=compare_days))
+    rows = []
+    for segment in Segment.objects.order_by("name"):
+        now, then = latest.get(segment.pk), earlier.get(segment.pk)
+        if now is not None and then is not None and then.day == now.day:
+            then = None  # the only snapshot is old: no change to show
+        change = now.members - then.members if now is not None and then is not None else None
+        rows.append({"segment": segment, "latest": now, "earlier": then, "change": change})
+    return rows
+
+
+def segment_snapshots(segment: Segment, *, since: datetime.date | None = None) -> QuerySet[SegmentSnapshot]:
+    """A segment's snapshots oldest first (a report's time axis)."""
+    rows = SegmentSnapshot.objects.filter(segment=segment)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    return rows.order_by("day")
+
+
+def segment_latest_snapshot(segment: Segment) -> SegmentSnapshot | None:
+    return SegmentSnapshot.objects.filter(segment=segment).order_by("-day").first()

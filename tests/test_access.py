@@ -175,6 +175,13 @@ EXPECTED = {
     ("marketing:automation_update", "post"): statuses(403, 403, 400, 403, 400, 403),
     ("marketing:automation_message", "get"): statuses(403, 403, 200, 403, 200, 403),
     ("marketing:automation_message", "post"): statuses(403, 403, 400, 403, 400, 403),
+    # Marketing reports: Marketing and Manager read them and take a segment's snapshot by hand.
+    ("marketing:reports", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:reports", "post"): every(405),
+    ("marketing:segment_report", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_report", "post"): every(405),
+    ("marketing:segment_snapshot", "get"): every(405),
+    ("marketing:segment_snapshot", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
     # Scoring runs: Marketing and Manager read them, Manager (and Admin) start one (a redirect to its progress).
