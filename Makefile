@@ -31,6 +31,7 @@ migrate: install
 
 demo: migrate
 	$(MANAGE) load_demo
+	$(MANAGE) refresh_aggregates --full
 
 # The server with DEBUG off (error pages as in production) and the scheduled jobs beside it;
 # stopping it (Ctrl-C) stops them and the embedded Postgres.

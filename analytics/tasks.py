@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from analytics.services import scoring
+from analytics.services import aggregates, scoring
 
 
 @shared_task(ignore_result=True)
@@ -40,3 +40,9 @@ def scoring_member_task(customer_id: int) -> None:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is not None:
         scoring.member_rescore(customer=customer)
+
+
+@shared_task(ignore_result=True)
+def aggregates_refresh_task(full: bool = False) -> None:
+    """Beat's daily refresh of the dashboards' tables; skipped (logged) while another one holds the lock."""
+    aggregates.aggregates_refresh(full=full)

@@ -101,6 +101,16 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
+    # The dashboards read pre-aggregated tables (analytics/services/aggregates.py): once a day the days and months
+    # that changed since the last refresh (new and late purchases, refunds, merges) are recomputed, and the
+    # category and member distributions whole. 04:45 is after the 04:00 scoring, whose segments and churn risk
+    # the distributions count, and before the shops open. A refresh holds a lock, so an overlapping one is
+    # skipped; a killed one is redone by the next (each block replaces its rows).
+    "analytics-aggregates": {
+        "task": "analytics.tasks.aggregates_refresh_task",
+        "schedule": crontab(hour=4, minute=45),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # A scoring fit or chunk whose worker died (its lease, CRM_SCORING_LEASE_SECONDS, lapsed) is queued again, a
     # run whose closing was lost is closed. Every 5 minutes, as the jobs' sweep; each part is claimed, so overlaps
     # do nothing twice.

@@ -199,6 +199,8 @@ EXPECTED = {
     ("analytics:dashboard_tiles", "post"): every(405),
     ("analytics:dashboard_refresh", "get"): every(405),
     ("analytics:dashboard_refresh", "post"): statuses(403, 403, 403, 302, 302, 403),
+    ("analytics:dashboard_progress", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard_progress", "post"): every(405),
     ("analytics:category_report", "get"): statuses(403, 403, 200, 200, 200, 403),
     ("analytics:category_report", "post"): every(405),
     ("chart_json", "get"): statuses(403, 403, 403, 200, 200, 403),

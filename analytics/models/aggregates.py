@@ -216,6 +216,12 @@ class AggregateState(models.Model):
     customer_id = models.BigIntegerField(default=0)
     coupons_redeemed_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(_("last refresh took (s)"), default=0)
+    # The refresh under way (empty when none): what it is doing and how many of its blocks are done, so a page
+    # can show a progress bar. A killed refresh leaves them set until the next one starts.
+    started_at = models.DateTimeField(_("refresh started"), null=True, blank=True)
+    step = models.CharField(_("refresh step"), max_length=60, blank=True, default="")
+    done = models.PositiveIntegerField(_("blocks done"), default=0)
+    total = models.PositiveIntegerField(_("blocks to do"), default=0)
 
     class Meta:
         verbose_name = _("dashboard refresh state")

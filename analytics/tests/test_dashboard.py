@@ -231,3 +231,46 @@ def test_the_managers_home_is_the_business(manager_client):
     body = manager_client.get(reverse("home")).content.decode()
     assert 'id="panel-business"' in body
     assert reverse("analytics:dashboard") in body
+
+
+def test_refreshing_the_figures_queues_one_refresh(manager_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = manager_client.post(reverse("analytics:dashboard_refresh"), follow=True)
+    assert len(callbacks) == 1
+    assert "being refreshed" in response.content.decode()
+
+
+def test_a_refresh_under_way_is_not_queued_twice(manager_client, django_capture_on_commit_callbacks):
+    from django.db import connections
+
+    from analytics.services.aggregates import LOCK_KEY
+
+    other = connections.create_connection("default")  # another process's refresh holds the lock
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        AggregateState.objects.create(
+            started_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC), step="months", done=3, total=8
+        )
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = manager_client.post(reverse("analytics:dashboard_refresh"), follow=True)
+        assert callbacks == []
+        body = response.content.decode()
+        assert "already running" in body
+        assert 'aria-valuenow="3"' in body  # the progress bar of the one under way
+    finally:
+        other.close()
+
+
+def test_a_refresh_whose_worker_died_says_so(manager_client):
+    AggregateState.objects.create(
+        started_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC), step="months", done=3, total=8
+    )
+    body = manager_client.get(reverse("analytics:dashboard_progress")).content.decode()
+    assert "stopped before it finished" in body
+
+
+def test_only_a_manager_may_refresh_the_figures(marketing_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert marketing_client.post(reverse("analytics:dashboard_refresh")).status_code == 403
+    assert callbacks == []

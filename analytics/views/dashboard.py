@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analytics.charts.kpis import tiles
 from analytics.forms import GeographyForm, PeriodForm, default_range
 from analytics.models import AggregateState
-from analytics.services.aggregates import aggregates_refresh_queue
+from analytics.services.aggregates import aggregates_refresh_queue, aggregates_refresh_running
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, list | None]:
@@ -32,9 +32,21 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "tiles": figures,
         "geo_form": GeographyForm(request.GET),
-        "state": AggregateState.objects.filter(pk=1).first(),
+        **_refresh_state(),
     }
     return render(request, "analytics/dashboard.html", context, status=200 if figures is not None else 400)
+
+
+def _refresh_state() -> dict:
+    state = AggregateState.objects.filter(pk=1).first()
+    return {"state": state, "running": bool(state and state.total) and aggregates_refresh_running()}
+
+
+@require_GET
+@permission_required("analytics.view_dashboard", raise_exception=True)
+def dashboard_progress_view(request: HttpRequest) -> HttpResponse:
+    """The refresh's progress bar, polled by the page while a refresh is under way."""
+    return render(request, "analytics/includes/refresh_progress.html", _refresh_state())
 
 
 @require_GET

@@ -34,6 +34,7 @@ from interactions.models import (
 )
 from interactions.selectors import customers_with_window_spend
 from interactions.services.stats import purchase_stats_refresh
+from interactions.signals import purchase_changed
 
 # A purchase is flagged for a second look (not refused) when it is far above the
 # customer's usual order, or one of a burst: both are how card or points fraud shows.
@@ -270,6 +271,7 @@ def transaction_refund(
         tx.points_reversed += -entry.points
     tx.full_clean()
     tx.save(update_fields=["refunded_amount", "status", "points_reversed"])
+    purchase_changed.send(sender=Transaction, transaction=tx)
     if tx.status == TransactionStatus.REFUNDED and tx.coupon_code:
         coupon_restore(transaction=tx)
     purchase_stats_refresh(customer_ids=[customer.pk])
