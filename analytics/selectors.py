@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import MemberRecommendation, RfmSegment
@@ -34,4 +35,6 @@ def rfm_mix(members: QuerySet[Customer]) -> list[tuple[str, str, int]]:
         .values_list("rfm", "n")
     )
     choices = [*RfmSegment.choices, ("unscored", _("Not scored"))]
-    return [(key, str(label), counts[key]) for key, label in choices if counts.get(key)]
+    # Labels as their English msgids, whatever language the job runs in: a report translates them when shown.
+    with translation.override("en"):
+        return [(key, str(label), counts[key]) for key, label in choices if counts.get(key)]
