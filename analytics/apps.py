@@ -7,14 +7,17 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from analytics import sections, segment_fields, selectors
+        from analytics import charts, home, sections, segment_fields, selectors
         from analytics.aggregates import tracking
         from analytics.services import scoring
-        from crm import member_values
+        from crm import breakdowns, member_values
         from customers.signals import customer_merged, customer_merging
         from interactions.signals import purchase_changed
 
         sections.register()
+        charts.register_charts()
+        home.register_panel()
+        breakdowns.register(breakdowns.Breakdown(key="rfm", label=_("RFM segment"), count=selectors.rfm_mix))
         segment_fields.register_fields()
         member_values.register(
             member_values.MemberValue(

@@ -141,6 +141,15 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
     },
+    # Segment reports (marketing.services.reports) draw each segment's members, revenue share and RFM mix
+    # from one snapshot per segment and day. 05:15: after the purchase facts' reconcile (03:30) and the night's
+    # scoring (04:00), so revenue and RFM mix are the night's, and before the shops open. A re-run the same day
+    # replaces that day's rows; a run still waiting when the next day starts is dropped.
+    "segment-snapshots-daily": {
+        "task": "marketing.tasks.segment_snapshots_task",
+        "schedule": crontab(hour=5, minute=15),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # A/B tests end after their campaign's winner_after_hours (whole hours): every 5 minutes the due ones get
     # their winner (or "no difference") and the rest of the campaign is queued with it. The campaign row is
     # locked and a decision kept, so an overlapping run decides nothing twice; a late run is dropped.

@@ -1,8 +1,11 @@
 """Reads of customers shared by pages, jobs and the API."""
 
 import datetime
+import operator
 import re
-from collections.abc import Collection, Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
+from functools import reduce
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -10,13 +13,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Func, Q, QuerySet
+from django.db.models import Case, DateField, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 
 from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.text import normalize_email
 from crm.roles import OWNER_ROLES
+from customers import birthdays
 from customers.models import Customer, PointsEntry
 
 
@@ -233,3 +237,34 @@ def customer_duplicates(*, mobile: str, email: str, exclude_pk: int | None = Non
 def points_entries_for(*, customer: Customer) -> QuerySet[PointsEntry]:
     """The customer's points ledger, newest first."""
     return PointsEntry.objects.filter(customer=customer).select_related("created_by").order_by("-at", "-id")
+
+
+def birthdays_between(queryset: QuerySet[Customer], *, first: datetime.date, last: datetime.date) -> QuerySet[Customer]:
+    """The customers of `queryset` whose birthday, solar or lunar, falls from `first` to `last` (both included,
+    counted as customers.birthdays counts it), each with `birthday_on`: that day. Soonest first.
+
+    One query: each day's conditions (calendar, month = N and day IN (...), so the month reads
+    customer_birth_month_idx) OR-ed, and a CASE of the same conditions naming the day each member matched."""
+    arms: list[tuple[Q, datetime.date]] = []
+    for day in birthdays.days(first, last):
+        arms.append((Q(birthday_is_lunar=False) & _month_and_days(birthdays.solar_birthdays_on(day)), day))
+        if (lunar := birthdays.lunar_birthdays_on(day)) is not None:
+            arms.append((Q(birthday_is_lunar=True) & _month_and_days(lunar[1]), day))
+    if not arms:
+        return queryset.none()
+    return (
+        queryset.filter(reduce(operator.or_, (condition for condition, _ in arms)))
+        .annotate(
+            birthday_on=Case(*(When(condition, then=Value(day)) for condition, day in arms), output_field=DateField())
+        )
+        .order_by("birthday_on", "name", "pk")
+    )
+
+
+def _month_and_days(month_days: Iterable[tuple[int, int]]) -> Q:
+    by_month: dict[int, list[int]] = defaultdict(list)
+    for month, day in month_days:
+        by_month[month].append(day)
+    return reduce(
+        operator.or_, (Q(birthday__month=month, birthday__day__in=days) for month, days in sorted(by_month.items()))
+    )

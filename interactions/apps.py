@@ -9,7 +9,7 @@ class InteractionsConfig(AppConfig):
     def ready(self):
         from crm.importers import register
         from customers.signals import customer_merged, customer_merging
-        from interactions import segment_fields, services
+        from interactions import home, segment_fields, services
         from interactions.imports import TRANSACTIONS
         from interactions.sections import behaviour, contact, purchases
 
@@ -20,3 +20,4 @@ class InteractionsConfig(AppConfig):
         customer_merging.connect(services.reminders_settle_merge, dispatch_uid="interactions.reminders_settle_merge")
         customer_merged.connect(services.purchase_stats_after_merge, dispatch_uid="interactions.purchase_stats")
         segment_fields.register_fields()
+        home.register_panels()

@@ -183,6 +183,33 @@ def reminders_due_for(*, user: AbstractBaseUser, until: datetime.datetime) -> Qu
     )
 
 
+def reminders_due_today(*, user: AbstractBaseUser) -> QuerySet[Reminder]:
+    """The user's day ("My day" and the home page): their waiting reminders due by the end of today."""
+    return reminders_due_for(user=user, until=day_start(timezone.localdate() + datetime.timedelta(days=1)))
+
+
+def interactions_logged_by(*, user: AbstractBaseUser, since: datetime.datetime) -> QuerySet[Interaction]:
+    """The interactions the user logged since `since`, newest first, with their customers (the home page)."""
+    return (
+        Interaction.objects.filter(staff=user, occurred_at__gte=since)
+        .select_related("customer")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def purchases_of_members(*, user: AbstractBaseUser, since: datetime.datetime) -> QuerySet[Transaction]:
+    """Purchases since `since` of the user's members, newest first, with their customers (the home page).
+
+    A user's members are the customers they own; a user who sees every customer (the desk) owns few or none
+    and serves everyone, so for them it is the purchases they recorded themselves."""
+    purchases = Transaction.objects.filter(occurred_at__gte=since)
+    if user.has_perm("customers.view_all_customers"):
+        purchases = purchases.filter(recorded_by=user)
+    else:
+        purchases = purchases.filter(customer__owner=user)
+    return purchases.select_related("customer").order_by("-occurred_at", "-id")
+
+
 def interaction_report(*, since: datetime.datetime, until: datetime.datetime) -> dict:
     """Interactions in [since, until): the total and average satisfaction, and counts by channel, staff
     member and outcome (biggest first). Four queries, whatever the period."""

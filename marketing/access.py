@@ -1,10 +1,13 @@
-"""The one way campaign views load a campaign: 403 without the permission, 404 if there is no such campaign."""
+"""The one way campaign and report views load their object: 403 without the permission, 404 if there is none."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from marketing.models import Campaign, CampaignKind
+from marketing.models import Campaign, CampaignKind, Segment
+
+# Segment reports and the campaign leaderboard (crm/roles.py: Marketing and Manager).
+REPORTS = "analytics.view_marketing_reports"
 
 
 def get_campaign_for_user(
@@ -21,3 +24,13 @@ def get_campaign_for_user(
     if campaign is None:
         raise Http404
     return campaign
+
+
+def get_segment_for_report(user: AbstractBaseUser, segment_id: int) -> Segment:
+    """The segment, if `user` may read the marketing reports (Marketing, Manager)."""
+    if not user.has_perm(REPORTS):
+        raise PermissionDenied
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        raise Http404
+    return segment

@@ -9,7 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from customers.signals import customer_merging
         from interactions import coupons
-        from marketing import sections, services
+        from marketing import charts, home, sections, services
         from marketing.services.coupons import CouponTill
         from marketing.services.merges import messages_settle_merge
 
@@ -17,6 +17,8 @@ class MarketingConfig(AppConfig):
         customer_merging.connect(messages_settle_merge, dispatch_uid="marketing.messages_settle_merge")
         coupons.register(CouponTill())
         sections.register()
+        home.register_panels()
+        charts.register()
 
         from anymail.signals import tracking
 

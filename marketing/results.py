@@ -285,7 +285,10 @@ def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) ->
 def _variants(results: Results, treatment_by_variant: dict[int | None, int], bought: dict) -> None:
     """Each variant's rows (the test's, and once a winner is chosen, the rest's with it), compared on the
     campaign's winner metric."""
-    variants = list(results.campaign.variants.order_by("label"))
+    campaign = results.campaign
+    # A list of campaigns (the leaderboard) prefetches them ordered by label: no query per campaign.
+    prefetched = "variants" in getattr(campaign, "_prefetched_objects_cache", {})
+    variants = list(campaign.variants.all() if prefetched else campaign.variants.order_by("label"))
     if len(variants) < 2:
         return
     figures = [

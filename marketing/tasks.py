@@ -8,6 +8,7 @@ from marketing.models import Automation
 from marketing.services import sending
 from marketing.services.ab import campaign_winners_choose
 from marketing.services.automations import automation_run
+from marketing.services.reports import segment_snapshots_take
 from marketing.services.results import results_refresh_due
 
 
@@ -55,6 +56,11 @@ def campaign_winners_task() -> None:
 @shared_task(ignore_result=True)
 def results_refresh_task() -> None:
     results_refresh_due()
+
+
+@shared_task(ignore_result=True)
+def segment_snapshots_task() -> None:
+    segment_snapshots_take()
 
 
 # Automations (marketing.services.automations). Beat queues the hourly or daily kinds; each enabled automation

@@ -58,3 +58,16 @@ urlpatterns += [
         name="campaign_results_csv",
     ),
 ]
+
+# Marketing reports (helper "mkt"): every segment's figures and the campaign leaderboard, and one segment's report.
+from marketing.views import reports as reports_views  # noqa: E402 -- appended block, kept apart for the merge
+
+urlpatterns += [
+    path("reports/", reports_views.reports_view, name="reports"),
+    path("segments/<int:segment_id>/report/", reports_views.segment_report_view, name="segment_report"),
+    path(
+        "segments/<int:segment_id>/report/snapshot/",
+        reports_views.segment_snapshot_view,
+        name="segment_snapshot",
+    ),
+]

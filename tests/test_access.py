@@ -32,8 +32,10 @@ def every(status: int) -> dict:
 # nothing of customers outside their book); a bare POST is an empty form (400 or the form again, never a write).
 # Admin and the JSON API are walked by their own tests (below, and crm/web/api/tests/test_api_tokens_everywhere.py).
 EXPECTED = {
-    ("home", "get"): every(302),
-    ("home", "post"): every(302),
+    # Home: the panels a role's permissions open (crm/home.py): Service and Sales their day, Marketing its segments
+    # and campaigns, Manager and Admin the business; no role, no panel: the customer list.
+    ("home", "get"): statuses(200, 200, 200, 200, 200, 302),
+    ("home", "post"): every(405),
     ("customers:list", "get"): statuses(200, 200, 200, 200, 200, 403),
     ("customers:list", "post"): every(405),
     ("customers:create", "get"): statuses(200, 200, 403, 200, 200, 403),
@@ -173,6 +175,13 @@ EXPECTED = {
     ("marketing:automation_update", "post"): statuses(403, 403, 400, 403, 400, 403),
     ("marketing:automation_message", "get"): statuses(403, 403, 200, 403, 200, 403),
     ("marketing:automation_message", "post"): statuses(403, 403, 400, 403, 400, 403),
+    # Marketing reports: Marketing and Manager read them and take a segment's snapshot by hand.
+    ("marketing:reports", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:reports", "post"): every(405),
+    ("marketing:segment_report", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("marketing:segment_report", "post"): every(405),
+    ("marketing:segment_snapshot", "get"): every(405),
+    ("marketing:segment_snapshot", "post"): statuses(403, 403, 302, 302, 302, 403),
     ("job_download", "get"): every(404),
     ("job_download", "post"): every(405),
     # Scoring runs: Marketing and Manager read them, Manager (and Admin) start one (a redirect to its progress).
@@ -182,6 +191,22 @@ EXPECTED = {
     ("analytics:run_start", "post"): statuses(403, 403, 403, 302, 302, 403),
     ("analytics:run_detail", "get"): statuses(403, 403, 200, 200, 200, 403),
     ("analytics:run_detail", "post"): every(405),
+    # The business dashboard is the Manager's (and Admin's); the category report Marketing's too. Every chart is
+    # walked for every role in analytics/tests/test_dashboard_access.py; one stands for them here.
+    ("analytics:dashboard", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard", "post"): every(405),
+    ("analytics:dashboard_tiles", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard_tiles", "post"): every(405),
+    ("analytics:dashboard_refresh", "get"): every(405),
+    ("analytics:dashboard_refresh", "post"): statuses(403, 403, 403, 302, 302, 403),
+    ("analytics:dashboard_progress", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("analytics:dashboard_progress", "post"): every(405),
+    ("analytics:category_report", "get"): statuses(403, 403, 200, 200, 200, 403),
+    ("analytics:category_report", "post"): every(405),
+    ("chart_json", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("chart_json", "post"): every(405),
+    ("chart_csv", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("chart_csv", "post"): every(405),
 }
 # Public by design, each authorised by what it carries (a signed token, a webhook secret), and walked by its own
 # tests: the links in a message and the providers' webhooks (marketing/tests/test_tracking*.py, test_sms*.py), the
@@ -238,6 +263,7 @@ def objects():
         "token": "0" * 32,
         "kind": "customers",
         "run_id": ScoringRun.objects.create(as_of=timezone.now(), status=RunStatus.DONE).pk,
+        "key": "dist_tier",
     }
 
 

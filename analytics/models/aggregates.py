@@ -193,7 +193,8 @@ class Forecast(models.Model):
     metric = models.CharField(_("metric"), max_length=20, primary_key=True)
     made_at = models.DateTimeField(_("made at"), auto_now=True)
     # {"history": [[month, value]], "forecast": [[month, mean, lo80, hi80, lo95, hi95]], "model": str,
-    #  "backtest": {"mape", "baseline_mape", "months"}, "beats_baseline": bool}
+    #  "backtest": {"mape", "baseline_mape", "mae", "baseline_mae", "months", "baseline"}, "beats_baseline": bool,
+    #  "reason": why there is no forecast (an English msgid)}. MAPE is a share (0.05 is 5%).
     payload = models.JSONField(_("forecast"), default=dict)
 
     class Meta:

@@ -121,3 +121,21 @@ def _refresh(*, full: bool, progress: Progress | None) -> dict:
     }
     logger.info("dashboard refresh: %s", result)
     return result
+
+
+def aggregates_refresh_running() -> bool:
+    """Whether a refresh holds the lock now (in any process)."""
+    if not _locked():
+        return True
+    _unlock()
+    return False
+
+
+def aggregates_refresh_queue() -> bool:
+    """Queue an incremental refresh for a worker (the dashboard's button); False when one is already under way."""
+    from analytics.tasks import aggregates_refresh_task
+
+    if aggregates_refresh_running():
+        return False
+    transaction.on_commit(aggregates_refresh_task.delay)
+    return True

@@ -139,7 +139,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "home"  # the panels fitted to the role (crm/home.py)
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")

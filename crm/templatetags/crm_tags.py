@@ -1,5 +1,6 @@
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
 
 from crm.lib import crm_number as crm_number_lib
 from crm.lib.masking import mask_email, mask_phone
@@ -55,8 +56,8 @@ def chart(context, key: str, height: int = 320, filters: str = "", query: str = 
     from crm import charts
 
     found = charts.get(key)
-    if found is None:
-        raise ValueError(f"no chart registered as {key!r}")
+    if found is None:  # the app that contributes it is not installed: the page goes without
+        return {"chart": None}
     return {
         "chart": found,
         "json_url": reverse("chart_json", args=[key]),
@@ -66,3 +67,26 @@ def chart(context, key: str, height: int = 320, filters: str = "", query: str = 
         "query": query,
         "LANGUAGE_CODE": context.get("LANGUAGE_CODE", ""),
     }
+
+
+@register.filter
+def figure(value, kind: str = "number") -> str:
+    """A dashboard figure as its kind reads: money, a share as a percentage, or a whole number."""
+    if value is None:
+        return "–"
+    if kind == "money":
+        return format_money(value)
+    if kind == "percent":
+        return f"{float(value):.1%}"
+    return f"{int(value):,}"
+
+
+@register.filter
+def change(value) -> str:
+    """A relative change, signed, with an arrow and its colour (no change known: a dash)."""
+    if value is None:
+        return format_html('<span class="text-body-secondary">{}</span>', "–")
+    arrow, tone = (
+        ("▲", "text-success") if value > 0 else ("▼", "text-danger") if value < 0 else ("", "text-body-secondary")
+    )
+    return format_html('<span class="{}">{} {}</span>', tone, arrow, f"{value:+.1%}")

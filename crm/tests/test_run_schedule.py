@@ -55,6 +55,8 @@ def test_daily_jobs_run_at_their_hour_once():
         assert set(schedule.due()) == {*EVERY_5_MINUTES, "analytics-scoring"}
         clock.move_to(at(4, 45))
         assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "analytics-aggregates"}
+        clock.move_to(at(5, 15))
+        assert set(schedule.due()) == {*EVERY_5_MINUTES, "segment-snapshots-daily"}
         clock.move_to(at(6, 0))
         assert set(schedule.due()) == {*EVERY_5_MINUTES, *HOURLY, "reminder-rules-daily"}
         clock.move_to(at(6, 0, 1))

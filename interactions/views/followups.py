@@ -1,7 +1,5 @@
 """Follow-ups: "My day" and one-click done or snooze of a reminder."""
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -18,17 +16,12 @@ from interactions.forms.followups import SNOOZE_CHOICES, SnoozeForm
 MY_DAY_PAGE_SIZE = 50
 
 
-def _end_of_today() -> datetime.datetime:
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time.min))
-
-
 @require_GET
 def my_day_view(request: HttpRequest) -> HttpResponse:
     """The signed-in user's reminders due today and overdue, oldest first: a page of them and a capped count."""
     if not request.user.has_perm("interactions.view_reminder"):
         raise PermissionDenied
-    due = selectors.reminders_due_for(user=request.user, until=_end_of_today())
+    due = selectors.reminders_due_today(user=request.user)
     page = CappedPaginator(due, MY_DAY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "now": timezone.now(), "snooze_choices": SNOOZE_CHOICES}
     return render(request, "interactions/my_day.html", context)

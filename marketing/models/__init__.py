@@ -13,6 +13,7 @@ from marketing.models.campaigns import (
     WinnerMetric,
 )
 from marketing.models.coupons import Coupon, CouponOffer, CouponStatus, DiscountKind
+from marketing.models.reports import SegmentSnapshot
 from marketing.models.results import ResultsSnapshot
 from marketing.models.rewards import RewardExchange, RewardItem, RewardKind
 from marketing.models.segments import Segment, SegmentKind, SegmentMember
@@ -41,4 +42,5 @@ __all__ = [
     "Segment",
     "SegmentKind",
     "SegmentMember",
+    "SegmentSnapshot",
 ]

@@ -24,6 +24,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from customers import birthdays
 from customers.models import Customer, PointsEntry, TierChange, TierChangeKind
 from interactions.models import (
     BehaviourEvent,
@@ -35,7 +36,7 @@ from interactions.models import (
     Transaction,
     TransactionStatus,
 )
-from marketing import occasions, surveys
+from marketing import surveys
 from marketing.models import (
     Automation,
     AutomationKind,
@@ -107,13 +108,13 @@ def birthday_due(automation: Automation, now: datetime.datetime) -> Due:
     in the same query was planned as a scan of every member once the year's rows existed)."""
     today = timezone.localdate(now)
     wanted: dict[tuple[str, bool, int], set[int]] = defaultdict(set)
-    for day in occasions.days(today, today + datetime.timedelta(days=automation.days)):
-        for month, day_of_month in occasions.solar_birthdays_on(day):
-            wanted[occasions.birthday_key(day.year), False, month].add(day_of_month)
-        if (lunar := occasions.lunar_birthdays_on(day)) is not None:
+    for day in birthdays.days(today, today + datetime.timedelta(days=automation.days)):
+        for month, day_of_month in birthdays.solar_birthdays_on(day):
+            wanted[birthdays.birthday_key(day.year), False, month].add(day_of_month)
+        if (lunar := birthdays.lunar_birthdays_on(day)) is not None:
             lunar_year, month_days = lunar
             for month, day_of_month in month_days:
-                wanted[occasions.birthday_key(lunar_year), True, month].add(day_of_month)
+                wanted[birthdays.birthday_key(lunar_year), True, month].add(day_of_month)
     due: Due = defaultdict(list)
     for (occasion, lunar, month), days_of_month in wanted.items():
         due[occasion] += (

@@ -77,7 +77,7 @@
         data: valuesOf(data, key),
         yAxisIndex: horizontal ? undefined : axis,
         stack: spec.stack && kind === "bar" ? "total" : undefined,
-        smooth: kind === "line",
+        smooth: false,
         showSymbol: categories.length < 40,
         tooltip: { valueFormatter: valueFormatter(column.kind) },
       });
@@ -108,7 +108,8 @@
           radius: ["35%", "65%"],
           center: ["50%", "45%"],
           data: names.map((name, index) => ({ name, value: values[index] })),
-          label: { formatter: "{b}: {d}%" },
+          // Inside the slices: names outside would be cut off on a phone; the legend names them.
+          label: { position: "inside", formatter: (p) => (p.percent >= 5 ? `${Math.round(p.percent)}%` : ""), color: "#fff" },
         },
       ],
     };

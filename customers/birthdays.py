@@ -1,4 +1,7 @@
-"""When a member's occasions fall, and their keys: pure date arithmetic, no database.
+"""When a member's birthday falls, and its key: pure date arithmetic, no database.
+
+Here, beside Customer.birthday, so that every app that asks "whose birthday is coming" (marketing's birthday
+automation, the home page's birthdays panel through customers.selectors.birthdays_between) counts it one way.
 
 A birthday is solar, or lunar (农历: Customer.birthday_is_lunar, the month and day of Customer.birthday are a
 lunar month and day). Rules:

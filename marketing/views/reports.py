@@ -1,0 +1,48 @@
+"""Marketing reports: every segment's latest figures with the campaign leaderboard, and one segment's report.
+
+The pages read the nightly segment snapshots and the campaigns' results snapshots; the charts fetch their
+numbers from crm's chart endpoints (marketing/charts.py). Taking a snapshot by hand is the one write here.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from marketing.access import REPORTS, get_segment_for_report
+from marketing.selectors import segment_latest_snapshot, segments_report_rows
+from marketing.services.reports import segment_snapshot_take
+
+COMPARE_DAYS = 30
+
+
+@require_GET
+@permission_required(REPORTS, raise_exception=True)
+def reports_view(request: HttpRequest) -> HttpResponse:
+    rows = segments_report_rows(today=timezone.localdate(), compare_days=COMPARE_DAYS)
+    return render(request, "marketing/reports.html", {"rows": rows, "compare_days": COMPARE_DAYS})
+
+
+@require_GET
+def segment_report_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    segment = get_segment_for_report(request.user, segment_id)
+    return render(
+        request,
+        "marketing/segment_report.html",
+        {"segment": segment, "latest": segment_latest_snapshot(segment), "query": f"segment={segment.pk}"},
+    )
+
+
+@require_POST
+def segment_snapshot_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """Count the segment now (today's point, replaced if there is one), so a new segment need not wait a night."""
+    segment = get_segment_for_report(request.user, segment_id)
+    snapshot = segment_snapshot_take(segment=segment)
+    messages.success(
+        request,
+        _("%(name)s counted: %(count)s members.") % {"name": segment.name, "count": f"{snapshot.members:,}"},
+    )
+    return redirect("marketing:segment_report", segment.pk)
