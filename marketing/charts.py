@@ -98,8 +98,8 @@ def campaign_leaderboard(params: dict) -> ChartData:
     limit = params.get("limit") or LEADERBOARD_LIMIT
     rows = []
     for entry in entries[:limit]:
-        lift, results = entry.lift, entry.results
-        treatment, control = (results.treatment, results.control) if results else (None, None)
+        lift, treatment, control = entry.lift, entry.treatment, entry.control
+        with_control = control is not None and entry.has_control
         rows.append(
             [
                 entry.campaign.name,
@@ -109,10 +109,10 @@ def campaign_leaderboard(params: dict) -> ChartData:
                 lift.relative_high if lift else None,
                 lift.difference if lift else None,
                 treatment.members if treatment else None,
-                control.members if control and results.has_control else None,
+                control.members if with_control else None,
                 treatment.revenue_per_member if treatment else None,
-                control.revenue_per_member if control and results.has_control else None,
-                results.computed_at.isoformat(timespec="minutes") if results else None,
+                control.revenue_per_member if with_control else None,
+                entry.counted_at.isoformat(timespec="minutes") if entry.counted_at else None,
                 entry.note(),
             ]
         )

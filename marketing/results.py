@@ -225,8 +225,21 @@ def campaign_results(campaign: Campaign) -> Results:
     return results_from(campaign, results_figures(campaign), computed_at=timezone.now())
 
 
-def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) -> Results:
-    """Counts, groups, lifts, checks and verdict from the raw figures (no query but the campaign's variants)."""
+@dataclass(frozen=True)
+class Tally:
+    """The raw figures added up: counts by name, the two groups, and what each variant's rows bought."""
+
+    counts: dict[str, int]
+    skipped: dict[str, int]
+    treatment_by_variant: dict[int | None, int]
+    bought: dict[tuple[bool, int | None], Figures]
+    treatment: Figures
+    control: Figures
+    last_sent: str | None
+
+
+def tally(figures: dict) -> Tally:
+    """The groups and counts from the raw figures, without the statistics (no query)."""
     counts = dict.fromkeys(COUNT_NAMES, 0)
     skipped: dict[str, int] = {}
     treatment_by_variant: dict[int | None, int] = {}
@@ -258,6 +271,22 @@ def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) ->
     for (is_control, _variant), bought_figures in bought.items():
         if not is_control:
             treatment += bought_figures
+    return Tally(counts, skipped, treatment_by_variant, bought, treatment, control, last_sent)
+
+
+def revenue_lift(campaign: Campaign, treatment: Figures, control: Figures) -> stats.Lift | None:
+    """Revenue per member against the control group; none without one. The results page and the leaderboard
+    both call this, so they agree."""
+    if campaign.control_percent <= 0:
+        return None
+    return stats.revenue_lift(treatment.group(), control.group())
+
+
+def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) -> Results:
+    """Counts, groups, lifts, checks and verdict from the raw figures (no query but the campaign's variants)."""
+    t = tally(figures)
+    counts, skipped, treatment, control, last_sent = t.counts, t.skipped, t.treatment, t.control, t.last_sent
+    treatment_by_variant, bought = t.treatment_by_variant, t.bought
     start = datetime.fromisoformat(last_sent) if last_sent else _anchor(campaign)
     results = Results(
         campaign=campaign,
@@ -270,7 +299,7 @@ def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) ->
         computed_at=computed_at,
     )
     if results.has_control:
-        results.revenue = stats.revenue_lift(treatment.group(), control.group())
+        results.revenue = revenue_lift(campaign, treatment, control)
         results.conversion = stats.conversion_lift(treatment.group(), control.group())
         # The draw holds out control_percent of everyone; the guardrails then apply to both sides alike.
         share = campaign.control_percent / 100
@@ -285,10 +314,7 @@ def results_from(campaign: Campaign, figures: dict, *, computed_at: datetime) ->
 def _variants(results: Results, treatment_by_variant: dict[int | None, int], bought: dict) -> None:
     """Each variant's rows (the test's, and once a winner is chosen, the rest's with it), compared on the
     campaign's winner metric."""
-    campaign = results.campaign
-    # A list of campaigns (the leaderboard) prefetches them ordered by label: no query per campaign.
-    prefetched = "variants" in getattr(campaign, "_prefetched_objects_cache", {})
-    variants = list(campaign.variants.all() if prefetched else campaign.variants.order_by("label"))
+    variants = list(results.campaign.variants.order_by("label"))
     if len(variants) < 2:
         return
     figures = [

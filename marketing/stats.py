@@ -18,6 +18,7 @@ The methods (95% unless asked otherwise):
   beats every other one, else there is no difference.
 """
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from enum import StrEnum
 
 import numpy as np
 from django.utils.translation import gettext as _
+from scipy import special
 from scipy import stats as sp
 
 from crm.lib.money import format_money
@@ -87,6 +89,7 @@ class Lift:
         return self.low > 0 or self.high < 0
 
 
+@functools.cache  # one confidence in practice; norm.ppf costs a fraction of a millisecond per call
 def _z(confidence: float) -> float:
     return float(sp.norm.ppf(0.5 + confidence / 2))
 
@@ -101,8 +104,10 @@ def welch(
     if se == 0:  # both groups constant (e.g. nobody bought): the difference is exact
         return difference, difference, difference, 1.0 if difference == 0 else 0.0
     df = (a + b) ** 2 / (a * a / (n_1 - 1) + b * b / (n_2 - 1))
-    t = float(sp.t.ppf(0.5 + confidence / 2, df))
-    p = float(2 * sp.t.sf(abs(difference) / se, df))
+    # scipy.special's Student t functions are what sp.t.ppf and sp.t.sf compute, without the distribution
+    # object's argument checks (0.7 ms a call): the same numbers, fast enough for a leaderboard of every campaign.
+    t = float(special.stdtrit(df, 0.5 + confidence / 2))
+    p = float(2 * special.stdtr(df, -abs(difference) / se))
     return difference, difference - t * se, difference + t * se, p
 
 
