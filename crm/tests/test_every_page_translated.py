@@ -178,6 +178,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
             "automation_id": Automation.objects.get(kind=AutomationKind.BIRTHDAY).pk,
             "kind": "customers",
             "run_id": run.pk,
+            "key": "kpi_sales",
         },
         "query": {
             "customers:merge": {"a": twin.crm_number, "b": double.crm_number},
