@@ -252,13 +252,25 @@ def birthdays_between(queryset: QuerySet[Customer], *, first: datetime.date, las
             arms.append((Q(birthday_is_lunar=True) & _month_and_days(lunar[1]), day))
     if not arms:
         return queryset.none()
+    # The months alone, AND-ed in front, so one scan of customer_birth_month_idx finds the candidates instead of a
+    # scan of every member (Postgres does not gather the month out of the OR-ed arms itself).
+    months = sorted({month for condition, _ in arms for month in _months(condition)})
     return (
-        queryset.filter(reduce(operator.or_, (condition for condition, _ in arms)))
+        queryset.filter(birthday__month__in=months)
+        .filter(reduce(operator.or_, (condition for condition, _ in arms)))
         .annotate(
             birthday_on=Case(*(When(condition, then=Value(day)) for condition, day in arms), output_field=DateField())
         )
         .order_by("birthday_on", "name", "pk")
     )
+
+
+def _months(condition: Q) -> Iterator[int]:
+    for child in condition.children:
+        if isinstance(child, Q):
+            yield from _months(child)
+        elif child[0] == "birthday__month":
+            yield child[1]
 
 
 def _month_and_days(month_days: Iterable[tuple[int, int]]) -> Q:
