@@ -140,7 +140,10 @@ def batch_queries(size: int) -> int:
         else event(members[n % 3], f"{size}-{n}", phone=members[n % 3].mobile, **by_phone)
         for n in range(size)
     ]
-    behaviour_record(client_id=1, events=events[:1])  # the month's partition made before counting
+    # The months' partitions made before counting: the batch reaches back `size` minutes, into last month's when run
+    # in the first hours of a month.
+    oldest = timezone.now() - datetime.timedelta(minutes=size)
+    behaviour_record(client_id=1, events=[*events[:1], event(members[1], f"{size}-oldest", occurred_at=oldest)])
     with CaptureQueriesContext(connection) as queries:
         outcomes = behaviour_record(client_id=1, events=events)
     assert [o.status for o in outcomes] == ["duplicate"] + ["accepted"] * (size - 1)

@@ -154,7 +154,9 @@ def queries_for_batch(api, size: int) -> int:
         )
         for n in range(size)
     ]
-    api.post(URL, {"events": batch[:1]})  # the token touched and the month's partition made before counting
+    # The token touched and the months' partitions made before counting: the batch reaches back `size` minutes,
+    # into last month's when run in the first hours of a month.
+    api.post(URL, {"events": [*batch[:1], view(members[1], size, event_id=f"{size}-oldest")]})
     with CaptureQueriesContext(connection) as queries:
         response = api.post(URL, {"events": batch})
     assert response.json()["accepted"] == size - 1
