@@ -18,9 +18,10 @@ GRAINS = [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
 
 
 def default_range(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
-    """The last 30 days up to today: what a manager looks at first thing in the morning."""
-    today = today or timezone.localdate()
-    return today - datetime.timedelta(days=29), today
+    """The last 30 complete days, up to yesterday: what a manager looks at first thing in the morning. Today is
+    left out: it is not over, and would pull every figure down against the full periods it is compared with."""
+    yesterday = (today or timezone.localdate()) - datetime.timedelta(days=1)
+    return yesterday - datetime.timedelta(days=29), yesterday
 
 
 class DateInput(forms.DateInput):

@@ -19,7 +19,8 @@ Definitions (the tables' figures mean exactly this):
   counting too.
 - MonthlySales: per month (its first day), buyer's province, age band (age on the month's first day), gender,
   and category (empty: whole orders; otherwise order lines through Product.category, their revenue being
-  line_total * (amount - refunded_amount) / amount). Orders, revenue, distinct buyers of the row.
+  the order's net amount (amount - refunded_amount) shared out by the lines' totals, since a line's total is its
+  price before a coupon). Orders, revenue, distinct buyers of the row.
 - MonthlyRegion: per month, province and city: new members (registered_on), orders, revenue, buyers.
 - CohortCell: a member's cohort is the month of their first purchase; offset k counts the months from it to a
   month in which they bought; buyers are the cohort's distinct members buying in that month, revenue theirs.

@@ -2,22 +2,19 @@
 
 import datetime
 
-from analytics.aggregates.common import day_start, params, run
+from analytics.aggregates.common import category_lines, day_start, params, run
 
 WINDOW_DAYS = 365
 
-# Per member and category: the orders with a line in it and their share of the order's revenue (scratch table,
-# read by both statements).
+# Per member and category: the orders with a line in it and those lines' share of what the orders took
+# (common.category_lines); a scratch table read by both statements.
 PER_MEMBER = """
 CREATE TEMP TABLE agg_category_member ON COMMIT DROP AS
 SELECT category_id, customer_id, count(*) AS orders, sum(revenue) AS revenue FROM (
-    SELECT t.id, t.customer_id, pr.category_id, sum(l.line_total * (t.amount - t.refunded_amount) / t.amount) AS revenue
-    FROM {tx} t JOIN {line} l ON l.transaction_id = t.id JOIN {product} pr ON pr.id = l.product_id
-    WHERE t.status <> %(refunded)s AND t.occurred_at >= %(from)s AND t.occurred_at < %(until)s
-      AND pr.category_id IS NOT NULL
-    GROUP BY t.id, t.customer_id, pr.category_id
+    SELECT id, customer_id, category_id, sum(revenue) AS revenue FROM ({lines}) l
+    WHERE category_id IS NOT NULL GROUP BY 1, 2, 3
 ) o GROUP BY category_id, customer_id
-"""
+""".format(lines=category_lines("t.occurred_at >= %(from)s AND t.occurred_at < %(until)s", month=False))
 
 STATS = """
 INSERT INTO {catstats} (category_id, buyers, repeat_buyers, orders, revenue)

@@ -112,3 +112,17 @@ def local_day(column: str) -> str:
 
 def local_month(column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE %(tz)s)::date"
+
+
+def category_lines(where: str, *, month: bool) -> str:
+    """Each line of the kept purchases matching `where`, with its category and its share of what the order took:
+    the net amount (paid less refunded) split in proportion to the lines' totals. A line's total is its price
+    before a coupon, and the lines need not add up to what was paid, so it is never counted as revenue itself.
+    Lines without a product or category stay in (they take their share), for the caller to leave out after."""
+    month_column = f", {local_month('t.occurred_at')} AS month" if month else ""
+    return (
+        f"SELECT t.id, t.customer_id{month_column}, pr.category_id, (t.amount - t.refunded_amount) * l.line_total"
+        " / NULLIF(sum(l.line_total) OVER (PARTITION BY t.id), 0) AS revenue"
+        " FROM {tx} t JOIN {line} l ON l.transaction_id = t.id LEFT JOIN {product} pr ON pr.id = l.product_id"
+        f" WHERE t.status <> %(refunded)s AND {where}"
+    )

@@ -6,7 +6,15 @@ members, and a row's distinct buyers are then simply its members, so no COUNT DI
 
 import datetime
 
-from analytics.aggregates.common import age_band_sql, local_month, month_ranges, params, range_filter, run
+from analytics.aggregates.common import (
+    age_band_sql,
+    category_lines,
+    local_month,
+    month_ranges,
+    params,
+    range_filter,
+    run,
+)
 
 MEMBER_MONTHS = """
 CREATE TEMP TABLE agg_member_month ON COMMIT DROP AS
@@ -15,17 +23,15 @@ FROM {{{{tx}}}} t WHERE t.status <> %(refunded)s AND {{where}}
 GROUP BY 1, 2
 """.format(month=local_month("t.occurred_at"))
 
-# Per member, month and category: the orders with a line in it and the lines' share of the orders' revenue.
+# Per member, month and category: the orders with a line in it and those lines' share of what the orders took
+# (common.category_lines).
 MEMBER_CATEGORIES = """
 CREATE TEMP TABLE agg_member_category ON COMMIT DROP AS
 SELECT customer_id, month, category_id, count(*) AS orders, sum(revenue) AS revenue FROM (
-    SELECT t.id, t.customer_id, {month} AS month, pr.category_id,
-           sum(l.line_total * (t.amount - t.refunded_amount) / t.amount) AS revenue
-    FROM {{{{tx}}}} t JOIN {{{{line}}}} l ON l.transaction_id = t.id JOIN {{{{product}}}} pr ON pr.id = l.product_id
-    WHERE t.status <> %(refunded)s AND pr.category_id IS NOT NULL AND {{where}}
-    GROUP BY 1, 2, 3, 4
+    SELECT id, customer_id, month, category_id, sum(revenue) AS revenue FROM ({lines}) l
+    WHERE category_id IS NOT NULL GROUP BY 1, 2, 3, 4
 ) o GROUP BY 1, 2, 3
-""".format(month=local_month("t.occurred_at"))
+"""
 
 SALES = """
 INSERT INTO {{sales}} (month, province, category_id, age_band, gender, orders, revenue, buyers)
@@ -69,7 +75,7 @@ def months_recompute(*, months: list[datetime.date] | None) -> int:
         delete_where = "month = ANY(%(months)s)"
     run("DROP TABLE IF EXISTS agg_member_month, agg_member_category", values)
     run(MEMBER_MONTHS.format(where=where), values)
-    run(MEMBER_CATEGORIES.format(where=where), values)
+    run(MEMBER_CATEGORIES.format(lines=category_lines(where, month=True)), values)
     run("ANALYZE agg_member_month", values)
     run(f"DELETE FROM {{sales}} WHERE {delete_where}", values)
     run(f"DELETE FROM {{region}} WHERE {delete_where}", values)

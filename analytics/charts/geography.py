@@ -21,7 +21,8 @@ REGIONS_SHOWN = 20
 
 
 def short_province(name: str) -> str:
-    return _SUFFIX.sub("", name.strip()) or name
+    """One name per province, as the map's boundaries have it ("" stays "": not given)."""
+    return _SUFFIX.sub("", name.strip()) or name.strip()
 
 
 def _months_back(month: datetime.date, count: int) -> datetime.date:
@@ -47,14 +48,19 @@ def _by_region(fields: list[str]) -> dict[tuple, dict]:
     span = windows()
     regions: dict[tuple, dict] = {}
 
+    def key(row: dict) -> tuple:
+        return (short_province(row["province"]), *(row[f] for f in fields[1:]))
+
     def add(queryset, name):
         for row in queryset.values(*fields).annotate(value=Sum("revenue")):
-            regions.setdefault(tuple(row[f] for f in fields), {})[name] = row["value"] or Decimal(0)
+            figures = regions.setdefault(key(row), {})
+            figures[name] = figures.get(name, Decimal(0)) + (row["value"] or Decimal(0))
 
     for name in ("recent", "before", "year"):
         add(MonthlyRegion.objects.filter(month__range=span[name]), name)
     for row in MonthlyRegion.objects.values(*fields).annotate(members=Sum("new_members")):
-        regions.setdefault(tuple(row[f] for f in fields), {})["members"] = row["members"] or 0
+        figures = regions.setdefault(key(row), {})
+        figures["members"] = figures.get("members", 0) + (row["members"] or 0)
     return regions
 
 
@@ -82,14 +88,11 @@ def _region_columns() -> list[Column]:
 
 
 def map_chart(params: dict) -> ChartData:
-    """Members by province on a map of China."""
-    merged: dict[str, list] = {}
-    for name, members, revenue, _growth_value, _average in _region_rows("province"):
-        short = short_province(name)
-        entry = merged.setdefault(short, [short, 0, Decimal(0)])
-        entry[1] += members
-        entry[2] += revenue
-    rows = sorted(merged.values(), key=lambda row: -row[1])
+    """Members by province on a map of China (its boundaries carry the short names _by_region groups by)."""
+    rows = sorted(
+        ([name, members, revenue] for name, members, revenue, _g, _a in _region_rows("province")),
+        key=lambda row: -row[1],
+    )
     return ChartData(
         columns=[
             Column("province", _("Province"), ColumnKind.TEXT),
@@ -124,7 +127,8 @@ def growth_chart(params: dict) -> ChartData:
     figures: dict[str, dict] = {}
     for name in ("recent", "before"):
         for row in sales.filter(month__range=span[name]).values("province").annotate(value=Sum("revenue")):
-            figures.setdefault(row["province"], {})[name] = row["value"] or Decimal(0)
+            values = figures.setdefault(short_province(row["province"]), {})
+            values[name] = values.get(name, Decimal(0)) + (row["value"] or Decimal(0))
     rows = []
     for province, values in figures.items():
         recent, before = values.get("recent", Decimal(0)), values.get("before", Decimal(0))

@@ -6,7 +6,7 @@ revenue over orders; the repurchase rate is the share of orders placed by member
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -41,7 +41,6 @@ class Figures:
     coupons_redeemed: int = 0
     members: int = 0
     active_members: int = 0
-    days: list = field(default_factory=list)
 
     @property
     def average_order(self) -> Decimal | None:
@@ -145,7 +144,11 @@ def sales_chart(params: dict) -> ChartData:
             Column("revenue", _("Revenue"), ColumnKind.MONEY),
             Column("orders", _("Orders")),
             Column("average_order", _("Average order value"), ColumnKind.MONEY),
-            Column("revenue_last_year", _("Revenue a year earlier"), ColumnKind.MONEY),
+            Column(
+                "revenue_last_year",
+                _("Revenue a year earlier") if grain == "month" else _("Revenue 52 weeks earlier"),
+                ColumnKind.MONEY,
+            ),
         ],
         rows=rows,
         spec={"type": "bar", "x": "period", "y": ["revenue", "revenue_last_year"], "y2": ["orders"]},

@@ -73,7 +73,8 @@ class DailyKpi(models.Model):
 
 class MonthlySales(models.Model):
     """Purchases in a month by the buyer's province, age band and gender, and by category (category empty: whole
-    orders). Category rows count order lines: revenue is the lines' total less the order's refunded share."""
+    orders). Category rows count order lines: revenue is the order's net amount shared out by its lines' totals
+    (a line's total is its price before a coupon)."""
 
     month = models.DateField(_("month"))  # its first day
     province = models.CharField(_("province"), max_length=50, blank=True)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from analytics.aggregates import categories, cohorts, daily, distributions, monthly, tracking
 from analytics.aggregates.common import month_of, run
+from analytics.forecast import forecasts_refresh
 from analytics.models import AggregateState
 
 logger = logging.getLogger(__name__)
@@ -27,10 +28,6 @@ FULL_BLOCK_DAYS = 730
 # in memory instead of spilling to disk; the steps run one at a time, so a refresh stays far below its 2 GB.
 WORK_MEM = "128MB"
 
-try:
-    from analytics.forecast import forecasts_refresh
-except ImportError:  # the forecasts arrive with their own module; until then a refresh has none to make
-    forecasts_refresh = None
 
 Progress = Callable[[int, int], None]
 
@@ -87,7 +84,7 @@ def _refresh(*, full: bool, progress: Progress | None) -> dict:
     steps.append(("cohorts", lambda: cohorts.cohorts_recompute(months=months)))
     steps.append(("categories", lambda: categories.categories_recompute(today=today)))
     steps.append(("distributions", lambda: distributions.distributions_recompute(today=today)))
-    total = len(steps) + (1 if forecasts_refresh else 0)
+    total = len(steps) + 1  # and the forecasts
     AggregateState.objects.filter(pk=1).update(started_at=timezone.now(), step="", done=0, total=total)
 
     written, timings = 0, {}
@@ -101,10 +98,9 @@ def _refresh(*, full: bool, progress: Progress | None) -> dict:
         timings[kind] = round(timings.get(kind, 0) + time.perf_counter() - begun, 2)
         if progress:
             progress(done, total)
-    if forecasts_refresh is not None:
-        forecasts_refresh()
-        if progress:
-            progress(total, total)
+    forecasts_refresh()
+    if progress:
+        progress(total, total)
 
     seconds = time.perf_counter() - started
     with transaction.atomic():

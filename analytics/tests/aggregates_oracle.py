@@ -138,7 +138,7 @@ def monthly_sales() -> dict:
                 continue
             key = (base[0], base[1], line.product.category_id, base[2], base[3])
             cells[key][0].add(tx.pk)
-            cells[key][1] += line.line_total * net / tx.amount
+            cells[key][1] += line.line_total * net / sum(other.line_total for other in lines[tx.pk])
             cells[key][2].add(c.pk)
     return {
         key: (len(orders), revenue.quantize(CENT, ROUND_HALF_UP), len(buyers))
@@ -208,7 +208,8 @@ def categories(today: datetime.date) -> tuple[dict, dict]:
             continue
         category = line.product.category_id
         orders[category][tx.customer_id].add(tx.pk)
-        revenue[category] += line.line_total * (tx.amount - tx.refunded_amount) / tx.amount
+        order_lines = tx.lines.all()
+        revenue[category] += line.line_total * (tx.amount - tx.refunded_amount) / sum(o.line_total for o in order_lines)
     stats = {
         category: (
             len(members),

@@ -349,3 +349,23 @@ def test_the_task_refreshes(shop):
     aggregates_refresh_task()
     assert AggregateState.objects.get().refreshed_at is not None
     assert_matches_raw()
+
+
+def test_a_coupon_orders_categories_share_what_was_paid_not_the_prices_before_it(frozen):
+    """120 of tea and cups less a 20 coupon: 100 paid, split 2:1 as the lines' prices were; the categories add up
+    to the day's revenue, not to the 120 the lines list."""
+    member = CustomerFactory(registered_on=TODAY - datetime.timedelta(days=40))
+    tea, cups = (
+        ProductFactory(category=CategoryFactory(name="tea")),
+        ProductFactory(category=CategoryFactory(name="cups")),
+    )
+    day = TODAY - datetime.timedelta(days=3)
+    tx = TransactionFactory(customer=member, occurred_at=at(day, 12), amount=Decimal("100.00"), coupon_code="SPRING20")
+    TransactionLineFactory(transaction=tx, product=tea, unit_price=Decimal("80.00"), quantity=1)
+    TransactionLineFactory(transaction=tx, product=cups, unit_price=Decimal("40.00"), quantity=1)
+    aggregates_refresh(full=True)
+    by_category = dict(MonthlySales.objects.exclude(category=None).values_list("category__name", "revenue"))
+    assert by_category == {"tea": Decimal("66.67"), "cups": Decimal("33.33")}
+    assert sum(by_category.values()) == DailyKpi.objects.get(day=day).revenue
+    stats = {row.category.name: row.revenue for row in CategoryStats.objects.select_related("category")}
+    assert stats == {"tea": Decimal("66.67"), "cups": Decimal("33.33")}

@@ -198,7 +198,7 @@ def test_regions_rank_by_revenue_with_growth_and_spend_per_member(manager_client
     MonthlyRegion.objects.create(month=datetime.date(2026, 5, 1), province="广东省", city="深圳市", revenue=150)
     MonthlyRegion.objects.create(month=datetime.date(2026, 7, 1), province="广东省", city="深圳市", revenue=999)
     data = chart_json(manager_client, "geo_regions", level="city")
-    assert data["rows"] == [["广东省 深圳市", 10, 250.0, 0.5, 25.0]]  # July is not over: left out
+    assert data["rows"] == [["广东 深圳市", 10, 250.0, 0.5, 25.0]]  # July is not over: left out; one name per province
     assert chart_json(manager_client, "geo_map")["rows"] == [["广东", 10, 250.0]]
 
 

@@ -65,7 +65,6 @@ def chart(context, key: str, height: int = 320, filters: str = "", query: str = 
         "height": height,
         "filters": filters,
         "query": query,
-        "LANGUAGE_CODE": context.get("LANGUAGE_CODE", ""),
     }
 
 

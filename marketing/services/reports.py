@@ -20,6 +20,7 @@ from crm import breakdowns
 from customers.models import Customer
 from interactions.models import PurchaseStats
 from marketing.models import Segment, SegmentSnapshot
+from marketing.rules import RuleError
 from marketing.selectors import segment_members
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,11 @@ def segment_snapshots_take(*, day: dt.date | None = None) -> int:
     total = revenue_365d_everyone()
     taken = 0
     for segment in Segment.objects.order_by("pk").iterator():
-        segment_snapshot_take(segment=segment, day=day, total_revenue_365d=total)
+        try:
+            segment_snapshot_take(segment=segment, day=day, total_revenue_365d=total)
+        except RuleError as error:  # a rule naming a tag or tier since deleted: the other segments still count
+            logger.warning("Segment %s not counted: %s", segment.pk, "; ".join(error.messages))
+            continue
         taken += 1
     logger.info("Segment snapshots taken for %s segments on %s", taken, day)
     return taken

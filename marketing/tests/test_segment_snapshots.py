@@ -105,3 +105,13 @@ def test_the_nightly_job_is_scheduled_after_scoring_and_takes_every_segment(peop
     Segment.objects.create(name="Shanghai", rules=SHANGHAI)
     segment_snapshots_task()
     assert SegmentSnapshot.objects.count() == 1
+
+
+def test_a_segment_whose_rule_names_a_deleted_tier_does_not_stop_the_others(people):
+    stale = Segment.objects.create(
+        name="Gone tier", rules={"op": "and", "rules": [{"field": "tier", "operator": "eq", "value": 999999}]}
+    )
+    everyone = Segment.objects.create(name="Everyone")
+    assert segment_snapshots_take() == Segment.objects.count() - 1
+    assert SegmentSnapshot.objects.filter(segment=everyone).exists()
+    assert not SegmentSnapshot.objects.filter(segment=stale).exists()

@@ -6,6 +6,7 @@ numbers from crm's chart endpoints (marketing/charts.py). Taking a snapshot by h
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from marketing.access import REPORTS, get_segment_for_report
+from marketing.rules import RuleError
 from marketing.selectors import segment_latest_snapshot, segments_report_rows
 from marketing.services.reports import segment_snapshot_take
 
@@ -40,7 +42,14 @@ def segment_report_view(request: HttpRequest, segment_id: int) -> HttpResponse:
 def segment_snapshot_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     """Count the segment now (today's point, replaced if there is one), so a new segment need not wait a night."""
     segment = get_segment_for_report(request.user, segment_id)
-    snapshot = segment_snapshot_take(segment=segment)
+    # Counting writes the segment's own count too: for those who may change segments, not every report reader.
+    if not request.user.has_perm("marketing.change_segment"):
+        raise PermissionDenied
+    try:
+        snapshot = segment_snapshot_take(segment=segment)
+    except RuleError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("marketing:segment_report", segment.pk)
     messages.success(
         request,
         _("%(name)s counted: %(count)s members.") % {"name": segment.name, "count": f"{snapshot.members:,}"},

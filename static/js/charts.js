@@ -228,13 +228,14 @@
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
-      data = await response.json();
+      // A refusal or a server error may answer with an HTML page: only a JSON answer's reasons are shown.
+      data = await response.json().catch(() => ({}));
       if (!response.ok) {
         const reasons = Object.values(data.errors || {}).flat();
-        throw new Error(reasons.join(" ") || response.statusText);
+        throw new Error(reasons.join(" ") || figure.dataset.errorText);
       }
     } catch (error) {
-      status.textContent = error.message;
+      status.textContent = error instanceof SyntaxError || error instanceof TypeError ? figure.dataset.errorText : error.message;
       status.classList.add("text-danger");
       figure.dataset.state = "error";
       return;
@@ -249,7 +250,7 @@
     );
     renderTable(figure, data);
     if (!data.rows.length) {
-      status.textContent = zh ? "暂无数据。" : "No data yet.";
+      status.textContent = figure.dataset.emptyText;
       canvas.hidden = true;
       figure.dataset.state = "empty";
       return;
