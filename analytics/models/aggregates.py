@@ -215,7 +215,6 @@ class AggregateState(models.Model):
     transaction_id = models.BigIntegerField(default=0)
     points_entry_id = models.BigIntegerField(default=0)
     customer_id = models.BigIntegerField(default=0)
-    coupons_redeemed_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(_("last refresh took (s)"), default=0)
     # The refresh under way (empty when none): what it is doing and how many of its blocks are done, so a page
     # can show a progress bar. A killed refresh leaves them set until the next one starts.

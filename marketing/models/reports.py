@@ -52,10 +52,6 @@ class SegmentSnapshot(models.Model):
         share = self.revenue_share
         return None if share is None else share * 100
 
-    @property
-    def rfm_total(self) -> int:
-        return sum(part["count"] for part in self.rfm_mix)
-
     @staticmethod
     def average(revenue: Decimal, members: int) -> Decimal | None:
         return (revenue / members).quantize(Decimal("0.01")) if members else None
