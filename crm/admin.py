@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm.jobs import job_may_rerun, job_rerun
-from crm.models import Job, Notification
+from crm.lib.admin import ReadOnlyAdminMixin
+from crm.models import AuditEvent, Job, Notification
 
 admin.site.site_header = _("Member CRM administration")
 admin.site.site_title = _("Member CRM")
@@ -64,3 +65,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read only for everyone, Admin included (and the database refuses changes anyway: migration 0008)."""
+
+    list_display = ["at", "actor_name", "api_client", "ip", "action", "customer_id", "target"]
+    list_filter = ["action"]
+    search_fields = ["=actor_name", "=api_client", "=customer_id", "=target", "=ip"]
+    date_hierarchy = "at"
+    show_full_result_count = False

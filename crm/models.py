@@ -129,3 +129,64 @@ class SetAsideIndex(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    REVEAL = "reveal", _("Revealed a masked field")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    CONSENT = "consent", _("Changed consent")
+    EXPORT = "export", _("Exported")
+    MERGE = "merge", _("Merged")
+    ERASE = "erase", _("Erased")
+    BULK = "bulk", _("Changed in bulk")
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed to log in")
+    LOGOUT = "logout", _("Logged out")
+    ROLES = "roles", _("Changed roles or permissions")
+    TOKEN_ISSUE = "token_issue", _("Issued an API token")
+    TOKEN_REVOKE = "token_revoke", _("Revoked an API token")
+
+
+class AuditEvent(models.Model):
+    """One thing someone did with personal data or with access to it: append-only.
+
+    A Postgres trigger (migration 0008) refuses every UPDATE and DELETE of these rows, so neither the admin
+    nor a bug nor a shell can rewrite history; only the archiving job may move old rows out, and only into
+    `AuditArchive`. The customer is kept as a plain id, not a foreign key: nothing that happens to the
+    customer later (a merge, an erasure) may touch what was recorded about them.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The name at the time, so the entry reads the same after the user is renamed or deactivated.
+    actor_name = models.CharField(_("staff member's name"), max_length=150, blank=True)
+    api_client = models.CharField(_("API client"), max_length=100, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction)
+    customer_id = models.BigIntegerField(_("customer"), null=True, blank=True)
+    # What else the entry is about when it is not a customer: a username, a group, a token's name.
+    target = models.CharField(_("about"), max_length=150, blank=True)
+    changes = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["customer_id", "-at"], name="crm_audit_customer_idx"),
+            models.Index(fields=["actor", "-at"], name="crm_audit_actor_idx"),
+            models.Index(fields=["action", "-at"], name="crm_audit_action_idx"),
+        ]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or self.api_client or '-'} {self.action}"

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from crm.lib.admin import ReadOnlyAdminMixin
 from customers import services
 from customers.models import (
-    AuditEvent,
     Category,
     ConsentEvent,
     Customer,
@@ -111,15 +110,6 @@ class ConsentEventAdmin(HistoryAdmin):
     list_filter = ["channel", "granted", "method"]
     raw_id_fields = ["customer"]
     list_select_related = ["customer", "recorded_by"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(HistoryAdmin):
-    list_display = ["at", "actor", "action", "customer"]
-    list_filter = ["action"]
-    raw_id_fields = ["customer"]
-    list_select_related = ["actor", "customer"]
-    date_hierarchy = "at"
 
 
 @admin.register(PointsEntry)

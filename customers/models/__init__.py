@@ -3,8 +3,6 @@ points ledger, tier changes) and history (consent, audit, merges)."""
 
 from customers.models.customers import PROFILE_FIELDS, Category, Customer, CustomerQuerySet, Gender, Source, Tag
 from customers.models.history import (
-    AuditAction,
-    AuditEvent,
     ConsentChannel,
     ConsentEvent,
     ConsentMethod,
@@ -25,8 +23,6 @@ from customers.models.membership import (
 
 __all__ = [
     "PROFILE_FIELDS",
-    "AuditAction",
-    "AuditEvent",
     "Category",
     "ConsentChannel",
     "ConsentEvent",

@@ -1,4 +1,4 @@
-"""History of a customer that services append to: consent, the audit trail, merges."""
+"""History of a customer that services append to: consent, merges. (The audit trail is crm.audit's.)"""
 
 from django.conf import settings
 from django.db import models
@@ -46,44 +46,6 @@ class ConsentEvent(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.channel} {'+' if self.granted else '-'} {self.at:%Y-%m-%d}"
-
-
-class AuditAction(models.TextChoices):
-    VIEW = "view", _("Viewed")
-    CREATE = "create", _("Created")
-    UPDATE = "update", _("Changed")
-    EXPORT = "export", _("Exported")
-    MERGE = "merge", _("Merged")
-    ERASE = "erase", _("Erased")
-    BULK = "bulk", _("Changed in bulk")
-
-
-class AuditEvent(models.Model):
-    """Who viewed, changed, exported, merged or erased which customer."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    customer = models.ForeignKey(
-        Customer,
-        verbose_name=_("customer"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="audit_events",
-    )
-    action = models.CharField(_("action"), max_length=10, choices=AuditAction)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "-at"], name="audit_customer_idx")]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-
-    def __str__(self):
-        return f"{self.actor} {self.action} {self.customer_id}"
 
 
 class MergeRecord(models.Model):

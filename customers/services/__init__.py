@@ -10,7 +10,6 @@ from customers.services import membership, merge, tiers
 from customers.services.customers import (
     CONSENT_FIELDS,
     EXPORT_COLUMNS,
-    audit_record,
     consent_set,
     customer_create,
     customer_export,
@@ -23,7 +22,6 @@ from customers.services.customers import (
 __all__ = [
     "CONSENT_FIELDS",
     "EXPORT_COLUMNS",
-    "audit_record",
     "consent_set",
     "customer_create",
     "customer_export",

@@ -23,10 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit import audit_event, audit_record_many
 from crm.jobs import job_create, job_done, job_fail, job_progress
 from crm.lib.users import acting_user
-from crm.models import Job, JobKind
-from customers.models import AuditAction, AuditEvent, Customer, Tag
+from crm.models import AuditAction, Job, JobKind
+from customers.models import Customer, Tag
 from customers.selectors import customer_owners, customers_filtered, customers_visible_to
 from customers.services.customers import audit_value
 
@@ -126,10 +127,10 @@ def customers_bulk_change(
             if not chunk:
                 break
             audits = [
-                AuditEvent(actor=user, customer_id=pk, action=AuditAction.BULK, changes=change | context)
+                audit_event(actor=user, customer_id=pk, action=AuditAction.BULK, changes=change | context)
                 for pk, change in apply(chunk)
             ]
-            AuditEvent.objects.bulk_create(audits)
+            audit_record_many(audits)
         selected += len(chunk)
         changed += len(audits)
         last = chunk[-1]

@@ -10,15 +10,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit import audit_event, audit_record
 from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
 from crm.lib.copy import copy_insert, copy_rows
 from crm.lib.masking import mask_email, mask_phone
 from crm.lib.users import acting_user
-from crm.models import Job
+from crm.models import AuditAction, AuditEvent, Job
 from customers.models import (
-    AuditAction,
-    AuditEvent,
     Category,
     ConsentChannel,
     ConsentEvent,
@@ -51,17 +50,6 @@ EXPORT_COLUMNS = [
 ]
 CONSENT_FIELDS = {ConsentChannel.EMAIL: "email_opt_in", ConsentChannel.SMS: "sms_opt_in"}
 AUDIT_IGNORED = {"updated_at"}
-
-
-def audit_record(
-    *, actor: AbstractBaseUser | None, customer: Customer | None, action: AuditAction, changes: dict | None = None
-) -> AuditEvent:
-    return AuditEvent.objects.create(
-        actor=acting_user(actor),
-        customer=customer,
-        action=action,
-        changes=changes or {},
-    )
 
 
 def _save_validated(customer: Customer) -> None:
@@ -103,7 +91,7 @@ def customer_create(
                 note=consent_note,
                 recorded_by=acting_user(actor),
             )
-    audit_record(actor=actor, customer=customer, action=AuditAction.CREATE)
+    audit_record(actor=actor, customer_id=customer.pk, action=AuditAction.CREATE)
     return customer
 
 
@@ -142,8 +130,20 @@ def _record_bulk_created(
         ],
     )
     # One entry per customer, as customer_create writes: the trail of a person must not depend on the door.
+    who = audit_event(action=AuditAction.CREATE, actor=actor)
     copy_rows(
-        AuditEvent, [{"actor_id": user_id, "customer_id": pk, "action": AuditAction.CREATE} for pk, *_ in created]
+        AuditEvent,
+        [
+            {
+                "actor_id": user_id,
+                "actor_name": who.actor_name,
+                "api_client": who.api_client,
+                "ip": who.ip,
+                "customer_id": pk,
+                "action": AuditAction.CREATE,
+            }
+            for pk, *_ in created
+        ],
     )
 
 
@@ -253,7 +253,7 @@ def customer_update(
                 recorded_by=acting_user(actor),
             )
     if changes:
-        audit_record(actor=actor, customer=stored, action=AuditAction.UPDATE, changes=changes)
+        audit_record(actor=actor, customer_id=stored.pk, action=AuditAction.UPDATE, changes=changes)
     customer.refresh_from_db()
     return customer
 
@@ -282,7 +282,9 @@ def consent_set(
     event = ConsentEvent.objects.create(
         customer=stored, channel=channel, granted=granted, method=method, note=note, recorded_by=acting_user(actor)
     )
-    audit_record(actor=actor, customer=stored, action=AuditAction.UPDATE, changes={field: [not granted, granted]})
+    audit_record(
+        actor=actor, customer_id=stored.pk, action=AuditAction.CONSENT, changes={field: [not granted, granted]}
+    )
     setattr(customer, field, granted)
     return event
 
@@ -330,5 +332,5 @@ def customers_write_export(*, job: Job, queryset: QuerySet[Customer], stem: str,
             job_progress(job, done=done)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     job_finish(job, filename=f"{stem}-{stamp}.{writer.extension}", content=writer.close())
-    audit_record(actor=user, customer=None, action=AuditAction.EXPORT, changes={"rows": done, **audit})
+    audit_record(actor=user, action=AuditAction.EXPORT, changes={"rows": done, **audit})
     return done

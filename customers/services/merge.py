@@ -18,10 +18,11 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit import audit_record
 from crm.lib.users import acting_user
+from crm.models import AuditAction
 from customers.models import (
     PROFILE_FIELDS,
-    AuditAction,
     ConsentEvent,
     Customer,
     Gender,
@@ -31,7 +32,7 @@ from customers.models import (
     TierChangeReason,
 )
 from customers.services import membership
-from customers.services.customers import CONSENT_FIELDS, audit_record, audit_value
+from customers.services.customers import CONSENT_FIELDS, audit_value
 from customers.signals import customer_merged, customer_merging
 
 # The details staff pick field by field on a merge: by default the survivor's value, or the other's where
@@ -153,11 +154,13 @@ def customer_merge(
         )
     audit_record(
         actor=actor,
-        customer=survivor,
+        customer_id=survivor.pk,
         action=AuditAction.MERGE,
         # Like customer_update's entries: [before, after] for each field the survivor took over.
         changes={
             "merged": other.crm_number,
+            # The other customer's own entries stay recorded against its id: the audit search follows this.
+            "merged_id": other.pk,
             **{
                 f: [audit_value(getattr(survivor, f)), audit_value(v)]
                 for f, v in updates.items()

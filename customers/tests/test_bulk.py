@@ -11,10 +11,10 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.models import Job, JobKind, JobStatus
+from crm.models import AuditAction, AuditEvent, Job, JobKind, JobStatus
 from crm.roles import Role
 from customers.forms.bulk import BulkForm
-from customers.models import AuditAction, AuditEvent, Customer, Tag
+from customers.models import Customer, Tag
 from customers.services import bulk
 from customers.tasks import customer_bulk_task, customer_export_task
 from customers.tests.factories import CustomerFactory, TagFactory

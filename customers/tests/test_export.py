@@ -5,8 +5,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from crm.models import Job, JobStatus
-from customers.models import AuditAction, AuditEvent
+from crm.models import AuditAction, AuditEvent, Job, JobStatus
 from customers.tasks import customer_export_task
 from customers.tests.factories import CustomerFactory, TierFactory
 

@@ -9,17 +9,19 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.audit import audit_record
 from crm.lib import crm_number
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import is_fragment_request
 from crm.lib.pagination import CappedPaginator
 from crm.lib.phone import normalize_phone
+from crm.models import AuditAction
 from customers import services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms.bulk import BulkForm
 from customers.forms.customers import CustomerForm, ExportForm
-from customers.models import AuditAction, Customer, Tag
+from customers.models import Customer, Tag
 from customers.sections import open_tab, sections_for
 from customers.selectors import (
     customer_by_number,
@@ -112,7 +114,7 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         if survivor is None:
             raise
         return redirect(survivor)
-    services.audit_record(actor=request.user, customer=customer, action=AuditAction.VIEW)
+    audit_record(actor=request.user, customer_id=customer.pk, action=AuditAction.VIEW)
     # Purchases, points and later apps' parts come through the registry (see customers/sections.py); only the
     # tab shown loads its history, and a tab link (htmx) gets the tabs alone, loading nothing else.
     template = "customers/customer_detail.html"

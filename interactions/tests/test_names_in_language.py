@@ -7,9 +7,10 @@ from django.conf import settings
 from django.utils import translation
 
 from crm.lib.tables import read_table
+from crm.models import AuditAction, AuditEvent
 from customers import services as customer_services
 from customers.imports import CUSTOMERS
-from customers.models import AuditAction, AuditEvent, Customer
+from customers.models import Customer
 from customers.tests.factories import CategoryFactory, CustomerFactory, TierFactory
 from interactions import services
 from interactions.services import LineInput
@@ -63,5 +64,5 @@ def test_the_audit_records_the_tier_by_the_name_that_does_not_depend_on_language
     customer = CustomerFactory()
     with translation.override("en"):
         customer_services.customer_update(customer=customer, actor=service_user, tier=gold)
-    event = AuditEvent.objects.get(customer=customer, action=AuditAction.UPDATE)
+    event = AuditEvent.objects.get(customer_id=customer.pk, action=AuditAction.UPDATE)
     assert event.changes["tier"] == [None, "金卡"]

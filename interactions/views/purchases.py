@@ -4,13 +4,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBad
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm.audit import audit_record
 from crm.lib import coupon_code
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import redirect_after_save, render_form_page
 from crm.lib.money import format_money
+from crm.models import AuditAction
 from customers.access import get_customer_for_user
-from customers.models import AuditAction
-from customers.services import audit_record
 from interactions import services
 from interactions.access import get_customer_for_purchase, get_transaction_for_refund
 from interactions.exports import transactions_export
@@ -90,5 +90,5 @@ def transaction_export_view(request: HttpRequest, number: int) -> FileResponse:
     if fmt not in ("csv", "xlsx"):
         return HttpResponseBadRequest(_("Choose CSV or Excel."))
     content, extension = transactions_export(customer=customer, fmt=fmt)
-    audit_record(actor=request.user, customer=customer, action=AuditAction.EXPORT, changes={"purchases": fmt})
+    audit_record(actor=request.user, customer_id=customer.pk, action=AuditAction.EXPORT, changes={"purchases": fmt})
     return FileResponse(content, as_attachment=True, filename=f"purchases-{customer.crm_number}.{extension}")

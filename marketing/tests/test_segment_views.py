@@ -225,8 +225,7 @@ def test_a_period_fact_takes_its_days_from_the_builder(marketing_client, manager
 def test_exporting_a_segment_writes_its_members_masked_for_marketing(
     marketing_client, marketing_user, django_capture_on_commit_callbacks
 ):
-    from crm.models import Job, JobStatus
-    from customers.models import AuditAction, AuditEvent
+    from crm.models import AuditAction, AuditEvent, Job, JobStatus
     from customers.tests.test_export import download_rows
     from marketing.tasks import segment_export_task
 

@@ -4,8 +4,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from crm.lib.pagination import CappedPaginator
+from crm.models import AuditAction, AuditEvent
 from crm.roles import Role
-from customers.models import AuditAction, AuditEvent, Customer
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, TagFactory, UserFactory
 from tests.browser.helpers import alert, log_in
 

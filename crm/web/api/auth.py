@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from crm.audit import audit_context_set
 from crm.web.api import services
 from crm.web.api.models import ApiClient, Scope
 
@@ -31,6 +32,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not client.active:
             raise exceptions.AuthenticationFailed(_("This token has been revoked."))
         services.api_client_touch(client=client)
+        # Whatever this request records in the audit trail names the integration as the actor.
+        audit_context_set(api_client=client.name)
         # No Django user: the integration is request.auth; services are called with actor=None.
         return None, client
 

@@ -17,13 +17,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.audit import audit_record
 from crm.lib.masking import mask_email, mask_phone
+from crm.models import AuditAction
 from crm.web.api.errors import Conflict, service_errors
 from crm.web.api.models import ApiClient, Scope
 from crm.web.api.pagination import MemberCursor, NumberedPages
 from crm.web.api.schema import error_responses
-from customers.models import AuditAction, Customer
-from customers.services import audit_record
+from customers.models import Customer
 from marketing import services
 from marketing.models import Segment, SegmentKind
 from marketing.selectors import rules_members_everyone, segment_members, segments_list
@@ -255,10 +256,8 @@ class SegmentMembersView(generics.GenericAPIView):
         page = self.paginate_queryset(segment_members(segment).select_related("tier"))
         # A page of members is personal data leaving the CRM in bulk, as a segment export is: audited the same way.
         audit_record(
-            actor=None,
-            customer=None,
             action=AuditAction.EXPORT,
-            changes={"segment": segment.pk, "rows": len(page), "api_client": request.auth.name, "masked": masked},
+            changes={"segment": segment.pk, "rows": len(page), "masked": masked},
         )
         data = SegmentMemberSerializer(page, many=True, context={"masked": masked}).data
         return self.get_paginated_response(data)
