@@ -8,6 +8,8 @@ class CrmConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self):
+        from crm.audit import connect_receivers
         from crm.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self)
+        connect_receivers()

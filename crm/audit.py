@@ -21,6 +21,9 @@ from crm.models import AuditAction, AuditEvent
 class AuditContext:
     ip: str | None = None
     api_client: str = ""
+    # The request, for its user: read only when an entry is written (after authentication has run), so an
+    # entry written by a signal (a role change in the admin) names the signed-in user too.
+    request: HttpRequest | None = None
 
 
 _context: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("audit_context", default=None)
@@ -55,14 +58,16 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _context.set(AuditContext(ip=client_ip(request)))
+        token = _context.set(AuditContext(ip=client_ip(request), request=request))
         try:
             return self.get_response(request)
         finally:
             _context.reset(token)
 
 
-def _actor(user: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+def _actor(user: AbstractBaseUser | AnonymousUser | None, context: AuditContext) -> AbstractBaseUser | None:
+    if user is None and context.request is not None:
+        user = getattr(context.request, "user", None)
     return user if user is not None and user.is_authenticated else None
 
 
@@ -74,9 +79,10 @@ def audit_event(
     target: str = "",
     changes: dict | None = None,
 ) -> AuditEvent:
-    """An unsaved entry with the current request's IP and API client (for bulk_create)."""
+    """An unsaved entry with the current request's IP and API client (for bulk_create). With no actor given,
+    the request's signed-in user, if any."""
     context = _current()
-    user = _actor(actor)
+    user = _actor(actor, context)
     return AuditEvent(
         action=action,
         actor=user,
@@ -104,3 +110,89 @@ def audit_record(
 
 def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     return AuditEvent.objects.bulk_create(events, batch_size=5000)
+
+
+# Accounts and access: sign-ins, and changes to who may do what, wherever they are made (admin, shell, a
+# command). Connected in CrmConfig.ready.
+
+
+def _on_login(sender, request, user, **kwargs) -> None:
+    audit_record(action=AuditAction.LOGIN, actor=user, target=user.get_username())
+
+
+def _on_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        audit_record(action=AuditAction.LOGOUT, actor=user)
+
+
+def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # Django has already replaced the password in `credentials` with stars; only the name typed is kept.
+    audit_record(action=AuditAction.LOGIN_FAILED, target=str(credentials.get("username", ""))[:150])
+
+
+def _on_membership_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    """A user's groups or permissions, or a group's permissions, changed (from either side of the relation)."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if action == "pre_clear":  # post_clear no longer knows what was there
+        own = next(f for f in sender._meta.fields if f.is_relation and isinstance(instance, f.related_model))
+        other = next(f for f in sender._meta.fields if f.is_relation and f.related_model is model)
+        pk_set = set(sender.objects.filter(**{own.name: instance}).values_list(other.attname, flat=True))
+    names = sorted(_name(o) for o in model.objects.filter(pk__in=pk_set or []).select_related(*_related(model)))
+    if names:
+        change = "added" if action == "post_add" else "removed"
+        audit_record(
+            action=AuditAction.ROLES,
+            target=str(instance),
+            changes={"relation": sender._meta.model_name, change: names},
+        )
+
+
+def _related(model) -> list[str]:
+    return ["content_type"] if model._meta.label == "auth.Permission" else []
+
+
+def _name(obj) -> str:
+    """A permission as "app.codename" (what crm/roles.py grants), anything else (a group, a user) by its name."""
+    if obj._meta.label == "auth.Permission":
+        return f"{obj.content_type.app_label}.{obj.codename}"
+    return str(obj)
+
+
+def _before_user_save(sender, instance, **kwargs) -> None:
+    if instance.pk is None:
+        instance._audit_flags = None
+        return
+    stored = sender.objects.filter(pk=instance.pk).values(*FLAGS).first()
+    instance._audit_flags = stored
+
+
+def _after_user_save(sender, instance, created, **kwargs) -> None:
+    before = getattr(instance, "_audit_flags", None)
+    after = {f: getattr(instance, f) for f in FLAGS}
+    if created:
+        changes = {f: [None, v] for f, v in after.items() if v}
+        if changes:
+            audit_record(action=AuditAction.ROLES, target=instance.get_username(), changes=changes)
+        return
+    changes = {f: [before[f], v] for f, v in after.items() if before is not None and before[f] != v}
+    if changes:
+        audit_record(action=AuditAction.ROLES, target=instance.get_username(), changes=changes)
+
+
+FLAGS = ("is_superuser", "is_staff", "is_active")
+
+
+def connect_receivers() -> None:
+    from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_save, pre_save
+
+    user_model = get_user_model()
+    user_logged_in.connect(_on_login, dispatch_uid="audit_login")
+    user_logged_out.connect(_on_logout, dispatch_uid="audit_logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="audit_login_failed")
+    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(_on_membership_changed, sender=through, dispatch_uid=f"audit_m2m_{through.__name__}")
+    pre_save.connect(_before_user_save, sender=user_model, dispatch_uid="audit_user_flags_before")
+    post_save.connect(_after_user_save, sender=user_model, dispatch_uid="audit_user_flags_after")

@@ -147,6 +147,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.adjust_points",
         "interactions.refund_transaction",
         "crm.rerun_job",  # a job someone else started (an export, an import) may be run again
+        "crm.view_auditevent",  # the audit log: who viewed, exported, changed, erased; sign-ins; roles; tokens
     ],
 }
 

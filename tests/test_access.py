@@ -91,6 +91,9 @@ EXPECTED = {
     ("import_template", "post"): every(405),
     ("import_mapping", "get"): every(404),
     ("import_mapping", "post"): every(404),
+    # The audit log: managers and admins search it; nobody writes it.
+    ("audit_log", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("audit_log", "post"): every(405),
     ("job_detail", "get"): every(404),
     ("job_detail", "post"): every(405),
     # A manager may run another user's job again (it is still queued here, so nothing happens but a message).

@@ -54,3 +54,63 @@ def test_the_admin_may_read_the_trail_but_not_add_change_or_delete(admin_client,
     delete = admin_client.post(reverse("admin:crm_auditevent_delete", args=[viewed.pk]), {"post": "yes"})
     assert delete.status_code == 403
     assert list(AuditEvent.objects.values()) == before
+
+
+def test_signing_in_failing_to_and_signing_out_are_recorded_without_the_password(client, service_user):
+    service_user.set_password("right-password-2026")
+    service_user.save()
+    client.post(reverse("login"), {"username": "service", "password": "wrong-password"}, REMOTE_ADDR="192.0.2.1")
+    client.post(reverse("login"), {"username": "service", "password": "right-password-2026"}, REMOTE_ADDR="192.0.2.1")
+    client.post(reverse("logout"), REMOTE_ADDR="192.0.2.1")
+    entries = list(AuditEvent.objects.order_by("pk").values_list("action", "actor_name", "target", "ip"))
+    assert entries[-3:] == [
+        (AuditAction.LOGIN_FAILED, "", "service", "192.0.2.1"),
+        (AuditAction.LOGIN, "service", "service", "192.0.2.1"),
+        (AuditAction.LOGOUT, "service", "", "192.0.2.1"),
+    ]
+    assert "wrong-password" not in str(list(AuditEvent.objects.values()))
+
+
+def test_a_role_given_and_taken_in_the_admin_is_recorded_against_the_admin(admin_client, sales_user):
+    from django.contrib.auth.models import Group
+
+    manager = Group.objects.get(name="Manager")
+    url = reverse("admin:auth_user_change", args=[sales_user.pk])
+    already = AuditEvent.objects.order_by("pk").last().pk
+    form = {"username": sales_user.username, "groups": [manager.pk], "is_active": "on", "date_joined_0": "2026-01-01"}
+    form |= {"date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"}
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content[:2000]
+    entries = AuditEvent.objects.filter(action=AuditAction.ROLES, target="sales", pk__gt=already).order_by("pk")
+    changes = [e.changes for e in entries]
+    assert {"relation": "user_groups", "added": ["Manager"]} in changes
+    assert {"relation": "user_groups", "removed": ["Sales"]} in changes
+    assert {e.actor_name for e in entries} == {"admin"}
+
+
+def test_clearing_a_users_groups_names_what_was_removed(sales_user):
+    sales_user.groups.clear()
+    entry = AuditEvent.objects.filter(action=AuditAction.ROLES, target="sales").latest("pk")
+    assert entry.changes == {"relation": "user_groups", "removed": ["Sales"]}
+
+
+def test_making_someone_a_superuser_is_recorded(sales_user):
+    sales_user.is_superuser = True
+    sales_user.save()
+    entry = AuditEvent.objects.filter(action=AuditAction.ROLES, target="sales").latest("pk")
+    assert entry.changes == {"is_superuser": [False, True]}
+
+
+def test_issuing_rotating_and_revoking_a_token_are_recorded(admin_user):
+    from crm.web.api import services
+    from crm.web.api.models import Scope
+
+    client, _token = services.api_client_create(name="shop", scopes=[Scope.LOOKUP], actor=admin_user)
+    services.api_client_rotate(client=client)
+    services.api_client_revoke(client=client)
+    entries = list(AuditEvent.objects.filter(target="shop").order_by("pk").values_list("action", "actor_name"))
+    assert entries == [
+        (AuditAction.TOKEN_ISSUE, "admin"),
+        (AuditAction.TOKEN_ISSUE, ""),
+        (AuditAction.TOKEN_REVOKE, ""),
+    ]

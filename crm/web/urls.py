@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm.views import charts, home, imports, jobs, notifications
+from crm.web import audit
 
 urlpatterns = [
     path("", home.home_view, name="home"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("import/", imports.import_upload_view, name="import"),
     path("import/template/<str:kind>.csv", imports.import_template_view, name="import_template"),
     path("import/<str:token>/", imports.import_mapping_view, name="import_mapping"),
+    path("audit/", audit.audit_log_view, name="audit_log"),
     path("jobs/<int:job_id>/", jobs.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job_download"),
     path("jobs/<int:job_id>/run-again/", jobs.job_rerun_view, name="job_rerun"),

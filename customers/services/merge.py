@@ -102,6 +102,7 @@ def customer_merge(
         c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk]).order_by("pk")
     }
     survivor, other = locked[survivor.pk], locked[other.pk]
+    other_id = other.pk  # delete() below forgets it
     snapshot = {f: audit_value(getattr(other, f)) for f in SNAPSHOT}
 
     customer_merging.send(sender=Customer, survivor=survivor, other=other)
@@ -160,7 +161,7 @@ def customer_merge(
         changes={
             "merged": other.crm_number,
             # The other customer's own entries stay recorded against its id: the audit search follows this.
-            "merged_id": other.pk,
+            "merged_id": other_id,
             **{
                 f: [audit_value(getattr(survivor, f)), audit_value(v)]
                 for f, v in updates.items()

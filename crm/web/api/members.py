@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.audit import audit_record
+from crm.models import AuditAction
 from crm.web.api.errors import Conflict
 from crm.web.api.fields import PhoneField, member_by_number
 from crm.web.api.models import ApiClient, Scope
@@ -111,7 +113,9 @@ class MemberDetailView(APIView):
         summary="Look up by CRM number",
     )
     def get(self, request: Request, number: str) -> Response:
-        return Response(MemberSerializer(self._member(number)).data)
+        customer = self._member(number)
+        audit_record(action=AuditAction.VIEW, customer_id=customer.pk)
+        return Response(MemberSerializer(customer).data)
 
     @extend_schema(
         operation_id="members_update",
@@ -160,4 +164,5 @@ class MemberByPhoneView(APIView):
         customer = customer_by_contact(phone=phone, queryset=api_customers())
         if customer is None:
             raise NotFound(_("No member has this mobile number."))
+        audit_record(action=AuditAction.VIEW, customer_id=customer.pk, changes={"by": "phone"})
         return Response(MemberSerializer(customer).data)

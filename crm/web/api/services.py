@@ -9,7 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from crm.audit import audit_record
 from crm.lib.users import acting_user
+from crm.models import AuditAction
 from crm.web.api.models import ApiClient, Scope
 
 TOKEN_PREFIX = "crm_"  # noqa: S105 -- marks our tokens (secret scanners, logs); not a secret
@@ -31,6 +33,7 @@ def api_client_create(
     token = _set_new_token(client)
     client.full_clean()
     client.save()
+    audit_record(action=AuditAction.TOKEN_ISSUE, actor=actor, target=client.name, changes={"scopes": client.scopes})
     return client, token
 
 
@@ -41,20 +44,31 @@ def api_client_rotate(*, client: ApiClient) -> str:
     client.active = True
     client.full_clean()
     client.save(update_fields=["token_prefix", "token_hash", "active"])
+    audit_record(action=AuditAction.TOKEN_ISSUE, target=client.name, changes={"rotated": True})
     return token
 
 
 @transaction.atomic
 def api_client_update(*, client: ApiClient, name: str, scopes: Iterable[Scope], active: bool) -> ApiClient:
+    # From the database: the admin's form has already set the new values on `client`.
+    stored = ApiClient.objects.get(pk=client.pk)
+    before = {"name": stored.name, "scopes": stored.scopes, "active": stored.active}
     client.name, client.scopes, client.active = name, sorted({Scope(s).value for s in scopes}), active
     client.full_clean()
     client.save(update_fields=["name", "scopes", "active"])
+    after = {"name": client.name, "scopes": client.scopes, "active": client.active}
+    changes = {f: [before[f], after[f]] for f in before if before[f] != after[f]}
+    if changes:
+        revoked = before["active"] and not client.active
+        audit_record(action=AuditAction.TOKEN_REVOKE if revoked else AuditAction.ROLES, target=name, changes=changes)
     return client
 
 
+@transaction.atomic
 def api_client_revoke(*, client: ApiClient) -> None:
     client.active = False
     client.save(update_fields=["active"])
+    audit_record(action=AuditAction.TOKEN_REVOKE, target=client.name)
 
 
 def api_client_for_token(*, token: str) -> ApiClient | None:

@@ -167,3 +167,13 @@ def test_wrong_methods_are_405(integration, method, url_name):
     api = integration(Scope.MEMBERS_WRITE, Scope.LOOKUP)
     url = reverse(f"api:{url_name}", args=[customer.crm_number] if url_name == "member" else [])
     assert getattr(api, method)(url).status_code == 405
+
+
+def test_a_member_lookup_is_audited_with_the_api_client_as_the_actor(integration):
+    from crm.models import AuditAction
+
+    api = integration(Scope.LOOKUP, name="shop-till")
+    customer = CustomerFactory()
+    assert api.get(f"/api/v1/members/{customer.crm_number}/").status_code == 200
+    entry = AuditEvent.objects.get(action=AuditAction.VIEW, customer_id=customer.pk)
+    assert (entry.api_client, entry.actor_id) == ("shop-till", None)
