@@ -164,6 +164,8 @@ CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000
 CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
 CRM_SCORING_CHUNK = env.int("CRM_SCORING_CHUNK", default=20_000)
 CRM_SCORING_LEASE_SECONDS = env.int("CRM_SCORING_LEASE_SECONDS", default=15 * 60)
+# Issuing an offer to a segment: chunks of this many members in id order, each taken by any worker (crm/jobs.py).
+CRM_COUPON_ISSUE_CHUNK = env.int("CRM_COUPON_ISSUE_CHUNK", default=2_000)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).
