@@ -235,6 +235,7 @@ def scoring_chunk(*, chunk_id: int) -> None:
         ScoringRun.objects.filter(pk=run.pk).update(
             chunks_done=F("chunks_done") + 1, members=F("members") + count, heartbeat_at=timezone.now()
         )
+    logger.info("scoring run %s: chunk %s done, %d members", run.pk, chunk.number, count)
     if not ScoringChunk.objects.filter(run=run).exclude(status=ChunkStatus.DONE).exists():
         scoring_finish(run_id=run.pk)
 
