@@ -106,6 +106,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Behind pgbouncer in transaction mode a server-side cursor (QuerySet.iterator()) can't outlive its
 # transaction: set DATABASE_POOLER=true there.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLER", default=False)
+# An optional read replica (README, "Running on several machines"): dashboards, reports and scoring's reads go
+# there (crm/db_router.py), every write to the primary. Without it everything uses the primary.
+if replica_url := secret("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(replica_url) | {
+        key: DATABASES["default"][key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run on these settings has one database
+CRM_READ_REPLICA = "replica" if replica_url else ""
+DATABASE_ROUTERS = ["crm.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker, results and cache. Without it tasks run inline.
