@@ -2,10 +2,12 @@
 worker and its helpers share the chunks, a chunk whose worker died is taken up again, and nobody gets two."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from crm.jobs import job_chunks_split, job_claim, job_rerun, jobs_sweep
@@ -98,3 +100,34 @@ def test_running_a_finished_job_again_cuts_the_segment_anew(issue, marketing_use
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.total == 8
     assert issued(offer) == sorted([m.pk for m in members] + [newcomer.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cap", [None, 5], ids=["no-cap", "cap"])
+def test_workers_issuing_side_by_side_give_one_each_and_keep_to_the_cap(issue, cap):
+    """Without a cap the chunks share the offer's lock (issuing at once); with one they take turns."""
+    job, offer, members = issue
+    CouponOffer.objects.filter(pk=offer.pk).update(max_issued=cap)
+    job = job_claim(job.pk)
+    job_chunks_split(job, ids=sorted(m.pk for m in members), size=2)
+    start = threading.Barrier(3)
+    done: list[int] = []
+
+    def worker() -> None:
+        try:
+            start.wait(timeout=10)
+            done.append(coupons_issue_parts(job_id=job.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    job.refresh_from_db()
+    assert sum(done) == 4 and job.status == JobStatus.DONE
+    expected = len(members) if cap is None else cap
+    assert len(issued(offer)) == len(set(issued(offer))) == expected
+    assert CouponOffer.objects.get(pk=offer.pk).issued_count == expected
+    assert job.message == f"{expected} coupons issued."
