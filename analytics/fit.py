@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from analytics import churn, clv, recommend
 from analytics.frames import (
@@ -31,6 +31,7 @@ from analytics.frames import (
     rfm_measures,
 )
 from analytics.models import ChurnSource, RfmGridCell
+from crm.db_router import read_alias
 from customers.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ def rfm_edges(*, as_of: datetime.datetime, window_days: int, modulus: int = 1) -
             count(*)
         FROM ({measures}) m WHERE orders_lifetime > 0
     """  # noqa: S608 -- built from analytics.frames' SQL, values bound
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = read_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '256MB'")  # a million members' groups, held in memory
         cursor.execute(sql, params)

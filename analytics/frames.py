@@ -16,9 +16,10 @@ import io
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
+from crm.db_router import read_alias
 from customers.models import Customer
 from interactions.models import Interaction, Transaction, TransactionLine, TransactionStatus
 
@@ -45,7 +46,8 @@ def _members_where(
 
 def _copy_frame(sql: str, params: dict, *, index_col: str | None = "customer_id") -> pd.DataFrame:
     buffer = io.StringIO()
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = read_alias()  # the replica's, for a scoring run's reads (crm/db_router.py)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         # A chunk's query is short: JIT compiling it cost more than it saved (0.7 s of 1 s), and its sorts of a
         # few hundred thousand rows fit in memory instead of spilling to disk.
         cursor.execute("SET LOCAL jit = off")

@@ -10,6 +10,11 @@ has been started fewer than CRM_JOB_MAX_ATTEMPTS times. The sweeper (`jobs_sweep
 queues a stale job again while that holds, and fails it with a message once the attempts are used up;
 a redelivered task may claim a stale job itself. A person can always run a finished or stale job again.
 
+A job whose items are independent (coupons to a segment's members) is cut into chunks of consecutive ids
+(`job_chunks_split`) that any worker on any machine takes, one claim each (`job_chunks_work`): the worker that
+runs the job queues helper tasks and takes chunks itself, and the last chunk done finishes the job. A chunk's
+claim is a lease like the job's: its worker's death leaves the chunk to whoever runs the job again.
+
 Each start is a claim: one conditional UPDATE whose row count says which worker runs the job (as
 reminders are claimed in interactions/services/followups.py), so two deliveries never run it at once.
 The claim's started_at is the run's token: progress and the finish are written only while the row
@@ -18,22 +23,23 @@ the job went on without it, and stops.
 """
 
 import datetime
+import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.celery import TRANSIENT_ERRORS, app
 from crm.indexes import indexes_restore
-from crm.models import IMPORT_KINDS, Job, JobKind, JobStatus
+from crm.models import IMPORT_KINDS, ChunkStatus, Job, JobChunk, JobKind, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +238,7 @@ def job_rerun(*, job: Job, actor: AbstractBaseUser) -> bool:
         )
         if not again:
             return False
+        JobChunk.objects.filter(job=job).delete()  # run again from the start: cut anew
         LogEntry.objects.log_actions(
             user_id=actor.pk,
             queryset=[job],
@@ -242,3 +249,115 @@ def job_rerun(*, job: Job, actor: AbstractBaseUser) -> bool:
         job_queue(job)
     job.refresh_from_db()
     return True
+
+
+class ChunkLost(Exception):
+    """The chunk's lease lapsed and another worker claimed it: this worker's writes for it are rolled back."""
+
+
+def job_chunks_split(job: Job, *, ids: Sequence[int], size: int) -> int:
+    """Cut the job's items (their ids, ascending) into chunks of `size` consecutive ones; the job's total is the
+    number of items. Returns how many chunks."""
+    size = max(size, 1)
+    starts = list(ids[::size])
+    bounds = [*starts, ids[-1] + 1] if starts else []
+    JobChunk.objects.bulk_create(
+        JobChunk(job=job, number=number, lo=lo, hi=hi) for number, (lo, hi) in enumerate(itertools.pairwise(bounds), 1)
+    )
+    job_progress(job, done=0, total=len(ids))
+    return len(starts)
+
+
+def job_chunks_help(job: Job, task: object) -> int:
+    """Queue `task(job.pk)` (after commit) once per chunk left but one, which the caller takes itself: workers
+    that are free take them, each working through chunks like the caller (`job_chunks_work`). Returns how many."""
+    helpers = max(JobChunk.objects.filter(job=job).exclude(status=ChunkStatus.DONE).count() - 1, 0)
+    for _helper in range(helpers):
+        transaction.on_commit(lambda: task.delay(job.pk))
+    return helpers
+
+
+def _chunk_claim(job_id: int) -> JobChunk | None:
+    """The job's next chunk nobody holds (pending, or claimed longer than a lease ago: its worker died), in one
+    statement whose row count says who won (SKIP LOCKED: two workers never take the same chunk)."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.CRM_JOB_LEASE_SECONDS)
+    chunks, jobs = JobChunk._meta.db_table, Job._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {chunks} SET status = %s, claimed_at = %s
+            WHERE id = (
+                SELECT c.id FROM {chunks} c JOIN {jobs} j ON j.id = c.job_id
+                WHERE c.job_id = %s AND j.status = %s AND (c.status = %s OR (c.status = %s AND c.claimed_at < %s))
+                ORDER BY c.number LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            )
+            RETURNING id, number, lo, hi
+            """,  # noqa: S608 -- only our table names are formatted in
+            [ChunkStatus.RUNNING, now, job_id, JobStatus.RUNNING, ChunkStatus.PENDING, ChunkStatus.RUNNING, stale],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    Job.objects.filter(pk=job_id).update(heartbeat_at=now)  # the chunk's lease lapses no sooner than the job's
+    chunk_id, number, lo, hi = row
+    return JobChunk(pk=chunk_id, job_id=job_id, number=number, lo=lo, hi=hi, status=ChunkStatus.RUNNING, claimed_at=now)
+
+
+def job_chunks_work(job_id: int, work: Callable[[JobChunk], tuple[int, int]], *, message: Callable[[int], str]) -> int:
+    """Take the job's chunks one after another until none is left: `work(chunk)` returns (items gone through,
+    result) and runs in one transaction with the chunk marked done, while the chunk still carries this claim.
+    Whoever does the last chunk finishes the job with `message(sum of results)`. Returns the chunks done here.
+    A transient error hands the chunk back (the task's retry goes on); any other fails the job."""
+    did = 0
+    while (chunk := _chunk_claim(job_id)) is not None:
+        mine = JobChunk.objects.filter(pk=chunk.pk, status=ChunkStatus.RUNNING, claimed_at=chunk.claimed_at)
+        try:
+            with transaction.atomic():
+                if not mine.select_for_update().exists():  # held from here on: nobody claims it under us
+                    raise ChunkLost(chunk.pk)
+                processed, result = work(chunk)
+                now = timezone.now()
+                mine.update(status=ChunkStatus.DONE, processed=processed, result=result, finished_at=now)
+                Job.objects.filter(pk=job_id).update(done=F("done") + processed, heartbeat_at=now)
+        except ChunkLost:
+            logger.warning("job %s: chunk %s was taken up by another worker", job_id, chunk.number)
+            continue
+        except TRANSIENT_ERRORS:
+            _chunk_release(mine)
+            raise
+        except Exception:
+            logger.exception("job %s failed in chunk %s", job_id, chunk.number)
+            Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                finished_at=timezone.now(),
+                message=str(_("The job failed. The error has been logged; you can run it again.")),
+            )
+            raise
+        did += 1
+        # Which worker did which part: read in each worker's log (a chunk is an operator's unit of work).
+        logger.info("job %s: chunk %s done, %d items, result %d", job_id, chunk.number, processed, result)
+    _chunks_finish(job_id, message)
+    return did
+
+
+def _chunk_release(mine: QuerySet[JobChunk]) -> None:
+    try:
+        if not connection.in_atomic_block:
+            close_old_connections()
+        mine.update(status=ChunkStatus.PENDING, claimed_at=None)
+    except DatabaseError:
+        logger.warning("a chunk could not be handed back; its lease will lapse", exc_info=True)
+
+
+def _chunks_finish(job_id: int, message: Callable[[int], str]) -> None:
+    """Each worker looks after its own last commit, so the one that committed the last chunk sees them all done;
+    the conditional update lets one of two such workers finish the job. A job with no chunks (not cut yet, or
+    cut anew by a run again) is not finished here: a job with nothing to do is finished by its runner."""
+    chunks = JobChunk.objects.filter(job_id=job_id)
+    if not chunks.exists() or chunks.exclude(status=ChunkStatus.DONE).exists():
+        return
+    total = chunks.aggregate(total=Sum("result"))["total"] or 0
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        status=JobStatus.DONE, message=message(total), done=F("total"), finished_at=timezone.now()
+    )

@@ -88,6 +88,40 @@ class Job(models.Model):
         return self.kind in IMPORT_KINDS
 
 
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class JobChunk(models.Model):
+    """A part of a job (the items with lo <= id < hi) that any worker on any machine may take (crm/jobs.py).
+
+    Claimed with a lease like a scoring chunk: its claimed_at is the claim's token, and its work is written in
+    the same transaction that marks it done, only while it still carries the token; so a chunk whose worker died
+    is taken up again once the lease lapses, and nothing is done twice or left out.
+    """
+
+    job = models.ForeignKey(Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField(_("number"))
+    lo = models.BigIntegerField(_("from id"))
+    hi = models.BigIntegerField(_("to id (excluded)"))
+    status = models.CharField(_("status"), max_length=10, choices=ChunkStatus, default=ChunkStatus.PENDING)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    processed = models.PositiveIntegerField(_("items gone through"), default=0)
+    result = models.PositiveIntegerField(_("result"), default=0)  # what the job counts (coupons issued)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="job_chunk_unique")]
+
+    def __str__(self):
+        return f"{self.job_id}/{self.number} [{self.lo}, {self.hi}) {self.status}"
+
+
 class Notification(models.Model):
     """A message for one user in the top bar (reminders falling due, and later other apps' news)."""
 

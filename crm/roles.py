@@ -156,7 +156,10 @@ ADMIN_APPS = {"auth", "customers", "interactions", "marketing", "analytics", "dj
 
 def sync_roles(*, using: str = "default", apps=global_apps, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
+    from django.db import router
 
+    if not router.allow_migrate_model(using, Group):
+        return  # a read replica: it gets the primary's groups by streaming
     # Permissions of apps migrated after this one do not exist yet when our
     # post_migrate handler fires; creating them here is idempotent.
     for app_config in global_apps.get_app_configs():

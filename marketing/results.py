@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from crm.db_router import read_alias
 from marketing import stats
 from marketing.models import (
     Campaign,
@@ -188,7 +189,8 @@ def _revenue(campaign: Campaign, *, last_sent: datetime | None) -> list[list]:
     lo = anchor or campaign.created_at
     hi = max(filter(None, [last_sent, anchor])) + days if anchor else timezone.now() + days
     params = {"campaign": campaign.pk, "anchor": anchor, "lo": lo, "hi": hi, "days": campaign.attribution_days}
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = read_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         # JIT compiling costs more than it saves here; the per-row step hashes up to every recipient.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")

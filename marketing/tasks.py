@@ -22,6 +22,12 @@ def coupons_issue_task(job_id: int) -> None:
     job_run(job_id, lambda job: services.coupons_issue_job(job=job))
 
 
+# A helper of a coupon issue job: takes its chunks nobody holds (crm/jobs.py), so every free worker issues some.
+@shared_task(ignore_result=True)
+def coupons_issue_part_task(job_id: int) -> None:
+    services.coupons_issue_parts(job_id=job_id)
+
+
 # Campaign sending (marketing/services/sending). A batch task is one step of a lane: it claims and sends the
 # campaign's next rows, then queues the next step (throttled to CRM_SEND_RATE), so any worker takes any batch
 # and a task delivered twice only claims rows no one else holds. A channel that went away (SMTP down) raises

@@ -44,6 +44,7 @@ from analytics.models import (
 )
 from analytics.score import Scored, score_members
 from crm.celery import TRANSIENT_ERRORS
+from crm.db_router import reading_from_replica
 from crm.lib.copy import copy_rows
 from crm.lib.users import acting_user
 from customers.models import Customer
@@ -138,7 +139,8 @@ def scoring_fit(*, run_id: int, queue: bool = True) -> None:
     run = ScoringRun.objects.get(pk=run_id)
     mine = ScoringRun.objects.filter(pk=run.pk, status=RunStatus.FITTING, started_at=run.started_at)
     try:
-        fitted, metrics = fit_run(as_of=run.as_of, params=run.params, heartbeat=lambda: _heartbeat(run))
+        with reading_from_replica():  # purchases up to the run's moment; the heartbeat writes to the primary
+            fitted, metrics = fit_run(as_of=run.as_of, params=run.params, heartbeat=lambda: _heartbeat(run))
         with transaction.atomic():
             if not mine.select_for_update().exists():
                 return  # taken for dead and started again elsewhere
@@ -219,7 +221,9 @@ def scoring_chunk(*, chunk_id: int) -> None:
     chunk = ScoringChunk.objects.select_related("run").defer("run__fitted").get(pk=chunk_id)
     run = chunk.run
     started = time.monotonic()
-    scored = score_members(run_fitted(run), as_of=run.as_of, lo=chunk.lo, hi=chunk.hi)
+    fitted = run_fitted(run)  # from the primary: written by this run's fit a moment ago, maybe not replicated yet
+    with reading_from_replica():
+        scored = score_members(fitted, as_of=run.as_of, lo=chunk.lo, hi=chunk.hi)
     with transaction.atomic():
         mine = ScoringChunk.objects.select_for_update().filter(
             pk=chunk.pk, status=ChunkStatus.RUNNING, claimed_at=chunk.claimed_at
@@ -235,6 +239,7 @@ def scoring_chunk(*, chunk_id: int) -> None:
         ScoringRun.objects.filter(pk=run.pk).update(
             chunks_done=F("chunks_done") + 1, members=F("members") + count, heartbeat_at=timezone.now()
         )
+    logger.info("scoring run %s: chunk %s done, %d members", run.pk, chunk.number, count)
     if not ScoringChunk.objects.filter(run=run).exclude(status=ChunkStatus.DONE).exists():
         scoring_finish(run_id=run.pk)
 

@@ -12,6 +12,7 @@ from analytics.charts.kpis import tiles
 from analytics.forms import GeographyForm, PeriodForm, default_range
 from analytics.models import AggregateState
 from analytics.services.aggregates import aggregates_refresh_queue, aggregates_refresh_running
+from crm.db_router import replica_reads
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, list | None]:
@@ -26,6 +27,7 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, list | None]:
 
 @require_GET
 @permission_required("analytics.view_dashboard", raise_exception=True)
+@replica_reads
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     form, figures = _period(request)
     context = {
@@ -51,6 +53,7 @@ def dashboard_progress_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("analytics.view_dashboard", raise_exception=True)
+@replica_reads
 def dashboard_tiles_view(request: HttpRequest) -> HttpResponse:
     """The key figures for the period the filter form names (htmx swaps them in without a reload)."""
     form, figures = _period(request)
@@ -74,5 +77,6 @@ def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("analytics.view_marketing_reports", raise_exception=True)
+@replica_reads
 def category_report_view(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/category_report.html", {"state": AggregateState.objects.filter(pk=1).first()})

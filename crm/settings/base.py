@@ -110,6 +110,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Behind pgbouncer in transaction mode a server-side cursor (QuerySet.iterator()) can't outlive its
 # transaction: set DATABASE_POOLER=true there.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLER", default=False)
+# An optional read replica (README, "Running on several machines"): dashboards, reports and scoring's reads go
+# there (crm/db_router.py), every write to the primary. Without it everything uses the primary.
+if replica_url := secret("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(replica_url) | {
+        key: DATABASES["default"][key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run on these settings has one database
+CRM_READ_REPLICA = "replica" if replica_url else ""
+DATABASE_ROUTERS = ["crm.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker, results and cache. Without it tasks run inline.
@@ -168,6 +177,8 @@ CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000
 CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
 CRM_SCORING_CHUNK = env.int("CRM_SCORING_CHUNK", default=20_000)
 CRM_SCORING_LEASE_SECONDS = env.int("CRM_SCORING_LEASE_SECONDS", default=15 * 60)
+# Issuing an offer to a segment: chunks of this many members in id order, each taken by any worker (crm/jobs.py).
+CRM_COUPON_ISSUE_CHUNK = env.int("CRM_COUPON_ISSUE_CHUNK", default=2_000)
 # A follow-up date becomes a reminder due at this hour of that day (local time).
 CRM_FOLLOW_UP_HOUR = env.int("CRM_FOLLOW_UP_HOUR", default=9)
 # Where the app is reached, for links in e-mails sent by background jobs (no request to build them from).

@@ -17,7 +17,8 @@ CSRF_COOKIE_SECURE = True
 
 # gunicorn's sync workers and Celery's prefork children serve one request or task at a time, so each
 # holds one connection and reuses it; see README, "Database connections", for how many that makes.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+for _alias in DATABASES:  # the replica's connections are held the same way
+    DATABASES[_alias]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 # Uploads waiting for their import job, and job results (exports, error reports), are written on one
 # machine and read on another (web <-> worker): MEDIA_ROOT must be one directory that every web and

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, REDIS_URL
+from .base import BASE_DIR, DATABASES, REDIS_URL
 
 LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -41,3 +41,13 @@ if REDIS_URL and XDIST_WORKER:
     REDIS_URL = _redis_url_for_worker(REDIS_URL, worker=int(XDIST_WORKER.removeprefix("gw")))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
+
+# A second database standing in for a read replica (tests/test_replica_reads.py): its own test database, filled
+# by the test that asks for it; off (reads on the primary) unless a test turns CRM_READ_REPLICA on.
+if "replica" not in DATABASES:
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        # No migrations: the router lets none run there, and the test copies the primary's test database into it.
+        "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_replica", "MIGRATE": False},
+    }
+CRM_READ_REPLICA = ""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crm import charts
+from crm.db_router import reading_from_replica
 from crm.lib.tabular import inert
 
 
@@ -28,7 +29,8 @@ def _chart_data(request: HttpRequest, key: str) -> tuple[charts.Chart, charts.Ch
         if not form.is_valid():
             return chart, None, {field: [str(e) for e in errors] for field, errors in form.errors.items()}
         params = form.cleaned_data
-    return chart, chart.build(params), {}
+    with reading_from_replica():  # dashboards' and reports' numbers: the replica's, if there is one
+        return chart, chart.build(params), {}
 
 
 @require_GET

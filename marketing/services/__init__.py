@@ -5,6 +5,7 @@ from marketing.services.coupons import (
     coupon_issue,
     coupon_offer_save,
     coupons_issue_job,
+    coupons_issue_parts,
     coupons_issue_to_segment,
 )
 from marketing.services.rewards import reward_exchange
@@ -23,6 +24,7 @@ __all__ = [
     "coupon_issue",
     "coupon_offer_save",
     "coupons_issue_job",
+    "coupons_issue_parts",
     "coupons_issue_to_segment",
     "reward_exchange",
     "segment_count",

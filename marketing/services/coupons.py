@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,17 +14,15 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.jobs import job_done, job_progress
+from crm.jobs import job_chunks_help, job_chunks_split, job_chunks_work, job_done
 from crm.lib import coupon_code
 from crm.lib.users import acting_user
-from crm.models import Job
+from crm.models import Job, JobChunk
 from customers.models import Category, Customer
 from interactions.coupons import AppliedCoupon
 from interactions.models import Product
 from marketing.models import Coupon, CouponOffer, CouponStatus, Segment
 from marketing.selectors import segment_members
-
-ISSUE_CHUNK = 2_000
 
 REFUSALS = {
     "unknown": _("No coupon has this code."),
@@ -118,23 +117,24 @@ def coupons_issue_to_segment(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """A coupon for every member of the segment, exactly once per member however often it is run (the occasion
-    is the segment), within the offer's per-member limit and cap. Chunks of members in id order, each one
-    transaction with the offer locked, so a killed run keeps its chunks and a re-run issues only the rest.
-    Returns how many coupons this run issued."""
+    is the segment), within the offer's per-member limit and cap, in this process (the background job spreads
+    the same chunks over the workers: `coupons_issue_job`). Chunks of members in id order, each one transaction,
+    so a killed run keeps its chunks and a re-run issues only the rest. Returns how many coupons this run issued."""
     occasion = f"segment:{segment.pk}"
     member_ids = list(segment_members(segment).order_by("pk").values_list("pk", flat=True))
+    size = settings.CRM_COUPON_ISSUE_CHUNK
     issued = 0
-    for start in range(0, len(member_ids), ISSUE_CHUNK):
-        chunk = member_ids[start : start + ISSUE_CHUNK]
+    for start in range(0, len(member_ids), size):
+        chunk = member_ids[start : start + size]
         issued += _issue_chunk(offer, chunk, occasion, actor)
         if on_progress:
-            on_progress(min(start + ISSUE_CHUNK, len(member_ids)), len(member_ids))
+            on_progress(min(start + size, len(member_ids)), len(member_ids))
     return issued
 
 
 @transaction.atomic
 def _issue_chunk(offer: CouponOffer, chunk: list[int], occasion: str, actor: AbstractBaseUser | None) -> int:
-    offer = CouponOffer.objects.select_for_update().get(pk=offer.pk)
+    offer = _offer_locked(offer)
     _offer_open(offer, today=timezone.localdate())
     held = dict(
         Coupon.objects.filter(offer=offer, customer_id__in=chunk)
@@ -151,26 +151,66 @@ def _issue_chunk(offer: CouponOffer, chunk: list[int], occasion: str, actor: Abs
     if offer.max_issued is not None:
         wanted = wanted[: max(offer.max_issued - offer.issued_count, 0)]
     coupons = [_new_coupon(offer, pk, occasion, actor) for pk in wanted]
-    created = Coupon.objects.bulk_create(coupons, batch_size=ISSUE_CHUNK, ignore_conflicts=True)
+    created = Coupon.objects.bulk_create(coupons, batch_size=len(coupons) or 1, ignore_conflicts=True)
     issued = Coupon.objects.filter(offer=offer, occasion=occasion, customer_id__in=wanted).count() if created else 0
     CouponOffer.objects.filter(pk=offer.pk).update(issued_count=F("issued_count") + issued)
     return issued
 
 
-def coupons_issue_job(*, job: Job) -> None:
-    """The background job behind "issue to a segment": progress on the job page, the count in its message."""
+def _offer_locked(offer: CouponOffer) -> CouponOffer:
+    """The offer, locked against a one-member issue (`coupon_issue` locks it FOR UPDATE) for the chunk's
+    transaction. With a cap the chunks take turns (each reads how many are left); without one they share the
+    lock (FOR KEY SHARE lets each add to issued_count), so the workers of a fleet issue side by side."""
+    if offer.max_issued is not None:
+        return CouponOffer.objects.select_for_update().get(pk=offer.pk)
+    table = CouponOffer._meta.db_table
+    return CouponOffer.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE", [offer.pk])[0]  # noqa: S608
+
+
+def _issue_targets(job: Job) -> tuple[CouponOffer | None, Segment | None]:
     offer = CouponOffer.objects.filter(pk=job.params.get("offer")).first()
     segment = Segment.objects.filter(pk=job.params.get("segment")).first()
+    return offer, segment
+
+
+def coupons_issue_job(*, job: Job) -> None:
+    """The background job behind "issue to a segment": the members cut into chunks (once: a job taken up again
+    after its worker died keeps them) that any worker takes (`coupons_issue_part_task`, queued here), this worker
+    too; progress on the job page, and the count in its message from whoever does the last chunk."""
+    from marketing.tasks import coupons_issue_part_task
+
+    offer, segment = _issue_targets(job)
     if offer is None or segment is None:
         job_done(job, message=str(_("The offer or the segment was deleted; nothing was issued.")))
         return
-    issued = coupons_issue_to_segment(
-        offer=offer,
-        segment=segment,
-        actor=job.created_by,
-        on_progress=lambda done, total: job_progress(job, done=done, total=total),
-    )
-    job_done(job, message=str(_("%(count)s coupons issued.") % {"count": f"{issued:,}"}))
+    if not job.chunks.exists():
+        member_ids = list(segment_members(segment).order_by("pk").values_list("pk", flat=True))
+        if not job_chunks_split(job, ids=member_ids, size=settings.CRM_COUPON_ISSUE_CHUNK):
+            job_done(job, message=_issued_message(0))
+            return
+    job_chunks_help(job, coupons_issue_part_task)
+    coupons_issue_parts(job_id=job.pk)
+
+
+def coupons_issue_parts(*, job_id: int) -> int:
+    """Issue the coupons of the job's chunks nobody holds, one after another; the chunk's members are the
+    segment's members in its id range at that moment. Returns the chunks done here."""
+    job = Job.objects.filter(pk=job_id).first()
+    offer, segment = _issue_targets(job) if job else (None, None)
+    if offer is None or segment is None:
+        return 0  # the job's own task says so on the job
+    occasion = f"segment:{segment.pk}"
+
+    def work(chunk: JobChunk) -> tuple[int, int]:
+        members = segment_members(segment).filter(pk__gte=chunk.lo, pk__lt=chunk.hi).order_by("pk")
+        member_ids = list(members.values_list("pk", flat=True))
+        return len(member_ids), _issue_chunk(offer, member_ids, occasion, job.created_by)
+
+    return job_chunks_work(job.pk, work, message=_issued_message)
+
+
+def _issued_message(count: int) -> str:
+    return str(_("%(count)s coupons issued.") % {"count": f"{count:,}"})
 
 
 class CouponTill:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.db_router import reading_from_replica, replica_reads
 from marketing.access import REPORTS, get_segment_for_report
 from marketing.rules import RuleError
 from marketing.selectors import segment_latest_snapshot, segments_report_rows
@@ -23,6 +24,7 @@ COMPARE_DAYS = 30
 
 @require_GET
 @permission_required(REPORTS, raise_exception=True)
+@replica_reads
 def reports_view(request: HttpRequest) -> HttpResponse:
     rows = segments_report_rows(today=timezone.localdate(), compare_days=COMPARE_DAYS)
     return render(request, "marketing/reports.html", {"rows": rows, "compare_days": COMPARE_DAYS})
@@ -30,12 +32,11 @@ def reports_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def segment_report_view(request: HttpRequest, segment_id: int) -> HttpResponse:
-    segment = get_segment_for_report(request.user, segment_id)
-    return render(
-        request,
-        "marketing/segment_report.html",
-        {"segment": segment, "latest": segment_latest_snapshot(segment), "query": f"segment={segment.pk}"},
-    )
+    segment = get_segment_for_report(request.user, segment_id)  # on the primary: a segment saved a moment ago
+    with reading_from_replica():
+        latest = segment_latest_snapshot(segment)
+    context = {"segment": segment, "latest": latest, "query": f"segment={segment.pk}"}
+    return render(request, "marketing/segment_report.html", context)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from crm.db_router import replica_reads
 from crm.lib import tabular
 from crm.lib.money import format_money
 from marketing.models import Campaign, SkipReason, WinnerMetric
@@ -261,6 +262,7 @@ def _campaign(campaign_id: int) -> Campaign:
 
 @require_GET
 @permission_required(READ_RESULTS, raise_exception=True)
+@replica_reads
 def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
     results = results_for_page(campaign)
@@ -276,6 +278,7 @@ def campaign_results_view(request: HttpRequest, campaign_id: int) -> HttpRespons
 
 @require_GET
 @permission_required(READ_RESULTS, raise_exception=True)
+@replica_reads
 def campaign_results_csv_view(request: HttpRequest, campaign_id: int, table: str) -> FileResponse:
     if table not in TABLES:  # before any counting
         raise Http404

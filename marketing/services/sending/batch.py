@@ -16,6 +16,7 @@ Exactly once, or reported:
 
 import contextlib
 import datetime
+import logging
 import math
 import secrets
 import time
@@ -64,6 +65,7 @@ ATTEMPTED = (
     MessageStatus.UNSUBSCRIBED,
     *FAILURES,
 )
+logger = logging.getLogger(__name__)
 STATUS_EVERY = 50  # re-read the campaign's status this often within a batch (a pause stops the batch)
 
 
@@ -198,6 +200,16 @@ def messages_send_batch(*, campaign_id: int, limit: int | None = None) -> BatchR
     result.claimed = len(rows)
     if rows:
         _send(campaign, rows, result)
+        # Which worker sent what: each worker's log (the rows say what happened, not where).
+        logger.info(
+            "campaign %s: batch claimed %d, sent %d, failed %d, skipped %d, unknown %d",
+            campaign.pk,
+            result.claimed,
+            result.sent,
+            result.failed,
+            result.skipped,
+            result.unknown,
+        )
     result.more = sendable(campaign) and _has_ready(campaign.pk)
     if not result.more:
         campaign_finish_if_done(campaign_id=campaign.pk)
