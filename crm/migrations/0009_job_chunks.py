@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_set_aside_indexes'),
+        ('crm', '0008_audit_trail'),
     ]
 
     operations = [
