@@ -214,6 +214,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["crm.web.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.web.api.errors.exception_handler",
+    # Per token, after the scope check; requests without a valid token are counted per address before
+    # authentication answers (crm.web.api.auth), since DRF would check throttles only after refusing them.
+    "DEFAULT_THROTTLE_CLASSES": ["crm.web.api.throttling.TokenRateThrottle"],
     "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -231,6 +234,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "marketing.models.SegmentKind"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Rate limits (crm/lib/ratelimit.py), as requests per period ("600/min", "10/s", "5000/hour"; empty: none),
+# counted on the cache: API_RATE per token (an API client may have its own), API_RATE_ANONYMOUS per address for
+# requests without a valid token (guessing tokens), WEBHOOK_RATE per source for the webhooks (the mention
+# webhook per token, the SMS and e-mail providers' per address). WEBHOOK_MAX_BODY_BYTES: their body size cap
+# (the e-mail providers post events in batches, so more than the API's; below Django's own 2.5 MB).
+API_RATE = env.str("API_RATE", default="600/min")
+API_RATE_ANONYMOUS = env.str("API_RATE_ANONYMOUS", default="60/min")
+WEBHOOK_RATE = env.str("WEBHOOK_RATE", default="1200/min")
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# How many proxies of ours (load balancer, nginx) stand in front of the app, each appending to X-Forwarded-For:
+# the caller's address is read from there (crm/lib/addresses.py). 0: REMOTE_ADDR is the caller.
+CRM_TRUSTED_PROXIES = env.int("CRM_TRUSTED_PROXIES", default=0)
 # Who is reminded to answer a social mention on a customer with no owner (a username; empty: no one).
 CRM_MENTION_ASSIGNEE = env.str("CRM_MENTION_ASSIGNEE", default="")
 

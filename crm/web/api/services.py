@@ -23,10 +23,10 @@ def token_hash(token: str) -> str:
 
 @transaction.atomic
 def api_client_create(
-    *, name: str, scopes: Iterable[Scope], actor: AbstractBaseUser | None = None
+    *, name: str, scopes: Iterable[Scope], actor: AbstractBaseUser | None = None, rate_limit: str = ""
 ) -> tuple[ApiClient, str]:
     """Create an integration; returns it with its token, which is shown this once and never stored."""
-    client = ApiClient(name=name, scopes=sorted({Scope(s).value for s in scopes}))
+    client = ApiClient(name=name, scopes=sorted({Scope(s).value for s in scopes}), rate_limit=rate_limit)
     client.created_by = acting_user(actor)
     token = _set_new_token(client)
     client.full_clean()
@@ -45,10 +45,13 @@ def api_client_rotate(*, client: ApiClient) -> str:
 
 
 @transaction.atomic
-def api_client_update(*, client: ApiClient, name: str, scopes: Iterable[Scope], active: bool) -> ApiClient:
+def api_client_update(
+    *, client: ApiClient, name: str, scopes: Iterable[Scope], active: bool, rate_limit: str = ""
+) -> ApiClient:
     client.name, client.scopes, client.active = name, sorted({Scope(s).value for s in scopes}), active
+    client.rate_limit = rate_limit
     client.full_clean()
-    client.save(update_fields=["name", "scopes", "active"])
+    client.save(update_fields=["name", "scopes", "active", "rate_limit"])
     return client
 
 
