@@ -78,3 +78,9 @@ class IntegrationOrSignedIn(permissions.BasePermission):
         if isinstance(request.auth, ApiClient) or request.user.is_authenticated:
             return True
         raise exceptions.NotAuthenticated(_("Send an API token: Authorization: Bearer <token>."))
+
+
+def contacts_masked(client: ApiClient) -> bool:
+    """Members' contact details (mobile, e-mail, birthday, address) leave the API masked, as a role without the
+    contact-details permission sees them on the pages, unless the token was granted personal_data."""
+    return not client.has_scope(Scope.PERSONAL_DATA)
