@@ -199,6 +199,14 @@ STATICFILES_DIRS = [
     # Province boundaries for the geography map (GeoJSON, names in Chinese).
     ("vendor/china-geojson", NODE_MODULES / "china-geojson" / "src" / "geojson"),
 ]
+# Uploads (crm/lib/uploads.py): a request over FILE_UPLOAD_MAX_MEMORY_SIZE streams its files to disk, so no big file
+# sits in a web worker's memory; a file over IMPORT_MAX_UPLOAD_MB is refused, and not kept past that size.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "crm.lib.uploads.LimitedTemporaryFileUploadHandler",
+]
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
