@@ -9,8 +9,10 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from hypothesis import given
 
 from crm.lib.ratelimit import Rate, parse_rate
 from crm.web.api import services
@@ -19,6 +21,7 @@ from crm.web.api.tests.conftest import ApiHttp
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from interactions.models import Interaction
+from tests.hostile import hostile_text, rolled_back, table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +182,25 @@ def test_with_the_cache_down_the_api_and_webhooks_answer_and_the_log_says_why(in
     assert Interaction.objects.filter(customer=member).count() == 1
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "crm.lib.ratelimit"]
     assert warnings and "cache unreachable" in warnings[0].getMessage()
+
+
+@override_settings(API_RATE_ANONYMOUS="3/min", CRM_TRUSTED_PROXIES=2)
+@given(authorization=hostile_text, forwarded=hostile_text)
+def test_any_authorization_and_forwarded_for_header_is_a_401_or_429_and_writes_nothing(authorization, forwarded):
+    with rolled_back():
+        before = table_counts()
+        # As a WSGI server hands headers over: their bytes (here UTF-8) each read as one latin-1 character.
+        headers = {
+            "HTTP_AUTHORIZATION": authorization.encode().decode("latin-1"),
+            "HTTP_X_FORWARDED_FOR": forwarded.encode().decode("latin-1"),
+        }
+        response = Client(REMOTE_ADDR=fresh_address()).post(
+            reverse("api:members"), '{"name": "x", "mobile": "13900006666"}', content_type="application/json", **headers
+        )
+        assert response.status_code in (401, 429), response.content
+        assert table_counts() == before
+
+
+def test_the_command_gives_a_client_its_own_rate(capsys):
+    call_command("api_client_create", "ERP", "--scope", "lookup", "--rate", "50/s")
+    assert services.api_client_for_token(token=capsys.readouterr().out.strip()).rate_limit == "50/s"
