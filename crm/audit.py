@@ -10,10 +10,10 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 
+from crm.lib.addresses import client_address
 from crm.models import AuditAction, AuditEvent
 
 
@@ -34,16 +34,9 @@ def _current() -> AuditContext:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR, or with AUDIT_TRUSTED_PROXIES=N the address N hops back in X-Forwarded-For (the proxies
-    in front of gunicorn append to it; anything further left was written by the client and proves nothing)."""
-    hops = settings.AUDIT_TRUSTED_PROXIES
-    address = request.META.get("REMOTE_ADDR", "")
-    if hops:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-        if len(forwarded) >= hops:
-            address = forwarded[-hops]
+    """The caller's address as crm.lib.addresses vouches for it, if it is one."""
     try:
-        return str(ipaddress.ip_address(address))
+        return str(ipaddress.ip_address(client_address(request)))
     except ValueError:
         return None
 

@@ -1,20 +1,25 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.importers import Importer
+from crm.lib.uploads import check_upload_size
 
 
 class ImportUploadForm(forms.Form):
     importer = forms.ChoiceField(label=_("What to import"), widget=forms.RadioSelect)
     file = forms.FileField(
         label=_("CSV or Excel file"),
-        help_text=_("UTF-8 or GBK CSV, or xlsx. The first row holds the column names."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+        validators=[check_upload_size],
     )
 
     def __init__(self, *args, importers: list[Importer], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["importer"].choices = [(i.kind, i.label) for i in importers]
+        self.fields["file"].help_text = _(
+            "UTF-8 or GBK CSV, or xlsx, of at most %(limit)s MB. The first row holds the column names."
+        ) % {"limit": settings.IMPORT_MAX_UPLOAD_MB}
         if len(importers) == 1:
             self.fields["importer"].initial = importers[0].kind
 

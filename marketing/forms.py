@@ -10,12 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.lib.uploads import check_upload_size
 from customers.models import ConsentChannel
 from interactions.models import Product
 from marketing.models import Automation, AutomationKind, Campaign, CouponOffer, MessageTemplate, RewardItem, Segment
 from marketing.selectors import offers_open, rewards_offered
 from marketing.services.campaigns import LABELS, PARTS, TemplateText, template_field
 
+# The list is read in the web request (marketing.services.segment_upload), so smaller than an import's file.
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
 
@@ -45,8 +47,7 @@ class SegmentUploadForm(forms.ModelForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 32 MB."))
+        check_upload_size(upload, limit=MAX_UPLOAD_BYTES)
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise forms.ValidationError(_("Upload a .csv or .txt file."))
         return upload

@@ -1,4 +1,6 @@
-"""Masking personal data for users without the contact-details permission."""
+"""Masking personal data for users without the contact-details permission (and API tokens without personal_data)."""
+
+import datetime
 
 
 def mask_phone(value: str) -> str:
@@ -12,3 +14,17 @@ def mask_email(value: str) -> str:
         return value and "***"
     local, domain = value.split("@", 1)
     return f"{local[0]}***@{domain}"
+
+
+def mask_birthday(value: datetime.date | None) -> str:
+    """The year only (1990-**-**): an age band for reports, but not the day that, with a name, identifies someone."""
+    if value is None:
+        return ""
+    return f"{value.year:04d}-**-**"
+
+
+def mask_address(value: str) -> str:
+    """The start only (province and city, in a Chinese address): at most 6 characters, and at most half of it."""
+    if not value:
+        return ""
+    return value[: min(6, len(value) // 2)] + "****"

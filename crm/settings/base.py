@@ -22,9 +22,6 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = secret("SECRET_KEY", default="dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# How many proxies (load balancer, nginx) stand before gunicorn and append to X-Forwarded-For: the audit
-# trail takes the client address that many hops back. 0 (no proxy): the connection's own address.
-AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,7 +121,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker, results and cache. Without it tasks run inline.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that stops answering must cost a request a second, not the system's TCP timeout (minutes):
+            # the rate limits fail open on the error (crm/lib/ratelimit.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -214,6 +219,14 @@ STATICFILES_DIRS = [
     # Province boundaries for the geography map (GeoJSON, names in Chinese).
     ("vendor/china-geojson", NODE_MODULES / "china-geojson" / "src" / "geojson"),
 ]
+# Uploads (crm/lib/uploads.py): a request over FILE_UPLOAD_MAX_MEMORY_SIZE streams its files to disk, so no big file
+# sits in a web worker's memory; a file over IMPORT_MAX_UPLOAD_MB is refused, and not kept past that size.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "crm.lib.uploads.LimitedTemporaryFileUploadHandler",
+]
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
@@ -229,6 +242,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["crm.web.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.web.api.errors.exception_handler",
+    # Per token, after the scope check; requests without a valid token are counted per address before
+    # authentication answers (crm.web.api.auth), since DRF would check throttles only after refusing them.
+    "DEFAULT_THROTTLE_CLASSES": ["crm.web.api.throttling.TokenRateThrottle"],
     "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -246,6 +262,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"SegmentKindEnum": "marketing.models.SegmentKind"},
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Rate limits (crm/lib/ratelimit.py), as requests per period ("600/min", "10/s", "5000/hour"; empty: none),
+# counted on the cache: API_RATE per token (an API client may have its own), API_RATE_ANONYMOUS per address for
+# requests without a valid token (guessing tokens), WEBHOOK_RATE per source for the webhooks (the mention
+# webhook per token, the SMS and e-mail providers' per address). WEBHOOK_MAX_BODY_BYTES: their body size cap
+# (the e-mail providers post events in batches, so more than the API's; below Django's own 2.5 MB).
+API_RATE = env.str("API_RATE", default="600/min")
+API_RATE_ANONYMOUS = env.str("API_RATE_ANONYMOUS", default="60/min")
+WEBHOOK_RATE = env.str("WEBHOOK_RATE", default="1200/min")
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# How many proxies of ours (load balancer, nginx) stand in front of the app, each appending to X-Forwarded-For:
+# the caller's address is read from there (crm/lib/addresses.py). 0: REMOTE_ADDR is the caller.
+CRM_TRUSTED_PROXIES = env.int("CRM_TRUSTED_PROXIES", default=0)
 # Who is reminded to answer a social mention on a customer with no owner (a username; empty: no one).
 CRM_MENTION_ASSIGNEE = env.str("CRM_MENTION_ASSIGNEE", default="")
 

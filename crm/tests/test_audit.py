@@ -25,7 +25,7 @@ def test_a_page_view_records_who_and_from_which_address(viewed, service_user):
 
 
 def test_behind_a_proxy_the_address_is_taken_the_configured_hops_back(service_client, settings):
-    settings.AUDIT_TRUSTED_PROXIES = 1
+    settings.CRM_TRUSTED_PROXIES = 1
     customer = CustomerFactory()
     # The client wrote the first address itself; the proxy appended the one it saw.
     service_client.get(

@@ -1,9 +1,12 @@
 import io
+import re
 import zipfile
 
 import pytest
+from django.core.files import uploadhandler
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -223,3 +226,67 @@ def test_mapping_page_lists_each_column_with_a_styled_select_and_its_first_cells
     assert '<label for="id_col_1"' in body and '<option value="mobile" selected>' in body
     column = body[body.index('for="id_col_2"') :]
     assert column.index("老会员") < column.index("—") < column.index("</li>")  # its cells, a blank one as —
+
+
+# Issue 14: uploads streamed to disk, and a file over IMPORT_MAX_UPLOAD_MB not kept at all.
+
+
+@pytest.fixture
+def temporary_files(monkeypatch, settings, tmp_path):
+    """Every temporary file the upload handler opens, in a directory of the test's own."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "uploading"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    opened = []
+
+    def opening(*args, **kwargs):
+        opened.append(TemporaryUploadedFile(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(uploadhandler, "TemporaryUploadedFile", opening)
+    return opened
+
+
+def csv_of(size: int) -> bytes:
+    rows = members_csv(size // 40 + 1)
+    return ("\n".join(["name,mobile,email", *rows]) + "\n").encode()[:size]
+
+
+@pytest.mark.parametrize(
+    ("fields_cap", "when"), [(100_000, "from its Content-Length"), (2_621_440, "at the chunk past the limit")]
+)
+def test_a_file_over_the_limit_is_refused_with_the_reason_keeping_the_choice_and_nothing_kept(
+    manager_client, settings, temporary_files, fields_cap, when
+):
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = fields_cap  # with the other fields' cap, the body's length tells
+    response = upload(manager_client, csv_of(1_600_000), importer="transactions")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "This file is 1.5 MB; the largest that can be uploaded here is 1 MB." in body
+    assert re.search(r'value="transactions"\s+id="id_importer_1" required checked', body)  # the choice kept
+    assert not Job.objects.exists()
+    assert not default_storage.exists("imports") or default_storage.listdir("imports") == ([], [])
+    assert not [key for key in manager_client.session.keys() if key.startswith("import-")]  # noqa: SIM118 -- no __iter__
+    if when == "from its Content-Length":  # refused before a byte was kept
+        assert temporary_files == []
+    else:  # kept up to the limit, then deleted
+        assert len(temporary_files) == 1 and temporary_files[0].closed
+    assert list(settings.FILE_UPLOAD_TEMP_DIR.iterdir()) == []
+
+
+def test_a_file_under_the_limit_streams_through_a_temporary_file_and_is_stored_whole(
+    manager_client, settings, temporary_files
+):
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    content = csv_of(1_000_000)
+    assert len(content) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    response = upload(manager_client, content)
+    assert response.status_code == 302
+    assert len(temporary_files) == 1  # on disk, not in memory
+    [stored] = default_storage.listdir("imports")[1]
+    assert default_storage.open(f"imports/{stored}").read() == content
+
+
+def test_the_page_says_how_big_a_file_may_be(manager_client, settings):
+    settings.IMPORT_MAX_UPLOAD_MB = 150
+    assert "of at most 150 MB" in manager_client.get(UPLOAD).content.decode()

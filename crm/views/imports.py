@@ -23,7 +23,6 @@ PREVIEW_ROWS = 5
 # What the upload page reads to refuse a broken file at once: a web request reads no further, the job reads all.
 CHECK_ROWS = 1000
 CHECK_BYTES = 1024 * 1024
-MAX_UPLOAD = 200 * 1024 * 1024
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 
 
@@ -49,8 +48,8 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = PurePath(upload.name).suffix.lower()
-        if suffix not in SUFFIXES or upload.size > MAX_UPLOAD:
-            form.add_error("file", _("Upload a .csv or .xlsx file of at most 200 MB."))
+        if suffix not in SUFFIXES:
+            form.add_error("file", _("Upload a .csv or .xlsx file."))
         else:
             try:
                 # The first rows only: a broken line there shows now; further on, the job reports it.

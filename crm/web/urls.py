@@ -1,7 +1,9 @@
+import anymail.urls
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crm.lib.webhooks import webhook_patterns
 from crm.views import charts, home, imports, jobs, notifications
 from crm.web import audit
 
@@ -26,7 +28,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
-    path("webhooks/anymail/", include("anymail.urls")),
+    # Each behind the webhook edge (rate per source, body size: crm/lib/webhooks.py).
+    path("webhooks/anymail/", include((webhook_patterns(anymail.urls.urlpatterns), "anymail"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),

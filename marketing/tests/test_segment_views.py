@@ -155,6 +155,18 @@ def test_an_upload_with_no_number_writes_nothing(marketing_client):
     assert response.status_code == 400 and not Segment.objects.exists()
 
 
+def test_an_upload_over_the_limit_is_refused_with_the_reason_keeping_the_name(marketing_client, rich, settings):
+    settings.IMPORT_MAX_UPLOAD_MB = 1  # below the list's own 32 MB: the smaller limit decides
+    text = (crm_number.format_number(rich[0].crm_number) + "\n") * 150_000
+    upload = SimpleUploadedFile("list.csv", text.encode(), content_type="text/csv")
+    response = marketing_client.post(reverse("marketing:segment_upload"), {"name": "VIP list", "file": upload})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "the largest that can be uploaded here is 1 MB" in page
+    assert 'value="VIP list"' in page
+    assert not Segment.objects.exists()
+
+
 def test_a_merge_keeps_the_survivor_once_on_a_list(rich, manager_user):
     segment = Segment.objects.create(name="list", kind=SegmentKind.STATIC)
     SegmentMember.objects.bulk_create([SegmentMember(segment=segment, customer=c) for c in rich[:2]])

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.lib.phone import normalize_phone
+from crm.lib.webhooks import webhook
 from marketing.services.tracking import sms_reply_receive
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def _fields(request: HttpRequest) -> tuple[str, str]:
 # Exempt from CSRF: the caller is the gateway's server (no browser, no cookie); the shared secret authenticates it.
 @csrf_exempt
 @login_not_required
+@webhook
 @require_POST
 def sms_inbound_view(request: HttpRequest) -> JsonResponse:
     secret = settings.CRM_SMS_INBOUND_SECRET

@@ -14,22 +14,26 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["name", "scopes", "active"]
+        fields = ["name", "scopes", "rate_limit", "active"]
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     form = ApiClientForm
-    list_display = ["name", "token_prefix", "scopes", "active", "last_used_at", "created_at"]
+    list_display = ["name", "token_prefix", "scopes", "rate_limit", "active", "last_used_at", "created_at"]
     list_filter = ["active"]
     readonly_fields = ["token_prefix", "last_used_at", "created_by", "created_at"]
     actions = ["issue_new_token", "revoke"]
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.api_client_update(client=obj, name=obj.name, scopes=obj.scopes, active=obj.active)
+            services.api_client_update(
+                client=obj, name=obj.name, scopes=obj.scopes, active=obj.active, rate_limit=obj.rate_limit
+            )
             return
-        client, token = services.api_client_create(name=obj.name, scopes=obj.scopes, actor=request.user)
+        client, token = services.api_client_create(
+            name=obj.name, scopes=obj.scopes, actor=request.user, rate_limit=obj.rate_limit
+        )
         obj.pk, obj.token_prefix, obj._state.adding = client.pk, client.token_prefix, False
         self._show_token(request, client, token)
 

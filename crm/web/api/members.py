@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.audit import audit_record
+from crm.lib.masking import mask_birthday, mask_email, mask_phone
 from crm.models import AuditAction
+from crm.web.api.auth import contacts_masked
 from crm.web.api.errors import Conflict
 from crm.web.api.fields import PhoneField, member_by_number
 from crm.web.api.models import ApiClient, Scope
@@ -21,15 +23,25 @@ from customers.models import ConsentMethod, Customer, Gender, Source
 from customers.selectors import customer_by_contact, customer_duplicates
 
 API_SOURCES = [Source.API, Source.WEBSITE, Source.APP, Source.WECHAT, Source.OTHER]
+# Schema text for developers, in English like the rest of the schema's descriptions.
+MASKED = "Answered masked (%s) unless the token has the scope personal_data."
 
 
 class MemberSerializer(serializers.Serializer):
     crm_number = serializers.SerializerMethodField(help_text="The CRM number, digits only.")
     crm_number_display = serializers.CharField(read_only=True)
     name = serializers.CharField(max_length=100)
-    mobile = PhoneField(required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    birthday = serializers.DateField(required=False, allow_null=True)
+    mobile = PhoneField(
+        required=False,
+        allow_blank=True,
+        help_text="Mainland China mobile (13812345678) or international (+44...). " + MASKED % "+86138****5678",
+    )
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, help_text=MASKED % "w***@example.com"
+    )
+    birthday = serializers.DateField(
+        required=False, allow_null=True, help_text=f"A date (1990-05-17). {MASKED % 'the year only: 1990-**-**'}"
+    )
     gender = serializers.ChoiceField(choices=Gender.choices, required=False)
     source = serializers.ChoiceField(
         choices=[(s.value, s.label) for s in API_SOURCES], required=False, help_text="Where the member signed up."
@@ -42,6 +54,14 @@ class MemberSerializer(serializers.Serializer):
 
     def get_crm_number(self, customer: Customer) -> str:
         return str(customer.crm_number)
+
+    def to_representation(self, customer: Customer) -> dict:
+        data = super().to_representation(customer)
+        if self.context.get("masked", True):  # masked unless the view says this token may see them
+            data["mobile"] = mask_phone(customer.mobile)
+            data["email"] = mask_email(customer.email)
+            data["birthday"] = mask_birthday(customer.birthday) or None
+        return data
 
     def validate(self, attrs):
         if self.instance is None and not (attrs.get("mobile") or attrs.get("email")):
@@ -62,6 +82,11 @@ def _refuse_duplicates(*, mobile: str, email: str, exclude: Customer | None = No
         ]
     if errors:
         raise Conflict(errors, {"existing_crm_number": str(existing.crm_number)})
+
+
+def _answer(request: Request) -> dict:
+    """The serializer context of an answer: whether its contact details are masked for this token."""
+    return {"masked": contacts_masked(request.auth)}
 
 
 def _consent_note(client: ApiClient) -> str:
@@ -93,7 +118,7 @@ class MembersView(APIView):
             # took a moment ago); the API says so with a 409 naming that member.
             _refuse_duplicates(**contacts)
             raise
-        return Response(MemberSerializer(customer).data, status=status.HTTP_201_CREATED)
+        return Response(MemberSerializer(customer, context=_answer(request)).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -115,7 +140,7 @@ class MemberDetailView(APIView):
     def get(self, request: Request, number: str) -> Response:
         customer = self._member(number)
         audit_record(action=AuditAction.VIEW, customer_id=customer.pk)
-        return Response(MemberSerializer(customer).data)
+        return Response(MemberSerializer(customer, context=_answer(request)).data)
 
     @extend_schema(
         operation_id="members_update",
@@ -143,7 +168,7 @@ class MemberDetailView(APIView):
             except DjangoValidationError:
                 _refuse_duplicates(**contacts)  # as for a sign-up
                 raise
-        return Response(MemberSerializer(customer).data)
+        return Response(MemberSerializer(customer, context=_answer(request)).data)
 
 
 class MemberByPhoneView(APIView):
@@ -165,4 +190,4 @@ class MemberByPhoneView(APIView):
         if customer is None:
             raise NotFound(_("No member has this mobile number."))
         audit_record(action=AuditAction.VIEW, customer_id=customer.pk, changes={"by": "phone"})
-        return Response(MemberSerializer(customer).data)
+        return Response(MemberSerializer(customer, context=_answer(request)).data)

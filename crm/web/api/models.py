@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.lib.ratelimit import validate_rate
+
 
 class Scope(models.TextChoices):
     MEMBERS_WRITE = "members:write", _("Create and update members")
@@ -15,6 +17,7 @@ class Scope(models.TextChoices):
     EVENTS_WRITE = "events:write", _("Post shop behaviour (views, favourites, cart additions)")
     SEGMENTS_READ = "segments:read", _("Read segments, count rules, list a segment's members")
     SEGMENTS_WRITE = "segments:write", _("Create, change and delete segments")
+    PERSONAL_DATA = "personal_data", _("See members' contact details unmasked (mobile, e-mail, birthday, address)")
 
 
 class ApiClient(models.Model):
@@ -34,6 +37,13 @@ class ApiClient(models.Model):
     )
     active = models.BooleanField(
         pgettext_lazy("api client", "active"), default=True, help_text=_("Untick to revoke the token at once.")
+    )
+    rate_limit = models.CharField(
+        _("rate limit"),
+        max_length=20,
+        blank=True,
+        validators=[validate_rate],
+        help_text=_("Requests this token may make, e.g. 1200/min or 50000/hour; empty: the API_RATE setting."),
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(

@@ -26,5 +26,6 @@ class ErrorSerializer(serializers.Serializer):
 
 
 def error_responses(*codes: int) -> dict:
-    """The error answers an operation can give, for its schema; 401 and 403 are common to all."""
-    return {code: ErrorSerializer for code in sorted({401, 403, *codes})}
+    """The error answers an operation can give, for its schema; 401, 403 and 429 (over the rate, with
+    Retry-After) are common to all."""
+    return {code: ErrorSerializer for code in sorted({401, 403, 429, *codes})}

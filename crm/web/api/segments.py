@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from crm.audit import audit_record
 from crm.lib.masking import mask_email, mask_phone
 from crm.models import AuditAction
+from crm.web.api.auth import contacts_masked
 from crm.web.api.errors import Conflict, service_errors
-from crm.web.api.models import ApiClient, Scope
+from crm.web.api.models import Scope
 from crm.web.api.pagination import MemberCursor, NumberedPages
 from crm.web.api.schema import error_responses
 from customers.models import Customer
@@ -96,8 +97,8 @@ class SegmentMemberSerializer(serializers.Serializer):
     crm_number_display = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     tier = serializers.CharField(source="tier.name", read_only=True, allow_null=True, default=None)
-    mobile = serializers.SerializerMethodField(help_text=_("Masked unless the token also has the scope lookup."))
-    email = serializers.SerializerMethodField(help_text=_("Masked unless the token also has the scope lookup."))
+    mobile = serializers.SerializerMethodField(help_text=_("Masked unless the token has the scope personal_data."))
+    email = serializers.SerializerMethodField(help_text=_("Masked unless the token has the scope personal_data."))
 
     def get_crm_number(self, customer: Customer) -> str:
         return str(customer.crm_number)
@@ -118,12 +119,6 @@ def _segment(segment_id: str) -> Segment:
 
 def _rules_error(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError({"rules": error.messages})
-
-
-def _contacts_masked(client: ApiClient) -> bool:
-    """A token that may look members up already reads their full mobile and e-mail one by one; any other
-    sees them masked, as a marketer without the contact-details permission does."""
-    return not client.has_scope(Scope.LOOKUP)
 
 
 class SegmentsView(generics.GenericAPIView):
@@ -247,12 +242,12 @@ class SegmentMembersView(generics.GenericAPIView):
         description=(
             "In CRM-number order, a page at a time: follow `next`. A dynamic segment's rules are evaluated now; "
             "a static list gives the members it was frozen with. Mobile and e-mail are masked unless the token "
-            "also has the scope lookup. Each page read is recorded in the audit trail as an export."
+            "has the scope personal_data. Each page read is recorded in the audit trail as an export."
         ),
     )
     def get(self, request: Request, segment_id: str) -> Response:
         segment = _segment(segment_id)
-        masked = _contacts_masked(request.auth)
+        masked = contacts_masked(request.auth)
         page = self.paginate_queryset(segment_members(segment).select_related("tier"))
         # A page of members is personal data leaving the CRM in bulk, as a segment export is: audited the same way.
         audit_record(

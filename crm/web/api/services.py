@@ -25,10 +25,10 @@ def token_hash(token: str) -> str:
 
 @transaction.atomic
 def api_client_create(
-    *, name: str, scopes: Iterable[Scope], actor: AbstractBaseUser | None = None
+    *, name: str, scopes: Iterable[Scope], actor: AbstractBaseUser | None = None, rate_limit: str = ""
 ) -> tuple[ApiClient, str]:
     """Create an integration; returns it with its token, which is shown this once and never stored."""
-    client = ApiClient(name=name, scopes=sorted({Scope(s).value for s in scopes}))
+    client = ApiClient(name=name, scopes=sorted({Scope(s).value for s in scopes}), rate_limit=rate_limit)
     client.created_by = acting_user(actor)
     token = _set_new_token(client)
     client.full_clean()
@@ -49,15 +49,18 @@ def api_client_rotate(*, client: ApiClient) -> str:
 
 
 @transaction.atomic
-def api_client_update(*, client: ApiClient, name: str, scopes: Iterable[Scope], active: bool) -> ApiClient:
+def api_client_update(
+    *, client: ApiClient, name: str, scopes: Iterable[Scope], active: bool, rate_limit: str = ""
+) -> ApiClient:
     # From the database: the admin's form has already set the new values on `client`.
     stored = ApiClient.objects.get(pk=client.pk)
-    before = {"name": stored.name, "scopes": stored.scopes, "active": stored.active}
+    fields = ["name", "scopes", "active", "rate_limit"]
+    before = {f: getattr(stored, f) for f in fields}
     client.name, client.scopes, client.active = name, sorted({Scope(s).value for s in scopes}), active
+    client.rate_limit = rate_limit
     client.full_clean()
-    client.save(update_fields=["name", "scopes", "active"])
-    after = {"name": client.name, "scopes": client.scopes, "active": client.active}
-    changes = {f: [before[f], after[f]] for f in before if before[f] != after[f]}
+    client.save(update_fields=fields)
+    changes = {f: [before[f], getattr(client, f)] for f in fields if before[f] != getattr(client, f)}
     if changes:
         revoked = before["active"] and not client.active
         audit_record(action=AuditAction.TOKEN_REVOKE if revoked else AuditAction.ROLES, target=name, changes=changes)

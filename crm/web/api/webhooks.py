@@ -48,6 +48,7 @@ class MentionResultSerializer(serializers.Serializer):
 
 class SocialMentionWebhook(APIView):
     required_scopes = {"POST": Scope.MENTIONS_WRITE}
+    rate_setting = "WEBHOOK_RATE"  # per token, apart from its other calls: a listening tool posts in bursts
 
     @extend_schema(
         operation_id="webhooks_social_mention",

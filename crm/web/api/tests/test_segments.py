@@ -296,11 +296,18 @@ def test_members_come_with_contacts_masked(reader, segment, rich):
     assert wang["mobile"] == "+86138****5678" and wang["email"] == "w***@example.com"
 
 
-def test_a_token_that_may_look_members_up_sees_their_contacts(integration, segment, rich):
-    api = integration(Scope.SEGMENTS_READ, Scope.LOOKUP)
+def test_a_token_granted_personal_data_sees_their_contacts(integration, segment, rich):
+    api = integration(Scope.SEGMENTS_READ, Scope.PERSONAL_DATA)
     rows = api.get(members_url(segment.pk)).json()["results"]
     wang = next(r for r in rows if r["crm_number"] == str(rich[0].crm_number))
     assert wang["mobile"] == "+8613812345678" and wang["email"] == "wang@example.com"
+
+
+def test_looking_members_up_one_by_one_does_not_unmask_a_segments_contacts(integration, segment, rich):
+    api = integration(Scope.SEGMENTS_READ, Scope.LOOKUP)
+    rows = api.get(members_url(segment.pk)).json()["results"]
+    wang = next(r for r in rows if r["crm_number"] == str(rich[0].crm_number))
+    assert wang["mobile"] == "+86138****5678" and wang["email"] == "w***@example.com"
 
 
 def test_reading_members_is_audited_as_an_export(reader, segment):

@@ -18,10 +18,11 @@ class Command(BaseCommand):
             dest="scopes",
             help="Repeat for each scope the integration needs.",
         )
+        parser.add_argument("--rate", default="", help="Its own rate limit, e.g. 1200/min (default: API_RATE).")
 
-    def handle(self, *args, name, scopes, **options):
+    def handle(self, *args, name, scopes, rate, **options):
         try:
-            client, token = services.api_client_create(name=name, scopes=scopes)
+            client, token = services.api_client_create(name=name, scopes=scopes, rate_limit=rate)
         except ValidationError as e:
             raise CommandError("; ".join(e.messages)) from e
         self.stderr.write(f"Created API client {client.name!r} with scopes {', '.join(client.scopes)}.")
