@@ -12,3 +12,11 @@ def mask_email(value: str) -> str:
         return value and "***"
     local, domain = value.split("@", 1)
     return f"{local[0]}***@{domain}"
+
+
+def mask_text(value: str) -> str:
+    """Any other personal text (a name, an address, a note): its first character and a fixed mask, so its
+    length says nothing either."""
+    if not value:
+        return value
+    return value[0] + "***" if len(value) > 1 else "*"
