@@ -8,7 +8,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
-        from customers import data_requests, segment_fields  # noqa: F401 -- data_requests registers its parts
+        from customers import activity, data_requests, segment_fields  # noqa: F401 -- the first two register theirs
         from customers.imports import CUSTOMERS
 
         register(CUSTOMERS)

@@ -9,7 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from customers.signals import customer_erased, customer_merging
         from interactions import coupons
-        from marketing import charts, data_requests, home, sections, services
+        from marketing import activity, charts, data_requests, home, sections, services
         from marketing.services.coupons import CouponTill
         from marketing.services.erasures import marketing_settle_erasure
         from marketing.services.merges import messages_settle_merge
@@ -20,6 +20,7 @@ class MarketingConfig(AppConfig):
         coupons.register(CouponTill())
         sections.register()
         data_requests.register()
+        activity.register()
         home.register_panels()
         charts.register()
 

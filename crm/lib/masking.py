@@ -15,8 +15,8 @@ def mask_email(value: str) -> str:
 
 
 def mask_text(value: str) -> str:
-    """Any other personal text (a name, an address, a note): its first character and a fixed mask, so its
-    length says nothing either."""
+    """Any other personal text (a name, an address, a note): its first character, then a star for each of the
+    next few, so a change still shows as one (王芳 -> 王*, 王芳芳 -> 王**) without saying what it was."""
     if not value:
         return value
-    return value[0] + "***" if len(value) > 1 else "*"
+    return value[0] + "*" * min(len(value) - 1, 8) if len(value) > 1 else "*"
