@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
-from hypothesis import strategies as st
 
 from analytics.models import MemberRecommendation, MemberScore, ScoreHistory
 from crm.lib import crm_number
@@ -18,7 +17,7 @@ from customers.personal import ERASED_NAME
 from customers.services.erasure import customer_erase
 from customers.tests.factories import CustomerFactory
 from interactions.models import Interaction, PurchaseStats, Reminder, ReminderStatus, Transaction
-from marketing.models import Coupon, Message, MessageStatus, Segment, SegmentKind, SegmentMember, SkipReason
+from marketing.models import Coupon, Message, MessageStatus, Segment, SegmentMember, SkipReason
 from marketing.selectors import segment_members
 from marketing.services.sending import messages_prepare
 from marketing.tests.sending_fixtures import make_campaign
