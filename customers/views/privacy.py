@@ -25,7 +25,7 @@ CONTENT_TYPES = {"json": "application/json", "html": "text/html; charset=utf-8"}
 def personal_data_view(request: HttpRequest, number: int) -> HttpResponse:
     """GET says what the export holds; POST downloads it (a POST: each download is recorded)."""
     customer = get_customer_for_user(request.user, number)
-    form = PersonalDataForm(request.POST or None)
+    form = PersonalDataForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         fmt = form.cleaned_data["format"]
         export = data_requests.subject_export(customer)
@@ -51,7 +51,7 @@ def erase_view(request: HttpRequest, number: int) -> HttpResponse:
     if customer.is_erased:
         messages.info(request, _("This customer's personal data has already been erased."))
         return redirect(customer)
-    form = EraseForm(request.POST or None)
+    form = EraseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             erased = customer_erase(
