@@ -20,7 +20,8 @@ PERSONAL_FIELDS = [
     *(["id_number"] if any(f.name == "id_number" for f in Customer._meta.get_fields()) else []),
 ]
 
-# What an erased member's name becomes (stored as is, shown translated: see customers/templatetags or the page).
+# What an erased member's name becomes: stored as is (a name is required), shown translated where the customer's
+# page and the request pages see `is_erased`.
 ERASED_NAME = "Erased member"
 
 # Each field's value after an erasure (a name is required, the legacy number unique when set).
