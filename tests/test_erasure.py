@@ -218,3 +218,23 @@ def test_hostile_confirmations_never_fail_and_erase_nothing(manager_client, numb
             typed_right = False
         if not (typed_right and reason.strip()):
             assert not customer.is_erased and table_counts() == counts
+
+
+def test_a_bulk_tag_passes_an_erased_record_by(manager_client):
+    kept, erased = CustomerFactory(city="杭州市"), CustomerFactory(city="杭州市")
+    erase(erased)
+    manager_client.post(
+        reverse("customers:bulk"),
+        {"action": "tag_add", "scope": "selected", "ids": [kept.pk, erased.pk], "tag": "VIP", "query": ""},
+    )
+    assert list(kept.tags.values_list("name", flat=True)) == ["VIP"] and not erased.tags.exists()
+
+
+def test_erased_records_leave_the_list_except_for_those_who_may_erase(manager_client, service_client):
+    kept, erased = CustomerFactory(name="保留"), CustomerFactory(name="抹去")
+    erase(erased)
+    listed = service_client.get(reverse("customers:list")).content.decode()
+    assert kept.get_absolute_url() in listed and erased.get_absolute_url() not in listed
+    assert erased.get_absolute_url() in manager_client.get(reverse("customers:list")).content.decode()
+    # Its number still opens it, for a refund at the desk.
+    assert service_client.get(erased.get_absolute_url()).status_code == 200
