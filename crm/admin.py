@@ -4,7 +4,7 @@ from django.utils.translation import ngettext
 
 from crm.jobs import job_may_rerun, job_rerun
 from crm.lib.admin import ReadOnlyAdminMixin
-from crm.models import AuditEvent, Job, Notification
+from crm.models import AuditArchive, AuditEvent, Job, Notification
 
 admin.site.site_header = _("Member CRM administration")
 admin.site.site_title = _("Member CRM")
@@ -76,3 +76,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=actor_name", "=api_client", "=customer_id", "=target", "=ip"]
     date_hierarchy = "at"
     show_full_result_count = False
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The archive files' manifests (crm.audit.audit_archive_old): read only, and append-only in the database."""
+
+    list_display = ["created_at", "first_at", "last_at", "entries", "file", "sha256"]
+    date_hierarchy = "last_at"

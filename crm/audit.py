@@ -6,15 +6,27 @@ without every caller passing them down. A Celery task has no request: its entrie
 """
 
 import contextvars
+import datetime
+import gzip
+import hashlib
 import ipaddress
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from crm.lib.addresses import client_address
-from crm.models import AuditAction, AuditEvent
+from crm.lib.dates import years_before
+from crm.models import AuditAction, AuditArchive, AuditEvent
 
 
 @dataclass(frozen=True)
@@ -189,3 +201,114 @@ def connect_receivers() -> None:
         m2m_changed.connect(_on_membership_changed, sender=through, dispatch_uid=f"audit_m2m_{through.__name__}")
     pre_save.connect(_before_user_save, sender=user_model, dispatch_uid="audit_user_flags_before")
     post_save.connect(_after_user_save, sender=user_model, dispatch_uid="audit_user_flags_after")
+
+
+# Entries per archive file: one transaction each, so a run killed midway keeps what it finished.
+ARCHIVE_CHUNK = 20_000
+ARCHIVE_COLUMNS = [
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "api_client",
+    "ip",
+    "action",
+    "customer_id",
+    "target",
+    "changes",
+]
+# Any number, the same in every process: two archiving runs take turns instead of archiving the same entries.
+_ARCHIVE_LOCK = 0x617564697461  # "audita"
+
+
+class ArchiveError(RuntimeError):
+    """The stored file is not what was written: nothing was deleted."""
+
+
+def audit_archive_cutoff(now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """Entries older than this are archived (RETENTION_AUDIT_YEARS); None when archiving is off (0)."""
+    years = settings.RETENTION_AUDIT_YEARS
+    return years_before(now or timezone.now(), years) if years > 0 else None
+
+
+def audit_archive_old(
+    *,
+    before: datetime.datetime | None = None,
+    chunk: int = ARCHIVE_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Move the entries older than `before` (default: the retention's cutoff) into archive files, oldest first,
+    a chunk a transaction; the number moved. Resumable: a killed run left only whole chunks behind."""
+    before = before or audit_archive_cutoff()
+    if before is None:
+        return 0
+    moved = 0
+    while done := _archive_chunk(before=before, limit=chunk):
+        moved += done
+        if progress:
+            progress(moved)
+    return moved
+
+
+@transaction.atomic
+def _archive_chunk(*, before: datetime.datetime, limit: int) -> int:
+    """One file: written, read back and checked (count and SHA-256), then, in the same transaction, the entries
+    deleted (the trigger lets this transaction through: crm.audit_archiving) and the manifest row written. If the
+    deletion does not remove exactly what the file holds, everything is rolled back and the file removed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ARCHIVE_LOCK])
+    rows = list(AuditEvent.objects.filter(at__lt=before).order_by("id").values(*ARCHIVE_COLUMNS)[:limit])
+    if not rows:
+        return 0
+    lines = [json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True) for row in rows]
+    payload = gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+    digest = hashlib.sha256(payload).hexdigest()
+    first, last = rows[0], rows[-1]
+    name = default_storage.save(
+        f"audit-archive/{first['at']:%Y}/audit-{first['id']}-{last['id']}.jsonl.gz", ContentFile(payload)
+    )
+    try:
+        _check_file(name, sha256=digest, entries=len(rows))
+        ids = [row["id"] for row in rows]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('crm.audit_archiving', 'on', true)")
+            cursor.execute("DELETE FROM crm_auditevent WHERE id = ANY(%s)", [ids])
+            deleted = cursor.rowcount
+            cursor.execute("SELECT set_config('crm.audit_archiving', 'off', true)")
+        if deleted != len(rows):
+            raise ArchiveError(f"{deleted} entries deleted for {len(rows)} archived")
+        AuditArchive.objects.create(
+            file=name,
+            entries=len(rows),
+            first_id=first["id"],
+            last_id=last["id"],
+            first_at=min(row["at"] for row in rows),
+            last_at=max(row["at"] for row in rows),
+            sha256=digest,
+        )
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    return len(rows)
+
+
+def _check_file(name: str, *, sha256: str, entries: int) -> bytes:
+    with default_storage.open(name, "rb") as stored:
+        payload = stored.read()
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        raise ArchiveError(f"{name}: SHA-256 differs from what was written")
+    count = len(gzip.decompress(payload).splitlines())
+    if count != entries:
+        raise ArchiveError(f"{name}: {count} entries stored, {entries} expected")
+    return payload
+
+
+def audit_archives() -> QuerySet[AuditArchive]:
+    """Every archive file, newest entries first: what the audit page lists beside the live trail."""
+    return AuditArchive.objects.all()
+
+
+def audit_archive_entries(archive: AuditArchive) -> list[dict]:
+    """An archive's entries as they were (ArchiveError if the file is not the one archived)."""
+    payload = _check_file(archive.file.name, sha256=archive.sha256, entries=archive.entries)
+    return [json.loads(line) for line in gzip.decompress(payload).splitlines()]

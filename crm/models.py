@@ -224,3 +224,27 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or self.api_client or '-'} {self.action}"
+
+
+class AuditArchive(models.Model):
+    """One file of audit entries the archiving job moved out of AuditEvent (crm.audit.audit_archive_old): gzipped
+    JSON lines in the default storage, one entry a line with every column. The row is the manifest: how many
+    entries, which ids and times, and the file's SHA-256, checked against the stored file before the entries were
+    deleted and whenever it is read back. Append-only like the trail (migration 0009)."""
+
+    file = models.FileField(_("file"), upload_to="audit-archive/", max_length=255)
+    entries = models.PositiveIntegerField(_("entries"))
+    first_id = models.BigIntegerField(_("first entry"))
+    last_id = models.BigIntegerField(_("last entry"))
+    first_at = models.DateTimeField(_("oldest entry's time"))
+    last_at = models.DateTimeField(_("newest entry's time"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("archived"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        verbose_name = _("audit archive")
+        verbose_name_plural = _("audit archives")
+
+    def __str__(self):
+        return f"{self.first_at:%Y-%m-%d}..{self.last_at:%Y-%m-%d} ({self.entries})"

@@ -141,6 +141,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_contact_details",
         "customers.export_customers",
         "customers.merge_customers",
+        # Data-subject requests: everything held on a customer, and erasure (customers/views/privacy.py).
+        "customers.export_personal_data",
+        "customers.erase_customer",
         "customers.reassign_owner",  # bulk: give the selected customers another owner
         "customers.add_tag",
         "customers.change_tag",

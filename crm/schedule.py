@@ -53,6 +53,24 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
     },
+    # Retention (customers.services.retention): members with no purchase, contact, shop visit or consent given for
+    # RETENTION_INACTIVE_YEARS are erased like a request would (off at 0). Daily, since someone crosses the line
+    # every day; 02:10, before the membership job and the night's scoring, so neither works on them. A member
+    # at a time and an erased one never picked again, so a killed or repeated run erases nobody twice.
+    "retention-members": {
+        "task": "customers.tasks.retention_members_task",
+        "schedule": crontab(hour=2, minute=10),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
+    # The audit trail past RETENTION_AUDIT_YEARS moves into checked archive files (crm.audit.audit_archive_old),
+    # never dropped: the live table and its indexes stay the size of the period searched most. Daily at 02:20,
+    # after the retention job's erasures are recorded; a file a transaction, under a lock, so a killed run
+    # leaves whole files and an overlapping one waits its turn.
+    "audit-archive": {
+        "task": "crm.tasks.audit_archive_task",
+        "schedule": crontab(hour=2, minute=20),
+        "options": {"expires": 6 * HOUR, "expire_seconds": 6 * HOUR},
+    },
     # Shop behaviour lives in monthly partitions: the next months' are made ahead (so a batch seldom waits
     # to make one) and those past CRM_BEHAVIOUR_RETENTION_MONTHS dropped whole. Daily, though a month needs
     # it once, so a missed night costs nothing; 01:30 is before the other nightly jobs. Idempotent.

@@ -15,3 +15,11 @@ def import_task(job_id: int) -> None:
 def jobs_sweep_task() -> dict[str, int]:
     """Queue again, or fail, jobs whose worker stopped reporting (scheduled in crm/schedule.py)."""
     return jobs_sweep()
+
+
+@shared_task(ignore_result=True)
+def audit_archive_task() -> int:
+    """Move audit entries past RETENTION_AUDIT_YEARS into archive files (scheduled in crm/schedule.py)."""
+    from crm.audit import audit_archive_old
+
+    return audit_archive_old()

@@ -29,9 +29,17 @@ class ConsentEventInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["crm_number", "name", "mobile", "email", "tier", "province", "city", "owner", "registered_on"]
-    list_filter = ["tier", "source", "gender", "email_opt_in", "sms_opt_in", "province", "tags"]
+    list_filter = ["tier", "source", "gender", "email_opt_in", "sms_opt_in", "province", "tags", "erased_at"]
     search_fields = ["=crm_number", "=legacy_number", "name", "mobile", "email"]
-    readonly_fields = ["crm_number", "points_balance", "email_opt_in", "sms_opt_in", "created_at", "updated_at"]
+    readonly_fields = [
+        "crm_number",
+        "points_balance",
+        "email_opt_in",
+        "sms_opt_in",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
     autocomplete_fields = ["owner"]
     list_select_related = ["tier", "owner"]
     filter_horizontal = ["tags", "preferred_categories"]
@@ -39,14 +47,19 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None):
-        # No hard delete, for anyone: a customer's data goes by erasure (anonymised; sales totals stay).
+        # No hard delete, for anyone: a customer's data goes by erasure (anonymised; sales totals stay). The
+        # database refuses a DELETE anyway (migration 0016_erasure_and_no_hard_delete).
         return False
 
-    def get_search_fields(self, request):
-        if request.user.has_perm("customers.view_contact_details"):
-            return self.search_fields
-        # Searching by a contact one cannot see would reveal it a digit at a time.
-        return [f for f in self.search_fields if f not in ("mobile", "email")]
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.erased_at is not None:
+            return False  # an erased record is not edited again: what is typed into it would be personal data
+        return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -54,6 +67,12 @@ class CustomerAdmin(admin.ModelAdmin):
             # The database fills these on insert (the CRM number); before that there is nothing to show.
             return [f for f in fields if Customer._meta.get_field(f).db_default is NOT_PROVIDED]
         return fields
+
+    def get_search_fields(self, request):
+        if request.user.has_perm("customers.view_contact_details"):
+            return self.search_fields
+        # Searching by a contact one cannot see would reveal it a digit at a time.
+        return [f for f in self.search_fields if f not in ("mobile", "email")]
 
     def save_model(self, request, obj, form, change):
         # One service call with the tags, so the admin leaves the same audit entry as the customer form.

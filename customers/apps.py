@@ -8,7 +8,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm.importers import register
-        from customers import segment_fields
+        from customers import activity, data_requests, segment_fields  # noqa: F401 -- the first two register theirs
         from customers.imports import CUSTOMERS
 
         register(CUSTOMERS)

@@ -37,8 +37,17 @@ def customer_owners() -> QuerySet:
     return get_user_model().objects.filter(is_active=True, groups__name__in=OWNER_ROLES).distinct().order_by("username")
 
 
+def customers_listed(user: AbstractBaseUser) -> QuerySet[Customer]:
+    """What lists and searches show: the visible customers, less the erased ones unless the user may erase (an
+    anonymised record is noise to everyone else; its CRM number still opens it, for a refund at the desk)."""
+    qs = customers_visible_to(user)
+    if not user.has_perm("customers.erase_customer"):
+        qs = qs.filter(erased_at__isnull=True)
+    return qs
+
+
 def customer_list(*, user: AbstractBaseUser) -> QuerySet[Customer]:
-    return customers_visible_to(user).select_related("tier", "owner").prefetch_related("tags")
+    return customers_listed(user).select_related("tier", "owner").prefetch_related("tags")
 
 
 def customer_search(queryset: QuerySet[Customer], text: str, *, contacts: bool) -> QuerySet[Customer]:

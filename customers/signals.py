@@ -10,3 +10,9 @@ customer_merging = Signal()
 # Sent inside the same transaction after the other customer's rows have moved to the survivor and the
 # other is gone (kwargs: survivor): a receiver recomputes what it keeps per customer from the moved rows.
 customer_merged = Signal()
+
+# Sent inside customer_erase's transaction, with the customer's row locked and its own personal fields already
+# anonymised (kwargs: customer). A receiver blanks what its app holds about the person in free text, stops what
+# it would still do for them (queued messages), and removes what it derived about them (scores); it must leave
+# totals alone (purchases, points, coupons' and campaigns' results), since the member still counts in them.
+customer_erased = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import bulk, customers, merge, points
+from customers.views import bulk, customers, merge, points, privacy
 
 app_name = "customers"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("customers/lookup/", customers.customer_lookup_view, name="lookup"),
     path("customers/<int:number>/", customers.customer_detail_view, name="detail"),
     path("customers/<int:number>/edit/", customers.customer_edit_view, name="edit"),
+    path("customers/<int:number>/personal-data/", privacy.personal_data_view, name="personal_data"),
+    path("customers/<int:number>/erase/", privacy.erase_view, name="erase"),
     path("customers/<int:number>/points/adjust/", points.points_adjust_view, name="points_adjust"),
     path("customers/<int:number>/points/redeem/", points.points_redeem_view, name="points_redeem"),
 ]

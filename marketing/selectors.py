@@ -27,22 +27,27 @@ from marketing.models import (
 from marketing.rules import rule_compile
 
 
+def _reachable() -> QuerySet[Customer]:
+    """Members marketing may still address: an erased member (customers.services.erasure) is in no segment."""
+    return Customer.objects.filter(erased_at__isnull=True)
+
+
 def segment_members(segment: Segment) -> QuerySet[Customer]:
     """Everyone the segment holds now: a dynamic segment's rules evaluated at this moment, a static list's rows."""
     if segment.is_static:
-        return Customer.objects.filter(segment_memberships__segment=segment)
-    return Customer.objects.filter(rule_compile(segment.rules))
+        return _reachable().filter(segment_memberships__segment=segment)
+    return _reachable().filter(rule_compile(segment.rules))
 
 
 def rules_members(rules: object, *, user: AbstractBaseUser) -> QuerySet[Customer]:
     """The members a rule tree selects among those the user may see (the builder's count and preview)."""
-    return customers_visible_to(user).filter(rule_compile(rules))
+    return customers_visible_to(user).filter(erased_at__isnull=True).filter(rule_compile(rules))
 
 
 def rules_members_everyone(rules: object) -> QuerySet[Customer]:
     """The members a rule tree selects among everyone, for callers that act for the whole business (the API's
     integrations see every customer). RuleError, naming the condition, when the tree is malformed."""
-    return Customer.objects.filter(rule_compile(rules))
+    return _reachable().filter(rule_compile(rules))
 
 
 def segment_preview(members: QuerySet[Customer], *, limit: int = 20) -> list[Customer]:

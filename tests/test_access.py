@@ -55,6 +55,11 @@ EXPECTED = {
     ("customers:detail", "post"): every(405),
     ("customers:edit", "get"): statuses(200, 404, 403, 200, 200, 403),
     ("customers:edit", "post"): statuses(200, 404, 403, 200, 200, 403),
+    # Data-subject requests (customers/views/privacy.py): Manager and Admin only; a bare POST is an empty form.
+    ("customers:personal_data", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("customers:personal_data", "post"): statuses(403, 403, 403, 400, 400, 403),
+    ("customers:erase", "get"): statuses(403, 403, 403, 200, 200, 403),
+    ("customers:erase", "post"): statuses(403, 403, 403, 400, 400, 403),
     ("customers:points_adjust", "get"): statuses(403, 404, 403, 200, 200, 403),
     ("customers:points_adjust", "post"): statuses(403, 404, 403, 400, 400, 403),
     ("customers:points_redeem", "get"): statuses(200, 404, 403, 200, 200, 403),

@@ -14,6 +14,7 @@ The flow (each step a task in analytics/tasks.py; models/runs.py says why chunks
    `scoring_sweep` (beat) re-queues a chunk or a fit whose lease lapsed and closes a run whose closing was lost.
 """
 
+import dataclasses
 import datetime
 import itertools
 import json
@@ -256,6 +257,15 @@ def _write(
     """Replace the members' current scores and recommendations (and this run's history rows) in bulk."""
     members = Q(customer_id__gte=lo, customer_id__lt=hi) if lo is not None else Q(customer_id__in=ids)
     now = timezone.now()
+    # An erased member is scored with everyone (the models learn from all purchases) but nothing is kept about them.
+    chunk = Q(pk__gte=lo, pk__lt=hi) if lo is not None else Q(pk__in=ids)
+    erased = set(Customer.objects.filter(chunk, erased_at__isnull=False).values_list("pk", flat=True))
+    if erased:
+        scored = dataclasses.replace(
+            scored,
+            scores=[row for row in scored.scores if row["customer_id"] not in erased],
+            recommendations={k: v for k, v in scored.recommendations.items() if k not in erased},
+        )
     if history:
         ScoreHistory.objects.filter(members, run=run).delete()
         copy_rows(ScoreHistory, [row | {"run_id": run.pk} for row in scored.scores])
@@ -397,3 +407,12 @@ def scores_after_merge(*, survivor: Customer, **kwargs: object) -> None:
     from analytics.tasks import scoring_member_task
 
     transaction.on_commit(lambda: scoring_member_task.delay(survivor.pk))
+
+
+def scores_settle_erasure(*, customer: Customer, **kwargs: object) -> None:
+    """In customer_erase's transaction: what scoring worked out about the person (current scores, their rows of
+    every run's history, recommendations) goes, and no later run writes them again (`_write`). A run's counts
+    and movement, already worked out, stay as the run saw them."""
+    MemberScore.objects.filter(customer=customer).delete()
+    ScoreHistory.objects.filter(customer=customer).delete()
+    MemberRecommendation.objects.filter(customer=customer).delete()

@@ -8,3 +8,11 @@ import datetime
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2100, 12, 31)
+
+
+def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    """The same moment `years` calendar years earlier (29 February becomes the 28th)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)

@@ -28,3 +28,11 @@ def mask_address(value: str) -> str:
     if not value:
         return ""
     return value[: min(6, len(value) // 2)] + "****"
+
+
+def mask_text(value: str) -> str:
+    """Any other personal text (a name, an address, a note): its first character, then a star for each of the
+    next few, so a change still shows as one (王芳 -> 王*, 王芳芳 -> 王**) without saying what it was."""
+    if not value:
+        return value
+    return value[0] + "*" * min(len(value) - 1, 8) if len(value) > 1 else "*"

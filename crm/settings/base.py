@@ -173,6 +173,11 @@ CRM_TIER_WINDOW_DAYS = env.int("CRM_TIER_WINDOW_DAYS", default=365)
 # Shop behaviour (views, favourites, cart additions) is kept for this many calendar months, the current one
 # included: older months' partitions are dropped whole, and older events are refused.
 CRM_BEHAVIOUR_RETENTION_MONTHS = env.int("CRM_BEHAVIOUR_RETENTION_MONTHS", default=13)
+# Retention (customers.services.retention, crm.audit): members with no purchase, contact, shop visit or
+# consent given for this many years have their personal data erased by the nightly job (0: never); audit
+# entries older than RETENTION_AUDIT_YEARS move into archive files (0: never), they are never dropped.
+RETENTION_INACTIVE_YEARS = env.int("RETENTION_INACTIVE_YEARS", default=0)
+RETENTION_AUDIT_YEARS = env.int("RETENTION_AUDIT_YEARS", default=2)
 # A customer import of at least this many rows, into a table holding no more, sets the search indexes aside
 # and builds them after (crm/indexes.py).
 CRM_IMPORT_SET_ASIDE_ROWS = env.int("CRM_IMPORT_SET_ASIDE_ROWS", default=100_000)

@@ -151,6 +151,9 @@ class Customer(models.Model):
     )
     email_opt_in = models.BooleanField(_("e-mail consent"), default=False)
     sms_opt_in = models.BooleanField(_("SMS consent"), default=False)
+    # Set once by customer_erase: the personal fields are anonymised and the row stays, so purchases,
+    # points and every report still count it. Never cleared.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -166,6 +169,8 @@ class Customer(models.Model):
             ("export_customers", _("Can export customer lists")),
             ("merge_customers", _("Can merge duplicate customers")),
             ("reassign_owner", _("Can give customers another owner in bulk")),
+            ("export_personal_data", _("Can export everything held on a customer (a data-subject request)")),
+            ("erase_customer", _("Can erase a customer's personal data")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -205,6 +210,10 @@ class Customer(models.Model):
 
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.crm_number])
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def crm_number_display(self) -> str:

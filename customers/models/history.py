@@ -21,6 +21,7 @@ class ConsentMethod(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    ERASURE = "erasure", _("Erasure of personal data")
 
 
 class ConsentEvent(models.Model):

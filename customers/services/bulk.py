@@ -70,7 +70,10 @@ def bulk_check_permission(*, user: AbstractBaseUser, action: BulkAction) -> None
 def bulk_selection(*, user: AbstractBaseUser, filters: dict) -> QuerySet[Customer]:
     """The customers a bulk action applies to: the list's filters (or {"ids": [...]}) within what `user` sees."""
     contacts = user.has_perm("customers.view_contact_details")
-    return customers_filtered(customers_visible_to(user), filters=filters, contacts=contacts)
+    # An erased record takes no tag, owner or export again (customers.services.erasure).
+    return customers_filtered(
+        customers_visible_to(user).filter(erased_at__isnull=True), filters=filters, contacts=contacts
+    )
 
 
 def tag_create(*, name: str) -> Tag:

@@ -26,6 +26,7 @@ from customers.models import (
     Tag,
     Tier,
 )
+from customers.personal import audit_masked
 from customers.selectors import customer_list, customers_filtered
 from customers.services.tiers import tier_record_manual
 
@@ -219,6 +220,9 @@ def customer_update(
     already written the new values into the instance it was given.
     """
     stored = Customer.objects.select_for_update().get(pk=customer.pk)
+    if stored.erased_at is not None:
+        # Irreversible: what is typed into an erased record would be personal data again.
+        raise ValidationError(_("This customer's personal data has been erased; the record cannot be changed."))
     before = {name: getattr(stored, name) for name in fields}
     # The change goes onto the row as stored, so what another desk saved meanwhile is kept.
     for name, value in fields.items():
@@ -229,8 +233,9 @@ def customer_update(
     _save_validated(stored)
     if tier_changed:
         tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
+    # Personal values masked: the trail cannot be rewritten, so clear values would outlive an erasure.
     changes = {
-        name: [audit_value(before[name]), audit_value(getattr(stored, name))]
+        name: [audit_masked(name, audit_value(before[name])), audit_masked(name, audit_value(getattr(stored, name)))]
         for name in fields
         if before[name] != getattr(stored, name) and name not in AUDIT_IGNORED
     }
@@ -275,9 +280,9 @@ def consent_set(
     reply) must go through even when another stored value fails a rule tightened since it was saved.
     """
     field = CONSENT_FIELDS[channel]
-    stored = Customer.objects.select_for_update().only("pk", field).get(pk=customer.pk)
-    if getattr(stored, field) == granted:
-        return None
+    stored = Customer.objects.select_for_update().only("pk", field, "erased_at").get(pk=customer.pk)
+    if getattr(stored, field) == granted or (granted and stored.erased_at is not None):
+        return None  # an erased member has no address to consent for: a late "subscribe" changes nothing
     Customer.objects.filter(pk=stored.pk).update(**{field: granted, "updated_at": timezone.now()})
     event = ConsentEvent.objects.create(
         customer=stored, channel=channel, granted=granted, method=method, note=note, recorded_by=acting_user(actor)

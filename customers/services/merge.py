@@ -13,7 +13,7 @@ from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,7 @@ from customers.models import (
     TierChangeKind,
     TierChangeReason,
 )
+from customers.personal import audit_masked
 from customers.services import membership
 from customers.services.customers import CONSENT_FIELDS, audit_value
 from customers.signals import customer_merged, customer_merging
@@ -83,6 +84,19 @@ def duplicate_groups(*, queryset: QuerySet[Customer]) -> QuerySet:
     )
 
 
+def _delete_merged(other: Customer) -> None:
+    """The one place a customer row is deleted: its rows have all moved to the survivor. A trigger (customers
+    migration 0016_erasure_and_no_hard_delete) refuses any other DELETE of a customer; this one says, for its
+    own statement only, that it is a merge's. Everywhere else a customer leaves by erasure (services.erasure)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('crm.customer_merging', 'on', true)")
+    other.delete()
+    # SET LOCAL lasts to the end of the outermost transaction: switched off again at once, so nothing else later
+    # in a caller's transaction may delete a customer. (A failed delete rolls the setting back with it.)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('crm.customer_merging', 'off', true)")
+
+
 @transaction.atomic
 def customer_merge(
     *,
@@ -103,6 +117,9 @@ def customer_merge(
     }
     survivor, other = locked[survivor.pk], locked[other.pk]
     other_id = other.pk  # delete() below forgets it
+    if survivor.erased_at is not None or other.erased_at is not None:
+        # Either way round, personal data would meet an erased record: the survivor's picks would bring it back.
+        raise ValidationError(_("An erased customer cannot be merged."), code="erased")
     snapshot = {f: audit_value(getattr(other, f)) for f in SNAPSHOT}
 
     customer_merging.send(sender=Customer, survivor=survivor, other=other)
@@ -135,7 +152,7 @@ def customer_merge(
         snapshot=snapshot,
         merged_by=acting_user(actor),
     )
-    other.delete()  # frees its phone, e-mail and legacy number for the survivor
+    _delete_merged(other)  # frees its phone, e-mail and legacy number for the survivor
     customer_merged.send(sender=Customer, survivor=survivor)
     if updates:
         Customer.objects.filter(pk=survivor.pk).update(**updates)
@@ -163,7 +180,7 @@ def customer_merge(
             # The other customer's own entries stay recorded against its id: the audit search follows this.
             "merged_id": other_id,
             **{
-                f: [audit_value(getattr(survivor, f)), audit_value(v)]
+                f: [audit_masked(f, audit_value(getattr(survivor, f))), audit_masked(f, audit_value(v))]
                 for f, v in updates.items()
                 if getattr(survivor, f) != v
             },

@@ -55,8 +55,8 @@ def test_merge_moves_points_tags_consent_and_fills_blanks(pair, service_user):
     assert survivor.sms_opt_in and survivor.consent_events.filter(channel=ConsentChannel.SMS).exists()
     assert MergeRecord.objects.get(merged_crm_number=other_number).survivor == survivor
     merge = AuditEvent.objects.get(customer_id=survivor.pk, action=AuditAction.MERGE)
-    # As an edit would be: before and after of each field the survivor took over.
-    assert merge.changes["email"] == ["", "xm@example.com"] and merge.changes["sms_opt_in"] == [False, True]
+    # As an edit would be: before and after of each field the survivor took over (personal values masked).
+    assert merge.changes["email"] == ["", "x***@example.com"] and merge.changes["sms_opt_in"] == [False, True]
     assert merge.changes["tier"] == [None, "金卡"] and merge.changes["merged"] == other_number
 
 
@@ -172,7 +172,7 @@ def test_staff_pick_the_others_email_and_it_survives(manager_client):
     survivor.refresh_from_db()
     assert (survivor.email, survivor.city) == ("new@example.com", "上海市")
     merge = AuditEvent.objects.get(customer_id=survivor.pk, action=AuditAction.MERGE)
-    assert merge.changes["email"] == ["old@example.com", "new@example.com"] and "city" not in merge.changes
+    assert merge.changes["email"] == ["o***@example.com", "n***@example.com"] and "city" not in merge.changes
 
 
 def test_a_blank_value_is_kept_when_staff_pick_it(service_user):

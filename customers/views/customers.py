@@ -28,6 +28,7 @@ from customers.selectors import (
     customer_list,
     customer_merged_from,
     customer_search,
+    customers_listed,
     customers_same_name_and_birthday,
     customers_visible_to,
 )
@@ -82,7 +83,7 @@ def customer_lookup_view(request: HttpRequest) -> HttpResponse:
     if customer is not None:
         return redirect(customer)
     contacts = request.user.has_perm("customers.view_contact_details")
-    found = list(customer_search(visible, text, contacts=contacts).order_by("-crm_number")[:2])
+    found = list(customer_search(customers_listed(request.user), text, contacts=contacts).order_by("-crm_number")[:2])
     if len(found) == 1:
         return redirect(found[0])
     if not found and typo and not _is_phone(text):
@@ -127,7 +128,11 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
         context = {
             "customer": customer,
             "tags": list(customer.tags.all()),
-            "can_edit": request.user.has_perm("customers.change_customer"),
+            "can_edit": request.user.has_perm("customers.change_customer") and not customer.is_erased,
+            "can_export_personal": request.user.has_perm("customers.export_personal_data"),
+            "can_erase": request.user.has_perm("customers.erase_customer")
+            and request.user.has_perm("customers.change_customer")
+            and not customer.is_erased,
         }
     context |= {"sections": sections, "tab": open_tab(request, sections["main"])}
     response = render(request, template, context)
@@ -166,6 +171,9 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_edit_view(request: HttpRequest, number: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, number, write=True)
+    if customer.is_erased:
+        messages.info(request, _("This customer's personal data has been erased; the record cannot be changed."))
+        return redirect(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

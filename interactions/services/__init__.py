@@ -8,6 +8,7 @@ behaviour: shop behaviour (views, favourites, cart additions) in batches; partit
 
 from interactions.services.behaviour import EventInput, behaviour_record
 from interactions.services.contact import (
+    contact_settle_erasure,
     follow_up_due_at,
     follow_up_reminder,
     follow_up_validate,
@@ -45,6 +46,7 @@ from interactions.services.stats import (
 from interactions.services.surveys import interaction_score, purchase_score
 
 __all__ = [
+    "contact_settle_erasure",
     "EventInput",
     "FLAG_AMOUNT_FACTOR",
     "FLAG_BURST_COUNT",

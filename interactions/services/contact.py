@@ -28,6 +28,7 @@ from interactions.models import (
     ReminderRule,
     ReminderSource,
     ReminderStatus,
+    UnmatchedMention,
 )
 
 
@@ -239,4 +240,23 @@ def reminders_settle_merge(*, survivor: Customer, other: Customer, **kwargs: obj
     survivor_rules = Reminder.objects.filter(ACTIVE_REMINDER, customer=survivor, rule__isnull=False).values("rule")
     return Reminder.objects.filter(ACTIVE_REMINDER, customer=other, rule__in=survivor_rules).update(
         status=ReminderStatus.CANCELLED
+    )
+
+
+# What a subject or a reminder's text becomes once blanked: both are required, and neither is shown translated.
+ERASED_TEXT = "—"
+
+
+def contact_settle_erasure(*, customer: Customer, **kwargs: object) -> None:
+    """In customer_erase's transaction: what staff, the member or a social post wrote about the person goes
+    (subjects, notes, social handles and links, reminders' texts, assigned mentions); when, how and how satisfied
+    stay, so the contact reports still count them. Waiting reminders are cancelled: no one calls an erased
+    member back."""
+    Interaction.objects.filter(customer=customer).update(
+        subject=ERASED_TEXT, notes="", external_handle="", external_url=""
+    )
+    Reminder.objects.filter(ACTIVE_REMINDER, customer=customer).update(status=ReminderStatus.CANCELLED)
+    Reminder.objects.filter(customer=customer).update(text=ERASED_TEXT)
+    UnmatchedMention.objects.filter(assigned_to=customer).update(
+        handle="", author_name="", phone="", email="", text=ERASED_TEXT, url=""
     )

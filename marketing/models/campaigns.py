@@ -200,6 +200,7 @@ class SkipReason(models.TextChoices):
     FREQUENCY_CAP = "frequency_cap", _("Already messaged often enough this week")
     CANCELLED = "cancelled", _("Campaign cancelled")
     NOT_CHOSEN = "not_chosen", _("A/B test ended with no winner")
+    ERASED = "erased", _("Member's personal data erased")
 
 
 class Message(models.Model):

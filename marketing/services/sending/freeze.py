@@ -79,7 +79,7 @@ def _insert(
         FROM customers_customer cu
         CROSS JOIN LATERAL (SELECT {held} AS held) d
         CROSS JOIN LATERAL (SELECT {reason} AS reason) r
-        WHERE cu.id IN ({members_sql})
+        WHERE cu.id IN ({members_sql}) AND cu.erased_at IS NULL
         ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING
     """  # noqa: S608 -- only our constants and model field names are formatted in
     with connection.cursor() as cursor:

@@ -1,0 +1,31 @@
+"""What interactions counts as a member being active (customers.activity): a purchase, a contact that reached
+them, a visit to the shop. Registered from InteractionsConfig.ready()."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q
+
+from customers.activity import register_activity
+from interactions.models import BehaviourEvent, Interaction, Outcome
+
+
+def _bought_since(cutoff: datetime.datetime) -> Q:
+    return Q(purchase_stats__last_purchase_at__gte=cutoff)  # the per-member facts, not the purchase table
+
+
+def _contacted_since(cutoff: datetime.datetime) -> Exists:
+    # A call nobody answered is staff's activity, not the member's.
+    reached = Interaction.objects.filter(customer=OuterRef("pk"), occurred_at__gte=cutoff).exclude(
+        outcome=Outcome.NO_ANSWER
+    )
+    return Exists(reached)
+
+
+def _visited_since(cutoff: datetime.datetime) -> Exists:
+    return Exists(BehaviourEvent.objects.filter(member=OuterRef("pk"), occurred_at__gte=cutoff))
+
+
+def register() -> None:
+    register_activity("purchases", _bought_since)
+    register_activity("contacts", _contacted_since)
+    register_activity("behaviour", _visited_since)
