@@ -308,6 +308,11 @@ def audit_archives() -> QuerySet[AuditArchive]:
     return AuditArchive.objects.all()
 
 
+def audit_archive_check(archive: AuditArchive) -> None:
+    """ArchiveError if the stored file is not the one archived (its SHA-256 or its count differs)."""
+    _check_file(archive.file.name, sha256=archive.sha256, entries=archive.entries)
+
+
 def audit_archive_entries(archive: AuditArchive) -> list[dict]:
     """An archive's entries as they were (ArchiveError if the file is not the one archived)."""
     payload = _check_file(archive.file.name, sha256=archive.sha256, entries=archive.entries)

@@ -230,7 +230,7 @@ class AuditArchive(models.Model):
     """One file of audit entries the archiving job moved out of AuditEvent (crm.audit.audit_archive_old): gzipped
     JSON lines in the default storage, one entry a line with every column. The row is the manifest: how many
     entries, which ids and times, and the file's SHA-256, checked against the stored file before the entries were
-    deleted and whenever it is read back. Append-only like the trail (migration 0009)."""
+    deleted and whenever it is read back. Append-only like the trail (migration 0010)."""
 
     file = models.FileField(_("file"), upload_to="audit-archive/", max_length=255)
     entries = models.PositiveIntegerField(_("entries"))

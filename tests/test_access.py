@@ -99,6 +99,8 @@ EXPECTED = {
     # The audit log: managers and admins search it; nobody writes it.
     ("audit_log", "get"): statuses(403, 403, 403, 200, 200, 403),
     ("audit_log", "post"): every(405),
+    ("audit_archive_download", "get"): statuses(403, 403, 403, 404, 404, 403),
+    ("audit_archive_download", "post"): every(405),
     ("job_detail", "get"): every(404),
     ("job_detail", "post"): every(405),
     # A manager may run another user's job again (it is still queued here, so nothing happens but a message).
@@ -272,6 +274,7 @@ def objects():
         "kind": "customers",
         "run_id": ScoringRun.objects.create(as_of=timezone.now(), status=RunStatus.DONE).pk,
         "key": "dist_tier",
+        "archive_id": 0,  # none: the walk checks who may ask, not the file
     }
 
 

@@ -10,15 +10,16 @@ import json
 from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from crm.audit import ArchiveError, audit_archive_check, audit_archives
 from crm.lib import crm_number
 from crm.lib.pagination import CappedPaginator
-from crm.models import AuditAction, AuditEvent
+from crm.models import AuditAction, AuditArchive, AuditEvent
 from customers.models import Customer, MergeRecord
 
 PER_PAGE = 50
@@ -108,4 +109,18 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
         entry.details = json.dumps(entry.changes, ensure_ascii=False, default=str) if entry.changes else ""
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "crm/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode(), "archives": audit_archives()[:24]}
+    return render(request, "crm/audit_log.html", context)
+
+
+@require_GET
+@permission_required("crm.view_auditevent", raise_exception=True)
+def audit_archive_download_view(request: HttpRequest, archive_id: int) -> HttpResponse:
+    """An archive file as it was written, after its SHA-256 is checked again (a changed file is not served)."""
+    archive = get_object_or_404(AuditArchive, pk=archive_id)
+    try:
+        audit_archive_check(archive)
+    except (ArchiveError, FileNotFoundError) as e:
+        raise Http404(_("This archive file is missing or has been altered.")) from e
+    name = archive.file.name.rsplit("/", 1)[-1]
+    return FileResponse(archive.file.open("rb"), as_attachment=True, filename=name)

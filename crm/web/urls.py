@@ -21,6 +21,7 @@ urlpatterns = [
     path("import/template/<str:kind>.csv", imports.import_template_view, name="import_template"),
     path("import/<str:token>/", imports.import_mapping_view, name="import_mapping"),
     path("audit/", audit.audit_log_view, name="audit_log"),
+    path("audit/archives/<int:archive_id>/", audit.audit_archive_download_view, name="audit_archive_download"),
     path("jobs/<int:job_id>/", jobs.job_detail_view, name="job_detail"),
     path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job_download"),
     path("jobs/<int:job_id>/run-again/", jobs.job_rerun_view, name="job_rerun"),

@@ -87,3 +87,44 @@ def test_any_query_is_answered_without_an_error_and_writes_nothing(manager_clien
     response = manager_client.get(URL, params)
     assert response.status_code in (200, 400)  # 400: a NUL character, refused at the edge
     assert AuditEvent.objects.count() == before
+
+
+@pytest.fixture
+def archived(settings, manager_client):
+    import time_machine
+    from django.core.files.storage import default_storage
+
+    from crm.audit import audit_archive_old
+    from crm.models import AuditArchive
+
+    settings.RETENTION_AUDIT_YEARS = 1
+    with time_machine.travel(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC), tick=False):
+        audit_record(action=AuditAction.EXPORT, target="old export")
+    audit_archive_old()
+    archive = AuditArchive.objects.get()
+    yield archive
+    default_storage.delete(archive.file.name)
+
+
+def test_archived_entries_are_listed_and_download_as_written(manager_client, archived):
+    import gzip
+    import json
+
+    page = manager_client.get(URL).content.decode()
+    assert reverse("audit_archive_download", args=[archived.pk]) in page
+    response = manager_client.get(reverse("audit_archive_download", args=[archived.pk]))
+    entries = [json.loads(line) for line in gzip.decompress(b"".join(response.streaming_content)).splitlines()]
+    assert [e["target"] for e in entries] == ["old export"]
+
+
+def test_an_altered_archive_file_is_not_served(manager_client, archived):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(archived.file.name)
+    default_storage.save(archived.file.name, ContentFile(b"forged"))
+    assert manager_client.get(reverse("audit_archive_download", args=[archived.pk])).status_code == 404
+
+
+def test_only_managers_and_admins_download_archives(sales_client, archived):
+    assert sales_client.get(reverse("audit_archive_download", args=[archived.pk])).status_code == 403
