@@ -4,6 +4,7 @@ from celery import shared_task
 
 from crm.importers import import_job_run
 from crm.jobs import job_run, jobs_sweep
+from crm.queue import outbox_drain
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +16,9 @@ def import_task(job_id: int) -> None:
 def jobs_sweep_task() -> dict[str, int]:
     """Queue again, or fail, jobs whose worker stopped reporting (scheduled in crm/schedule.py)."""
     return jobs_sweep()
+
+
+@shared_task(ignore_result=True)
+def outbox_drain_task() -> dict[str, int]:
+    """Hand over the tasks kept while Redis was away (scheduled in crm/schedule.py)."""
+    return outbox_drain()

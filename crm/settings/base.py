@@ -111,7 +111,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker, results and cache. Without it tasks run inline.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis away is a cache miss (crm/lib/cache.py), found out within a second rather than hanging the page.
+    CACHES = {
+        "default": {
+            "BACKEND": "crm.lib.cache.SoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -124,6 +131,10 @@ else:
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 CELERY_TIMEZONE = TIME_ZONE  # "after midnight" in crm/schedule.py is the business's midnight
 CELERY_TASK_ACKS_LATE = True
+# A publish while Redis is away gives up within about a second; the task then waits in the outbox (crm/queue.py)
+# instead of holding the page. A broker that drops packets is given up on after 2 s as well.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Background jobs (crm/jobs.py). A running job's progress reports are its heartbeat; one silent for

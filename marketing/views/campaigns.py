@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import is_fragment_request
+from crm.queue import tell_if_waiting
 from customers.models import ConsentChannel
 from marketing import templating
 from marketing.access import get_campaign_for_user
@@ -179,6 +180,7 @@ def _act(request: HttpRequest, campaign_id: int, action, done: str) -> HttpRespo
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, done % {"name": campaign.name})
+        tell_if_waiting(request)
     return redirect(campaign)
 
 
