@@ -30,7 +30,7 @@ BROKER_ERRORS: tuple[type[Exception], ...] = (KombuOperationalError, RedisConnec
 
 def enqueue(task: Task, *args: object, countdown: float | None = None) -> None:
     """Queue `task(*args)` once the current transaction commits (at once outside one)."""
-    options = {"countdown": countdown} if countdown else {}
+    options = {"countdown": countdown} if countdown is not None else {}
     transaction.on_commit(lambda: publish(task, list(args), options))
 
 
