@@ -39,9 +39,9 @@ from customers.tests.factories import CustomerFactory
 from interactions.models import Reminder
 from interactions.tasks import reminders_notify_task
 from marketing.models import Coupon, CouponOffer, DiscountKind, Segment, SegmentKind, SegmentMember
-from marketing.services.coupons import ISSUE_CHUNK
+from marketing.services.coupons import ISSUE_CHUNK, _new_coupon
 from tests.test_scoring_worker import members, wait_for_run
-from tests.workers import backend_gone, blocked_backend, held, kill, start_worker, wait_until
+from tests.workers import backend_gone, blocked_backend, held, held_by, kill, start_worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -60,10 +60,10 @@ def run_to_the_end(check, what: str) -> None:
         worker.wait(timeout=20)
 
 
-def killed_at(lock_sql: str, params: tuple = (), *, start=None) -> None:
-    """Start a worker (and the work, `start`) while `lock_sql` holds what the job needs part-way; kill the worker
-    once it waits there, then let the lock go and its backend roll back."""
-    with held(lock_sql, params):
+def killed_at(holder, *, start=None) -> None:
+    """Start a worker (and the work, `start`) while `holder` (tests/workers.py, `held`) holds what the job needs
+    part-way; kill the worker once it waits there, then let go and wait for its backend to end."""
+    with holder:
         worker = start_worker()
         try:
             if start:
@@ -81,7 +81,7 @@ def test_an_export_killed_mid_file_is_shown_stopped_and_run_again_from_its_page_
     response = manager_client.post(reverse("customers:export"), {"query": "city=宁波市", "format": "csv"})
     job = Job.objects.get()
     # Each chunk of rows fetches its tags: the first one waits for the lock, after the count and the first report.
-    killed_at(f"LOCK TABLE {Tag._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    killed_at(held(f"LOCK TABLE {Tag._meta.db_table} IN ACCESS EXCLUSIVE MODE"))
     job.refresh_from_db()
     assert (job.status, job.done, job.total, job.attempts, job.result.name) == (JobStatus.RUNNING, 0, 12, 1, "")
 
@@ -100,7 +100,7 @@ def test_an_export_killed_mid_file_is_shown_stopped_and_run_again_from_its_page_
     assert 'id="job-stale"' not in manager_client.get(response.url).content.decode()
 
 
-def test_a_coupon_issue_killed_after_its_first_chunk_is_resumed_by_the_sweep_and_issues_each_member_one(
+def test_a_coupon_issue_killed_in_its_second_chunk_is_resumed_by_the_sweep_and_issues_each_member_one(
     redis_broker, manager_client, settings
 ):
     people = Customer.objects.bulk_create(Customer(name=f"会员{i}") for i in range(ISSUE_CHUNK + 10))
@@ -110,9 +110,10 @@ def test_a_coupon_issue_killed_after_its_first_chunk_is_resumed_by_the_sweep_and
     response = manager_client.post(reverse("marketing:offer_issue_segment", args=[offer.pk]), {"segment": segment.pk})
     job = Job.objects.get(kind=JobKind.COUPON_ISSUE)
     assert response.url == job.get_absolute_url()
-    # A coupon row locks its member's row (key share): the second chunk waits on a member it holds.
+    # The second chunk's coupon for its last member clashes with one this test writes and leaves uncommitted: the
+    # worker waits there, the first chunk committed, the second not.
     last = max(person.pk for person in people)
-    killed_at(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = %s FOR UPDATE", (last,))  # noqa: S608
+    killed_at(held_by(lambda: _new_coupon(offer, last, f"segment:{segment.pk}", None).save()))
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.RUNNING, ISSUE_CHUNK)
     assert Coupon.objects.filter(offer=offer).count() == ISSUE_CHUNK  # the first chunk stays, the second is gone
@@ -128,9 +129,7 @@ def test_a_coupon_issue_killed_after_its_first_chunk_is_resumed_by_the_sweep_and
     assert offer.issued_count == len(people)
 
 
-def test_reminders_killed_between_batches_are_each_notified_once_by_the_next_run(
-    redis_broker, service_user, sales_user
-):
+def test_reminders_killed_as_their_second_batch_commits_are_each_notified_once(redis_broker, service_user, sales_user):
     customer = CustomerFactory()
     now = timezone.now()
     early = [
@@ -142,18 +141,25 @@ def test_reminders_killed_between_batches_are_each_notified_once_by_the_next_run
         for i in range(1, 6)
     ]
     Reminder.objects.bulk_create(early + late)
-    # A notification row locks its user's row (key share): the second batch, the sales user's, waits there.
+    # A notification's user is checked (a deferred foreign key) at its batch's commit: the second batch, the sales
+    # user's, waits there for the row this test locks; the worker is killed; Postgres then completes the commit
+    # the worker asked for without it, so the claims and notifications stand and its e-mails are never sent.
     users = get_user_model()._meta.db_table
     lock = f"SELECT 1 FROM {users} WHERE id = %s FOR UPDATE"  # noqa: S608 -- a model's table name
-    killed_at(lock, (sales_user.pk,), start=reminders_notify_task.delay)
-    assert Notification.objects.filter(user=service_user).count() == 500
-    assert not Notification.objects.filter(user=sales_user).exists()
-    assert Reminder.objects.filter(notified_at__isnull=True).count() == 5
+    killed_at(held(lock, (sales_user.pk,)), start=reminders_notify_task.delay)
+    assert not Reminder.objects.filter(notified_at__isnull=True).exists()
 
-    reminders_notify_task.delay()  # beat's next run
-    run_to_the_end(lambda: not Reminder.objects.filter(notified_at__isnull=True).exists(), "the rest notified")
+    sentinel = Reminder.objects.create(customer=customer, assignee=sales_user, due_at=now, text="after")
+    reminders_notify_task.delay()  # beat's next run: only the new one
+    run_to_the_end(lambda: Reminder.objects.filter(pk=sentinel.pk, notified_at__isnull=False).exists(), "the next run")
     assert Notification.objects.filter(user=service_user).count() == 500
-    assert Notification.objects.filter(user=sales_user).count() == 5
+    assert Notification.objects.filter(user=sales_user).count() == 6
+
+
+def dashboard_figures() -> tuple[list, list]:
+    days = DailyKpi.objects.order_by("day").values_list("day", "orders", "revenue", "active_members")
+    shares = Distribution.objects.order_by("dimension", "key").values_list("dimension", "key", "members")
+    return list(days), list(shares)
 
 
 def test_a_dashboard_refresh_killed_part_way_is_shown_stopped_and_refreshed_again_to_the_same_figures(
@@ -164,7 +170,7 @@ def test_a_dashboard_refresh_killed_part_way_is_shown_stopped_and_refreshed_agai
     dashboard = reverse("analytics:dashboard")
     start = lambda: manager_client.post(reverse("analytics:dashboard_refresh"))  # noqa: E731
     # The last step but the forecasts replaces the distributions: it waits there, every earlier step committed.
-    killed_at(f"LOCK TABLE {Distribution._meta.db_table} IN SHARE MODE", start=start)
+    killed_at(held(f"LOCK TABLE {Distribution._meta.db_table} IN SHARE MODE"), start=start)
     state = AggregateState.objects.get()
     assert state.refreshed_at is None and 0 < state.done < state.total
     assert "The last refresh stopped before it finished" in manager_client.get(dashboard).content.decode()
@@ -177,15 +183,9 @@ def test_a_dashboard_refresh_killed_part_way_is_shown_stopped_and_refreshed_agai
         worker.terminate()
         worker.wait(timeout=20)
     assert "The last refresh stopped before it finished" not in manager_client.get(dashboard).content.decode()
-    figures = (
-        list(DailyKpi.objects.order_by("day").values()),
-        list(Distribution.objects.order_by("pk").values("dimension", "key", "members")),
-    )
+    figures = dashboard_figures()
     aggregates_refresh(full=True)  # from scratch, in this process: the same figures, nothing counted twice
-    again = (
-        list(DailyKpi.objects.order_by("day").values()),
-        list(Distribution.objects.order_by("pk").values("dimension", "key", "members")),
-    )
+    again = dashboard_figures()
     assert figures[0] and figures == again
 
 
@@ -193,12 +193,13 @@ def test_a_scoring_chunk_killed_while_writing_is_scored_again_by_the_sweep_and_e
     redis_broker, settings, monkeypatch
 ):
     monkeypatch.setenv("CRM_SCORING_CHUNK", "4")  # read by the workers' settings
-    settings.CRM_SCORING_CHUNK = 4
+    monkeypatch.setenv("CRM_SCORING_LEASE_SECONDS", "3")  # so the fresh worker may claim the dead one's chunk
+    settings.CRM_SCORING_CHUNK, settings.CRM_SCORING_LEASE_SECONDS = 4, 3
     members(12)
     runs = []
     # A chunk writes the current scores last: the first to get there waits, its history rows not committed.
     killed_at(
-        f"LOCK TABLE {MemberScore._meta.db_table} IN SHARE MODE",
+        held(f"LOCK TABLE {MemberScore._meta.db_table} IN SHARE MODE"),
         start=lambda: runs.append(scoring.scoring_run_start(params={"parts": ["rfm"]})),
     )
     run = runs[0]
@@ -208,8 +209,9 @@ def test_a_scoring_chunk_killed_while_writing_is_scored_again_by_the_sweep_and_e
     worker = start_worker()
     try:  # the other chunks' tasks are still queued: a fresh worker scores them; the killed one stays claimed
         wait_until(lambda: ScoringChunk.objects.filter(run=run, status=ChunkStatus.DONE).count() == 2, what="2 chunks")
-        with time_machine.travel(chunk.claimed_at + datetime.timedelta(seconds=settings.CRM_SCORING_LEASE_SECONDS + 1)):
-            assert scoring.scoring_sweep()["chunks"] == 1
+        lapsed = chunk.claimed_at + datetime.timedelta(seconds=settings.CRM_SCORING_LEASE_SECONDS)
+        wait_until(lambda: timezone.now() > lapsed, what="the dead worker's lease to lapse")
+        assert scoring.scoring_sweep()["chunks"] == 1
         run = wait_for_run(run)
     finally:
         worker.terminate()

@@ -4,13 +4,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from crm.celery import app
 
@@ -62,6 +63,36 @@ def held(sql: str, params: tuple = ()) -> Iterator[None]:
     finally:
         holder.rollback()
         holder.close()
+
+
+@contextmanager
+def held_by(write: Callable[[], object]) -> Iterator[None]:
+    """As `held`, with rows that `write` makes in a transaction left open (in a thread, so on a connection of its
+    own): a worker writing a row that clashes with one of them (a unique key) waits until they are rolled back."""
+    ready, release, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                write()
+                ready.set()
+                release.wait(120)
+                transaction.set_rollback(True)
+        except Exception as error:  # noqa: BLE001 -- handed to the test, which fails with it
+            errors.append(error)
+        finally:
+            ready.set()
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    ready.wait(30)
+    assert not errors, errors
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(30)
 
 
 def blocked_backend(timeout: float = 60) -> int:
