@@ -114,7 +114,7 @@ def gunicorn(private_server):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     command = [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--workers=1", f"--bind=127.0.0.1:{port}"]
-    server = subprocess.Popen([*command, "--log-level=warning"], env=env, cwd=settings.BASE_DIR)
+    server = subprocess.Popen([*command, "--graceful-timeout=2", "--log-level=warning"], env=env, cwd=settings.BASE_DIR)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -18,7 +18,7 @@ from customers.tests.factories import CustomerFactory
 from interactions.tests.factories import ReminderFactory
 from marketing.models import CampaignStatus
 from marketing.tests.sending_fixtures import make_campaign
-from tests.workers import require_redis, start_worker
+from tests.workers import held, require_redis, start_worker
 
 pytestmark = pytest.mark.worker
 WAITING = "will start when the queue service is back"
@@ -138,3 +138,15 @@ def test_an_export_started_with_redis_away_waits_in_the_outbox_and_runs_once_whe
         worker.wait(timeout=20)
     assert job.status == JobStatus.DONE and job.attempts == 1 and (job.done, job.total) == (3, 3)
     assert WAITING not in manager_client.get(response.url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_task_another_sweep_is_handing_over_is_left_to_it(redis_broker):
+    row = PendingTask.objects.create(task="crm.tasks.jobs_sweep_task", args=[])
+    # Another sweep holds the row while it hands it over: this one skips it instead of handing it over twice.
+    with held(f"SELECT 1 FROM {PendingTask._meta.db_table} WHERE id = %s FOR UPDATE", (row.pk,)):  # noqa: S608
+        assert outbox_drain() == {"queued": 0, "waiting": 1}
+    assert queued_messages() == 0
+    assert outbox_drain() == {"queued": 1, "waiting": 0}
+    assert queued_messages() == 1
+    app.control.purge()
