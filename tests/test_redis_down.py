@@ -150,3 +150,12 @@ def test_a_kept_task_another_sweep_is_handing_over_is_left_to_it(redis_broker):
     assert outbox_drain() == {"queued": 1, "waiting": 0}
     assert queued_messages() == 1
     app.control.purge()
+
+
+def test_the_cache_answers_a_miss_while_redis_is_away(redis_away):
+    from django.core.cache import cache
+
+    assert cache.set("lane", 1, 60) is None  # dropped, with a warning in the log
+    assert cache.get("lane", "none") == "none"
+    assert cache.add("lane", 1) is False and cache.get_many(["lane"]) == {} and not cache.has_key("lane")
+    assert cache.incr("count", 2) == 2  # as if just made: a throttle counting during the outage lets through
