@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.celery import TRANSIENT_ERRORS, app
 from crm.indexes import indexes_restore
 from crm.models import IMPORT_KINDS, ChunkStatus, Job, JobChunk, JobKind, JobStatus
+from crm.queue import enqueue, is_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -173,12 +174,16 @@ def job_fail(job: Job, *, message: str) -> None:
 
 
 def job_queue(job: Job) -> None:
-    """Send the job's task once the current transaction commits."""
+    """Send the job's task once the current transaction commits (kept in the outbox while Redis is away)."""
     name = JOB_TASKS[job.kind]
     if name not in app.tasks:
         app.loader.import_default_modules()  # Celery's autodiscovery of every app's tasks, as a worker does
-    task = app.tasks[name]
-    transaction.on_commit(lambda: task.delay(job.pk))
+    enqueue(app.tasks[name], job.pk)
+
+
+def job_waits_for_queue(job: Job) -> bool:
+    """Whether the job's task could not be queued yet (Redis away): its page says it starts once Redis is back."""
+    return job.status == JobStatus.QUEUED and is_waiting(JOB_TASKS[job.kind], job.pk)
 
 
 def jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -248,3 +248,22 @@ class AuditArchive(models.Model):
 
     def __str__(self):
         return f"{self.first_at:%Y-%m-%d}..{self.last_at:%Y-%m-%d} ({self.entries})"
+
+
+class PendingTask(models.Model):
+    """A task that could not be handed to the queue (Redis away), kept until the outbox sweep hands it over
+    (crm.queue). Tasks are idempotent (each claims its work), so one handed over twice does nothing twice."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts to queue"), default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("task waiting for the queue")
+        verbose_name_plural = _("tasks waiting for the queue")
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)}"

@@ -137,6 +137,15 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
     },
+    # Tasks that could not be queued while Redis was away wait in the outbox (crm/queue.py). Beat itself needs
+    # Redis to send this, so it runs once Redis is back: within 5 minutes (as the sweeps below, which take up
+    # work the same way) each kept task is handed over, oldest first; rows are locked while handed over, so
+    # overlapping runs hand none over twice. A run that waited past the next one is dropped.
+    "outbox-drain": {
+        "task": "crm.tasks.outbox_drain_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * MINUTE, "expire_seconds": 4 * MINUTE},
+    },
     "jobs-sweep": {
         "task": "crm.tasks.jobs_sweep_task",
         "schedule": crontab(minute="*/5"),

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from crm.importers import import_job_run
 from crm.jobs import job_run, jobs_sweep
+from crm.queue import outbox_drain
 
 
 @shared_task(ignore_result=True)
@@ -23,3 +24,8 @@ def audit_archive_task() -> int:
     from crm.audit import audit_archive_old
 
     return audit_archive_old()
+
+
+def outbox_drain_task() -> dict[str, int]:
+    """Hand over the tasks kept while Redis was away (scheduled in crm/schedule.py)."""
+    return outbox_drain()

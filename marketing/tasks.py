@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from crm.jobs import job_run
+from crm.queue import enqueue
 from marketing import services
 from marketing.models import Automation
 from marketing.services import sending
@@ -41,7 +42,7 @@ def campaign_send_batch_task(campaign_id: int) -> None:
     if result is not None and result.more:
         countdown = sending.batch_pause(result)
         sending.lane_touch(campaign_id, waiting=countdown)  # so the sweep does not start another lane meanwhile
-        campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
+        enqueue(campaign_send_batch_task, campaign_id, countdown=countdown)
 
 
 @shared_task(ignore_result=True)
@@ -74,7 +75,7 @@ def segment_snapshots_task() -> None:
 @shared_task(ignore_result=True)
 def automations_run_task(kinds: list[str]) -> None:
     for automation_id in Automation.objects.filter(kind__in=kinds, enabled=True).values_list("pk", flat=True):
-        automation_run_task.delay(automation_id)
+        enqueue(automation_run_task, automation_id)
 
 
 @shared_task(ignore_result=True)

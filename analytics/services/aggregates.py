@@ -17,6 +17,7 @@ from analytics.aggregates import categories, cohorts, daily, distributions, mont
 from analytics.aggregates.common import month_of, run
 from analytics.forecast import forecasts_refresh
 from analytics.models import AggregateState
+from crm.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -133,5 +134,5 @@ def aggregates_refresh_queue() -> bool:
 
     if aggregates_refresh_running():
         return False
-    transaction.on_commit(aggregates_refresh_task.delay)
+    enqueue(aggregates_refresh_task)
     return True

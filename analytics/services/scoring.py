@@ -48,6 +48,7 @@ from crm.celery import TRANSIENT_ERRORS
 from crm.db_router import reading_from_replica
 from crm.lib.copy import copy_rows
 from crm.lib.users import acting_user
+from crm.queue import enqueue
 from customers.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def scoring_run_start(
             _("A scoring run is already under way. Its page shows its progress."), code="running"
         ) from None
     if queue:
-        transaction.on_commit(lambda: scoring_fit_task.delay(run.pk))
+        enqueue(scoring_fit_task, run.pk)
     return run
 
 
@@ -154,7 +155,7 @@ def scoring_fit(*, run_id: int, queue: bool = True) -> None:
                 heartbeat_at=timezone.now(),
             )
             if queue:
-                transaction.on_commit(lambda: _queue_chunks([c.pk for c in chunks]))
+                _queue_chunks([c.pk for c in chunks])
         if not chunks:  # nobody to score: the run closes now, with its (empty) counts
             scoring_finish(run_id=run.pk)
     except TRANSIENT_ERRORS:
@@ -191,12 +192,12 @@ def _chunks(run: ScoringRun) -> list[ScoringChunk]:
 
 
 def _queue_chunks(chunk_ids: list[int]) -> None:
-    from celery import group
-
+    """One task per chunk once the transaction commits, as a Celery group would send them, each kept in the
+    outbox on its own if Redis is away."""
     from analytics.tasks import scoring_chunk_task
 
-    if chunk_ids:
-        group(scoring_chunk_task.s(pk) for pk in chunk_ids).apply_async()
+    for pk in chunk_ids:
+        enqueue(scoring_chunk_task, pk)
 
 
 _fitted_cache: dict[int, Fitted] = {}
@@ -351,7 +352,7 @@ def scoring_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
         elif ScoringRun.objects.filter(pk=run.pk, status=RunStatus.FITTING, started_at=run.started_at).update(
             status=RunStatus.QUEUED
         ):
-            transaction.on_commit(lambda pk=run.pk: scoring_fit_task.delay(pk))
+            enqueue(scoring_fit_task, run.pk)
             found["fits"] += 1
     for run in ScoringRun.objects.filter(status=RunStatus.SCORING):
         chunks = ScoringChunk.objects.filter(run=run)
@@ -368,7 +369,7 @@ def scoring_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
             continue
         ids = list(lapsed.values_list("pk", flat=True))
         ScoringRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
-        transaction.on_commit(lambda ids=ids: _queue_chunks(ids))
+        _queue_chunks(ids)
         found["chunks"] += len(ids)
     return found
 
@@ -406,7 +407,7 @@ def scores_after_merge(*, survivor: Customer, **kwargs: object) -> None:
     process should not load."""
     from analytics.tasks import scoring_member_task
 
-    transaction.on_commit(lambda: scoring_member_task.delay(survivor.pk))
+    enqueue(scoring_member_task, survivor.pk)
 
 
 def scores_settle_erasure(*, customer: Customer, **kwargs: object) -> None:

@@ -13,6 +13,7 @@ from analytics.forms import GeographyForm, PeriodForm, default_range
 from analytics.models import AggregateState
 from analytics.services.aggregates import aggregates_refresh_queue, aggregates_refresh_running
 from crm.db_router import replica_reads
+from crm.queue import tell_if_waiting
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, list | None]:
@@ -69,7 +70,8 @@ def dashboard_tiles_view(request: HttpRequest) -> HttpResponse:
 @permission_required("analytics.refresh_aggregates", raise_exception=True)
 def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
     if aggregates_refresh_queue():
-        messages.success(request, _("The figures are being refreshed; reload the page in a minute."))
+        if not tell_if_waiting(request):
+            messages.success(request, _("The figures are being refreshed; reload the page in a minute."))
     else:
         messages.info(request, _("A refresh is already running."))
     return redirect("analytics:dashboard")

@@ -14,6 +14,7 @@ from analytics.models import ChurnSource, RfmSegment, RunTrigger, ScoringRun
 from analytics.models.runs import UNFINISHED_RUN
 from analytics.services.scoring import scoring_run_start
 from crm.lib.htmx import is_fragment_request
+from crm.queue import tell_if_waiting
 
 RUNS_PER_PAGE = 20
 
@@ -36,7 +37,8 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("analytics:run_list")
-    messages.success(request, _("Scoring started. This page shows its progress."))
+    if not tell_if_waiting(request):
+        messages.success(request, _("Scoring started. This page shows its progress."))
     return redirect("analytics:run_detail", run_id=run.pk)
 
 

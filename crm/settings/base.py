@@ -121,12 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker, results and cache. Without it tasks run inline.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Redis away is a cache miss (crm/lib/cache.py), found out within a second rather than hanging the page
+    # (the rate limits then fail open: crm/lib/ratelimit.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "crm.lib.cache.SoftRedisCache",
             "LOCATION": REDIS_URL,
-            # A Redis that stops answering must cost a request a second, not the system's TCP timeout (minutes):
-            # the rate limits fail open on the error (crm/lib/ratelimit.py).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -142,6 +142,10 @@ else:
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 CELERY_TIMEZONE = TIME_ZONE  # "after midnight" in crm/schedule.py is the business's midnight
 CELERY_TASK_ACKS_LATE = True
+# A publish while Redis is away gives up within about a second; the task then waits in the outbox (crm/queue.py)
+# instead of holding the page. A broker that drops packets is given up on after 2 s as well.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Background jobs (crm/jobs.py). A running job's progress reports are its heartbeat; one silent for

@@ -15,6 +15,7 @@ START = datetime.datetime(2026, 3, 2, 10, 3, tzinfo=SHANGHAI)
 EVERY_5_MINUTES = {
     "reminders-notify",
     "jobs-sweep",
+    "outbox-drain",
     "campaigns-sweep",
     "campaigns-start-due",
     "campaign-ab-winners",

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.jobs import job_is_stale, job_may_rerun, job_rerun
+from crm.jobs import job_is_stale, job_may_rerun, job_rerun, job_waits_for_queue
 from crm.models import Job
 from crm.views.imports import import_result
 
@@ -37,8 +37,15 @@ def get_job_to_rerun(user, job_id: int) -> Job:
 def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_job_for_user(request.user, job_id)
     template = "crm/job_detail.html#progress" if request.headers.get("HX-Request") else "crm/job_detail.html"
-    may_rerun = job_may_rerun(request.user, job) and (job.finished or job_is_stale(job))
-    context = {"job": job, "may_rerun": may_rerun, "import_result": import_result(job)}
+    stale = not job.finished and job_is_stale(job)
+    may_rerun = job_may_rerun(request.user, job) and (job.finished or stale)
+    context = {
+        "job": job,
+        "may_rerun": may_rerun,
+        "stale": stale,
+        "waiting_for_queue": job_waits_for_queue(job),
+        "import_result": import_result(job),
+    }
     return render(request, template, context)
 
 

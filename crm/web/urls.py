@@ -35,3 +35,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
 ]
+
+# The database away is a 503 page (or JSON under /api/), anything else the 500 page.
+handler500 = "crm.views.errors.server_error"

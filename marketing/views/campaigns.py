@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.lib.forms import add_service_errors
 from crm.lib.htmx import is_fragment_request
+from crm.queue import tell_if_waiting
 from customers.models import ConsentChannel
 from marketing import templating
 from marketing.access import get_campaign_for_user
@@ -170,8 +171,9 @@ def campaign_progress_view(request: HttpRequest, campaign_id: int) -> HttpRespon
     return response
 
 
-def _act(request: HttpRequest, campaign_id: int, action, done: str) -> HttpResponse:
-    """Call one of the engine's state services; its refusal (a ValidationError) is shown, never a 500."""
+def _act(request: HttpRequest, campaign_id: int, action, done: str, *, queues: bool = False) -> HttpResponse:
+    """Call one of the engine's state services; its refusal (a ValidationError) is shown, never a 500. An action
+    that `queues` batches says so if they wait for the queue service (crm/queue.py)."""
     campaign = get_campaign_for_user(request.user, campaign_id, perm="marketing.send_campaign")
     try:
         action(campaign)
@@ -179,6 +181,8 @@ def _act(request: HttpRequest, campaign_id: int, action, done: str) -> HttpRespo
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, done % {"name": campaign.name})
+        if queues:
+            tell_if_waiting(request)
     return redirect(campaign)
 
 
@@ -189,6 +193,7 @@ def campaign_start_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
         campaign_id,
         lambda c: sending.campaign_start(campaign=c, actor=request.user),
         _("“%(name)s” is sending."),
+        queues=True,
     )
 
 
@@ -226,6 +231,7 @@ def campaign_resume_view(request: HttpRequest, campaign_id: int) -> HttpResponse
         campaign_id,
         lambda c: sending.campaign_resume(campaign=c, actor=request.user),
         _("“%(name)s” is sending again, from where it stopped."),
+        queues=True,
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.queue import enqueue
 from marketing.models import Campaign, CampaignKind, CampaignStatus, Message, MessageStatus, SkipReason
 
 PENDING = (MessageStatus.QUEUED, MessageStatus.SENDING)
@@ -89,7 +90,7 @@ def campaign_dispatch(*, campaign: Campaign) -> int:
     lanes = min(settings.CRM_SEND_LANES, math.ceil(ready / batch))
     lane_touch(campaign.pk)
     for _lane in range(lanes):
-        transaction.on_commit(lambda pk=campaign.pk: campaign_send_batch_task.delay(pk))
+        enqueue(campaign_send_batch_task, campaign.pk)
     return lanes
 
 
