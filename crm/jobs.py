@@ -278,7 +278,7 @@ def job_chunks_help(job: Job, task: object) -> int:
     that are free take them, each working through chunks like the caller (`job_chunks_work`). Returns how many."""
     helpers = max(JobChunk.objects.filter(job=job).exclude(status=ChunkStatus.DONE).count() - 1, 0)
     for _helper in range(helpers):
-        transaction.on_commit(lambda: task.delay(job.pk))
+        enqueue(task, job.pk)
     return helpers
 
 
