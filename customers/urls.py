@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/merge/", merge.merge_view, name="merge"),
     path("customers/lookup/", customers.customer_lookup_view, name="lookup"),
     path("customers/<int:number>/", customers.customer_detail_view, name="detail"),
+    path("customers/<int:number>/reveal/", customers.customer_reveal_view, name="reveal"),
     path("customers/<int:number>/edit/", customers.customer_edit_view, name="edit"),
     path("customers/<int:number>/points/adjust/", points.points_adjust_view, name="points_adjust"),
     path("customers/<int:number>/points/redeem/", points.points_redeem_view, name="points_redeem"),

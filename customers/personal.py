@@ -1,0 +1,73 @@
+"""The customer's personal fields and who sees them how: the one home of the masking rule.
+
+Every page, export, preview and admin list shows these fields through `shown` (or the `personal` template tag
+over it). A user without `customers.view_contact_details` gets the masked form and nothing else; a user with it
+gets the masked form too, plus a "Show" button on the customer's own page that reveals one field at a time and
+records it (customers.services.personal). Lists show the masked form to everyone: a list is where many people's
+data is on screen at once, and whoever needs a number is working one customer and opens them.
+
+PERSONAL_FIELDS is also what erasure blanks and a data-subject export reports, so a field added here is
+masked, revealable and erased alike.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crm.lib.masking import mask_address, mask_birthday, mask_email, mask_id, mask_phone
+from crm.lib.phone import display_phone
+from customers.models import Customer
+
+PERMISSION = "customers.view_contact_details"
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    name: str  # the Customer field
+    label: Promise
+    mask: Callable[[object], str]
+    clear: Callable[[object], str]  # the value as a page shows it in full
+
+
+PERSONAL_FIELDS: dict[str, PersonalField] = {
+    field.name: field
+    for field in (
+        PersonalField("mobile", _("Mobile"), mask_phone, display_phone),
+        PersonalField("email", _("E-mail"), mask_email, str),
+        PersonalField("birthday", _("Birthday"), mask_birthday, lambda d: date_format(d, "DATE_FORMAT") if d else ""),
+        PersonalField("address", _("Address"), mask_address, str),
+        PersonalField("id_number", _("ID number"), mask_id, str),
+    )
+}
+
+
+def can_see(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Whether the user may see personal fields in clear (by revealing them, or in an export)."""
+    return user is not None and user.has_perm(PERMISSION)
+
+
+def masked(customer: Customer, field: str) -> str:
+    spec = PERSONAL_FIELDS[field]
+    return spec.mask(getattr(customer, field))
+
+
+def mask_value(field: str, value: object) -> str:
+    """A value of one of these fields held elsewhere (the address a message went to), masked the same way."""
+    return PERSONAL_FIELDS[field].mask(value)
+
+
+def clear(customer: Customer, field: str) -> str:
+    spec = PERSONAL_FIELDS[field]
+    value = getattr(customer, field)
+    return spec.clear(value) if value else ""
+
+
+def shown(
+    customer: Customer, field: str, user: AbstractBaseUser | AnonymousUser | None, *, reveal: bool = False
+) -> str:
+    """The field as this user sees it: clear only when `reveal` (an export, a revealed field) and the user may."""
+    return clear(customer, field) if reveal and can_see(user) else masked(customer, field)
