@@ -95,9 +95,7 @@ class CustomerForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if "id_number" in self.fields and not data.get("id_number") and data.get("id_type"):
-            data["id_number"] = self.instance.id_number  # left empty: keep the one on file
-        elif "id_type" in data and not data.get("id_type"):
-            data["id_number"] = ""  # no ID type: no number either
+            data["id_number"] = self.instance.id_number  # left empty: keep the one on file (no type: none)
         return data
 
     def service_kwargs(self) -> dict:
