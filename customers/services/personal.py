@@ -15,10 +15,10 @@ def personal_field_reveal(*, customer: Customer, field: str, actor: AbstractBase
 
     PermissionDenied without the permission, ValidationError for a field that is not a personal one; neither
     records anything. An empty field reveals nothing and is not recorded either."""
-    if field not in PERSONAL_FIELDS:
-        raise ValidationError(_("No such field."))
     if not can_see(actor):
         raise PermissionDenied
+    if field not in PERSONAL_FIELDS:
+        raise ValidationError(_("No such field."))
     value = getattr(customer, field)
     if value:
         audit_record(action=AuditAction.REVEAL, actor=actor, customer_id=customer.pk, changes={"field": field})
