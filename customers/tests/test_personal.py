@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from crm.lib.masking import mask_birthday, mask_id
 from crm.models import AuditAction, AuditEvent, Job
 from crm.roles import Role
+from crm.segment_fields import segment_fields
 from customers.models import Customer, IdType
 from customers.personal import PERSONAL_FIELDS
 from customers.tests.factories import CustomerFactory
@@ -209,3 +210,10 @@ def test_opening_the_edit_form_records_the_contacts_it_shows(sales_client, membe
     page = sales_client.get(reverse("customers:edit", args=[member.crm_number])).content.decode()
     assert MOBILE in page and RESIDENT_ID not in page and "On file: 1101**********002X" in page
     assert reveals() == [("sales", {"fields": ["mobile", "email", "birthday", "address"], "form": True})]
+
+
+def test_no_segment_rule_can_name_a_contact_or_the_address_or_the_id():
+    # A rule on the phone or e-mail would let a marketer find a member by it, one count at a time.
+    hidden = {"mobile", "email", "address", "id_number", "id_number_index", "id_type"}
+    for field in segment_fields():
+        assert field.key not in hidden and field.lookup.split("__")[0] not in hidden, field.key
