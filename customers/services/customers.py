@@ -242,7 +242,7 @@ def customer_update(
     if tier_changed:
         tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
     changes = {
-        name: _audit_pair(name, before[name], getattr(stored, name))
+        name: audit_pair(name, before[name], getattr(stored, name))
         for name in fields
         if before[name] != getattr(stored, name) and name not in AUDIT_IGNORED
     }
@@ -301,7 +301,8 @@ def consent_set(
     return event
 
 
-def _audit_pair(name: str, before: object, after: object) -> list:
+def audit_pair(name: str, before: object, after: object) -> list:
+    """A field's [before, after] as the audit trail stores them."""
     if name == "id_number":  # the audit trail is not encrypted: the number goes in masked, as shown
         return [personal.mask_value(name, before), personal.mask_value(name, after)]
     return [audit_value(before), audit_value(after)]

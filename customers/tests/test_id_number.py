@@ -15,6 +15,7 @@ from crm.lib.id_card import check_character, is_valid_resident_id
 from crm.models import AuditAction, AuditEvent
 from customers import services
 from customers.models import Customer, IdType
+from customers.services.merge import customer_merge
 from customers.tests.factories import CustomerFactory
 from customers.tests.test_customer_form import form_data
 from tests.hostile import hostile_text
@@ -104,6 +105,17 @@ def test_the_audit_trail_holds_the_id_masked():
     change = AuditEvent.objects.get(action=AuditAction.UPDATE).changes
     assert change["id_number"] == ["1101**********002X", "4405**********0014"]
     assert RESIDENT_ID not in str(change) and OTHER_ID not in str(change)
+
+
+def test_a_merge_keeps_the_id_only_the_other_record_held_and_audits_it_masked(manager_user):
+    survivor = CustomerFactory()
+    other = with_id()
+    customer_merge(survivor=survivor, other=other, actor=manager_user)
+    survivor = Customer.objects.get(pk=survivor.pk)
+    assert (survivor.id_type, survivor.id_number) == (IdType.RESIDENT_ID, RESIDENT_ID)
+    assert list(Customer.objects.filter(id_number_index__in=crypto.blind_indexes(RESIDENT_ID))) == [survivor]
+    changes = AuditEvent.objects.get(action=AuditAction.MERGE).changes
+    assert changes["id_number"] == ["", "1101**********002X"] and RESIDENT_ID not in str(changes)
 
 
 @given(id_type=st.sampled_from(["", *IdType.values, "nope"]), number=hostile_text)
