@@ -217,3 +217,14 @@ def test_no_segment_rule_can_name_a_contact_or_the_address_or_the_id():
     hidden = {"mobile", "email", "address", "id_number", "id_number_index", "id_type"}
     for field in segment_fields():
         assert field.key not in hidden and field.lookup.split("__")[0] not in hidden, field.key
+
+
+def test_the_merge_page_masks_both_records_with_a_show_button_each(manager_client, member):
+    twin = CustomerFactory(name=member.name, birthday=member.birthday, mobile="+8613912340000")
+    url = reverse("customers:merge")
+    page = manager_client.get(url, {"a": member.crm_number, "b": twin.crm_number}).content.decode()
+    assert "+86138****5678" in page and "+86139****0000" in page and "reveal-button" in page
+    assert_nothing_clear(page)
+    duplicates = manager_client.get(reverse("customers:duplicates")).content.decode()
+    assert "****-05-12" in duplicates and "reveal-button" not in duplicates
+    assert_nothing_clear(duplicates)
