@@ -3,7 +3,7 @@ from django.db.models import NOT_PROVIDED
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.admin import ReadOnlyAdminMixin
-from customers import services
+from customers import personal, services
 from customers.models import (
     Category,
     ConsentEvent,
@@ -26,9 +26,24 @@ class ConsentEventInline(admin.TabularInline):
         return False
 
 
+def _filled_by_python(name: str) -> bool:
+    return Customer._meta.get_field(name).db_default is NOT_PROVIDED
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["crm_number", "name", "mobile", "email", "tier", "province", "city", "owner", "registered_on"]
+    # Contacts masked in the list for everyone, as in the app's lists (customers.personal).
+    list_display = [
+        "crm_number",
+        "name",
+        "masked_mobile",
+        "masked_email",
+        "tier",
+        "province",
+        "city",
+        "owner",
+        "registered_on",
+    ]
     list_filter = ["tier", "source", "gender", "email_opt_in", "sms_opt_in", "province", "tags", "erased_at"]
     search_fields = ["=crm_number", "=legacy_number", "name", "mobile", "email"]
     readonly_fields = [
@@ -46,6 +61,34 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [ConsentEventInline]
     show_full_result_count = False
 
+    @admin.display(description=_("mobile phone"))
+    def masked_mobile(self, obj):
+        return personal.masked(obj, "mobile")
+
+    @admin.display(description=_("e-mail"))
+    def masked_email(self, obj):
+        return personal.masked(obj, "email")
+
+    @admin.display(description=_("birthday"))
+    def masked_birthday(self, obj):
+        return personal.masked(obj, "birthday")
+
+    @admin.display(description=_("address"))
+    def masked_address(self, obj):
+        return personal.masked(obj, "address")
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj):
+        return personal.masked(obj, "id_number")
+
+    def get_exclude(self, request, obj=None):
+        # The ID number is entered and revealed in the app (its form checks it, its page records a reveal); here
+        # it is only ever shown masked. Without the permission, no personal field is on the form at all.
+        hidden = ["id_type", "id_number"]
+        if not personal.can_see(request.user):
+            hidden += [f for f in personal.MASKED_FIELDS if f != "id_number"]
+        return hidden
+
     def has_delete_permission(self, request, obj=None):
         # No hard delete, for anyone: a customer's data goes by erasure (anonymised; sales totals stay). The
         # database refuses a DELETE anyway (migration 0016_erasure_and_no_hard_delete).
@@ -62,10 +105,12 @@ class CustomerAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
+        fields = [*super().get_readonly_fields(request, obj), "masked_id_number"]
+        if not personal.can_see(request.user):
+            fields += ["masked_mobile", "masked_email", "masked_birthday", "masked_address"]
         if obj is None:
             # The database fills these on insert (the CRM number); before that there is nothing to show.
-            return [f for f in fields if Customer._meta.get_field(f).db_default is NOT_PROVIDED]
+            return [f for f in fields if f.startswith("masked_") or _filled_by_python(f)]
         return fields
 
     def get_search_fields(self, request):

@@ -7,6 +7,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import render_selects_quickly
+from customers import personal
 from customers.models import Customer, Source, Tag, Tier
 from customers.selectors import customer_owners, customers_filtered
 
@@ -20,6 +21,22 @@ class SortFilter(django_filters.OrderingFilter):
         return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
 
+SORT_FIELDS = (
+    ("crm_number", "crm_number"),
+    ("name", "name"),
+    ("registered_on", "registered_on"),
+    ("points_balance", "points_balance"),
+    ("birthday", "birthday"),
+)
+SORT_LABELS = {
+    "crm_number": _("CRM number"),
+    "name": _("Name"),
+    "registered_on": _("Registration date"),
+    "points_balance": _("Points"),
+    "birthday": _("Birthday"),
+}
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"))
     tier = django_filters.ModelChoiceFilter(queryset=Tier.objects.all(), label=_("Tier"))
@@ -31,23 +48,7 @@ class CustomerFilter(django_filters.FilterSet):
     birthday_month = django_filters.ChoiceFilter(
         field_name="birthday", lookup_expr="month", choices=sorted(MONTHS.items()), label=_("Birthday month")
     )
-    sort = SortFilter(
-        fields=(
-            ("crm_number", "crm_number"),
-            ("name", "name"),
-            ("registered_on", "registered_on"),
-            ("points_balance", "points_balance"),
-            ("birthday", "birthday"),
-        ),
-        field_labels={
-            "crm_number": _("CRM number"),
-            "name": _("Name"),
-            "registered_on": _("Registration date"),
-            "points_balance": _("Points"),
-            "birthday": _("Birthday"),
-        },
-        label=_("Sort by"),
-    )
+    sort = SortFilter(fields=SORT_FIELDS, field_labels=SORT_LABELS, label=_("Sort by"))
 
     class Meta:
         model = Customer
@@ -55,7 +56,12 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.contacts = user.has_perm("customers.view_contact_details")
+        self.contacts = personal.can_see(user)
+        if not self.contacts:
+            # Sorting by the birthday would order the years that the mask hides.
+            fields = tuple(pair for pair in SORT_FIELDS if pair[0] != "birthday")
+            self.filters["sort"] = SortFilter(fields=fields, field_labels=SORT_LABELS, label=_("Sort by"))
+            self.filters["sort"].model = self._meta.model
         if user.has_perm("customers.view_all_customers"):
             self.filters["owner"].queryset = customer_owners()
         else:

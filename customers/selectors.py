@@ -119,6 +119,8 @@ def customers_filtered(queryset: QuerySet[Customer], *, filters: dict, contacts:
         if filters.get(name) not in (None, ""):
             queryset = queryset.filter(**{lookup: filters[name]})
     if sort := filters.get("sort"):
+        if not contacts:  # the order of birthdays would tell the masked years apart
+            sort = [key for key in sort if key.lstrip("-") != "birthday"]
         queryset = queryset.order_by(*sort)
     return queryset
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/merge/", merge.merge_view, name="merge"),
     path("customers/lookup/", customers.customer_lookup_view, name="lookup"),
     path("customers/<int:number>/", customers.customer_detail_view, name="detail"),
+    path("customers/<int:number>/reveal/", customers.customer_reveal_view, name="reveal"),
     path("customers/<int:number>/edit/", customers.customer_edit_view, name="edit"),
     path("customers/<int:number>/personal-data/", privacy.personal_data_view, name="personal_data"),
     path("customers/<int:number>/erase/", privacy.erase_view, name="erase"),

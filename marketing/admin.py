@@ -3,6 +3,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.admin import ReadOnlyAdminMixin
+from customers import personal
+from customers.models import ConsentChannel
 from marketing import services
 from marketing.models import (
     Campaign,
@@ -102,3 +104,11 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # A campaign can have a million rows: no exact count for the filters, the campaign chosen by id.
     show_full_result_count = False
     raw_id_fields = ["campaign", "customer", "variant", "coupon"]
+    # Where it went, masked for everyone (customers.personal), as on the member's timeline.
+    exclude = ["address"]
+    readonly_fields = ["masked_address"]
+
+    @admin.display(description=_("address"))
+    def masked_address(self, obj):
+        field = "email" if obj.campaign.channel == ConsentChannel.EMAIL else "mobile"
+        return personal.mask_value(field, obj.address)

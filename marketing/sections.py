@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers import personal
 from customers.models import ConsentChannel, Customer
 from customers.sections import Section, TimelineItem, TimelineWindow, quick_action, register_sections, register_timeline
 from marketing.models import MessageStatus
@@ -88,12 +89,24 @@ def message_timeline(user: AbstractBaseUser, customer: Customer, window: Timelin
             icon=MESSAGE_OUTCOME_ICONS.get(message.status, MESSAGE_ICONS.get(message.campaign.channel, "send")),
             title=_("%(channel)s: %(campaign)s")
             % {"channel": message.campaign.get_channel_display(), "campaign": message.campaign.name},
-            detail=message.get_status_display(),
+            detail=_message_detail(message),
             kind=window.kind,
             pk=message.pk,
         )
         for message in window.apply(messages_for(customer), at="sent_at")
     ]
+
+
+def _message_detail(message) -> str:
+    """The outcome, and where it went, masked for everyone: the address as it was then, which the member's
+    current (revealable) contact may no longer be."""
+    if not message.address:
+        return message.get_status_display()
+    field = "email" if message.campaign.channel == ConsentChannel.EMAIL else "mobile"
+    return _("%(status)s · to %(address)s") % {
+        "status": message.get_status_display(),
+        "address": personal.mask_value(field, message.address),
+    }
 
 
 def register() -> None:

@@ -51,6 +51,9 @@ EXPECTED = {
     ("customers:merge", "post"): statuses(403, 403, 403, 400, 400, 403),
     ("customers:lookup", "get"): statuses(302, 302, 302, 302, 302, 403),
     ("customers:lookup", "post"): every(405),
+    # Showing a masked field: POST only; a bare one names no field (400) for those who may reveal.
+    ("customers:reveal", "get"): every(405),
+    ("customers:reveal", "post"): statuses(400, 404, 403, 400, 400, 403),
     ("customers:detail", "get"): statuses(200, 404, 200, 200, 200, 403),
     ("customers:detail", "post"): every(405),
     ("customers:edit", "get"): statuses(200, 404, 403, 200, 200, 403),

@@ -16,6 +16,8 @@ from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
+from crm.lib.crypto import EncryptedTextField
+
 COPY_BLOCK = 1024 * 1024  # characters handed to the connection at a time (psycopg2 reads 8 KB by default)
 
 
@@ -45,6 +47,8 @@ def _columns(model: type[models.Model], given: Iterable[str]) -> list[models.Fie
 
 
 def _db_value(field: models.Field, value: Any) -> Any:
+    if isinstance(field, EncryptedTextField):
+        return field.get_prep_value(value)  # never the plaintext, whichever way a row goes in
     return json.dumps(value) if isinstance(field, models.JSONField) and value is not None else value
 
 

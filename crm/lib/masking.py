@@ -1,4 +1,7 @@
-"""Masking personal data for users without the contact-details permission (and API tokens without personal_data)."""
+"""Masking personal data: what a field looks like to someone who may not (or has not asked to) see it.
+
+The rules are here; who sees what is customers.personal's (pages) and the API's token scopes.
+"""
 
 import datetime
 
@@ -17,17 +20,27 @@ def mask_email(value: str) -> str:
 
 
 def mask_birthday(value: datetime.date | None) -> str:
-    """The year only (1990-**-**): an age band for reports, but not the day that, with a name, identifies someone."""
+    """The year hidden, the month and day kept: greetings, the birthday-month filter and birthday segments
+    already show the day to those who greet; the year is what turns it into a date of birth that identifies."""
     if value is None:
         return ""
-    return f"{value.year:04d}-**-**"
+    return f"****-{value.month:02d}-{value.day:02d}"
 
 
 def mask_address(value: str) -> str:
-    """The start only (province and city, in a Chinese address): at most 6 characters, and at most half of it."""
+    """The street address hidden whole: province and city (fields of their own) say where a member lives."""
+    return "***" if value else ""
+
+
+def mask_id(value: str) -> str:
+    """An ID card or passport number: 1101**********1234 (the region and the last four, as banks print it)."""
     if not value:
         return ""
-    return value[: min(6, len(value) // 2)] + "****"
+    if len(value) >= 12:
+        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    if len(value) >= 6:
+        return value[0] + "*" * (len(value) - 3) + value[-2:]
+    return "*" * len(value)
 
 
 def mask_text(value: str) -> str:

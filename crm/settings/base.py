@@ -18,8 +18,16 @@ def secret(name: str, default=environ.Env.NOTSET):
     return env.str(name, default=default)
 
 
+def secret_list(name: str, default=environ.Env.NOTSET) -> list[str]:
+    """A comma-separated secret (keys, newest first), from NAME or NAME_FILE."""
+    return [item.strip() for item in secret(name, default=default).split(",") if item.strip()]
+
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = secret("SECRET_KEY", default="dev-only-insecure-key-change-me")
+# Fernet keys for the encrypted fields (crm/lib/crypto.py), newest first; production has no default.
+# A new one: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = secret_list("FIELD_ENCRYPTION_KEYS", default="ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

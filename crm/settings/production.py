@@ -1,10 +1,11 @@
 """Production: no defaults for secrets, TLS assumed at the proxy, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, env, secret
+from .base import BASE_DIR, DATABASES, env, secret, secret_list
 
 DEBUG = False
 SECRET_KEY = secret("SECRET_KEY")
+FIELD_ENCRYPTION_KEYS = secret_list("FIELD_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -17,7 +17,8 @@ def crm_number(value) -> str:
 
 @register.simple_tag(takes_context=True)
 def phone(context, value: str) -> str:
-    """The phone as the viewer may see it: formatted, or masked without the permission."""
+    """A phone that is no customer's field yet (a social mention's), as the viewer may see it: formatted, or masked
+    without the permission. A customer's fields go through customers' `personal` tags (customers/personal.py)."""
     if not value:
         return ""
     if context["perms"]["customers"]["view_contact_details"]:

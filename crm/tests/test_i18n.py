@@ -37,12 +37,15 @@ def test_validation_messages_are_translated(service_client):
 def test_dates_follow_the_active_language(service_client):
     import datetime
 
-    customer = CustomerFactory(birthday=datetime.date(1990, 3, 8))
+    customer = CustomerFactory(registered_on=datetime.date(2020, 3, 8), birthday=datetime.date(1990, 3, 8))
+    reveal = reverse("customers:reveal", args=[customer.crm_number])
     english = service_client.get(customer.get_absolute_url()).content.decode()
-    assert "March 8, 1990" in english
+    assert "March 8, 2020" in english
+    assert "March 8, 1990" in service_client.post(reveal, {"field": "birthday"}).content.decode()  # shown in full
     service_client.post(reverse("set_language"), {"language": "zh-hans"})
     chinese = service_client.get(customer.get_absolute_url()).content.decode()
-    assert "1990年3月8日" in chinese
+    assert "2020年3月8日" in chinese
+    assert "1990年3月8日" in service_client.post(reveal, {"field": "birthday"}).content.decode()
 
 
 def test_money_uses_currency_symbol_and_grouping():

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.lib.forms import BoundedDateField
+from customers import personal
 from customers.models import PROFILE_FIELDS, Customer
 from customers.selectors import customer_duplicates, customer_owners
 
@@ -24,6 +25,8 @@ class CustomerForm(forms.ModelForm):
             "email_opt_in",
             "sms_opt_in",
             "notes",
+            "id_type",
+            "id_number",
         ]
         # The birthday's range is the model's rule (not before 1900, not in the future), for imports and the API too.
         field_classes = {"registered_on": BoundedDateField}
@@ -32,6 +35,7 @@ class CustomerForm(forms.ModelForm):
             "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 40}),
             "tags": forms.CheckboxSelectMultiple,
             "preferred_categories": forms.CheckboxSelectMultiple,
         }
@@ -44,23 +48,27 @@ class CustomerForm(forms.ModelForm):
         else:
             # Staff who only see their own book can only put customers in it.
             del self.fields["owner"]
+        if not personal.can_see(user):
+            # What one may not see, one may not edit (nor learn from the form's initial values).
+            for name in [*personal.MASKED_FIELDS, "id_type"]:
+                del self.fields[name]
+        else:
+            # Write-only: the stored number is never put back in the page; empty keeps it.
+            self.initial["id_number"] = ""
+            if self.instance.id_number:
+                self.fields["id_number"].help_text = _("On file: %(masked)s. Leave empty to keep it.") % {
+                    "masked": personal.masked(self.instance, "id_number")
+                }
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
                 _("Profile"),
-                Row(
-                    Column("name", css_class="col-md-6"),
-                    Column("gender", css_class="col-6 col-md-3"),
-                    Column("birthday", css_class="col-6 col-md-3"),
-                ),
-                Row(Column("mobile", css_class="col-md-6"), Column("email", css_class="col-md-6")),
-                Row(Column("occupation", css_class="col-md-6"), Column("company", css_class="col-md-6")),
-                Row(
-                    Column("province", css_class="col-6 col-md-3"),
-                    Column("city", css_class="col-6 col-md-3"),
-                    Column("address", css_class="col-md-6"),
-                ),
+                self._row(("name", "col-md-6"), ("gender", "col-6 col-md-3"), ("birthday", "col-6 col-md-3")),
+                self._row(("mobile", "col-md-6"), ("email", "col-md-6")),
+                self._row(("occupation", "col-md-6"), ("company", "col-md-6")),
+                self._row(("province", "col-6 col-md-3"), ("city", "col-6 col-md-3"), ("address", "col-md-6")),
+                self._row(("id_type", "col-md-6"), ("id_number", "col-md-6")),
             ),
             Fieldset(
                 _("Membership"),
@@ -76,6 +84,19 @@ class CustomerForm(forms.ModelForm):
             "notes",
         )
         self.helper.add_input(Submit("save", _("Save")))
+
+    def initial_personal_fields(self) -> list[str]:
+        """The personal fields this form shows with their stored value (the ID number never is)."""
+        return [name for name in personal.MASKED_FIELDS if name in self.fields and name != "id_number"]
+
+    def _row(self, *columns: tuple[str, str]) -> Row:
+        return Row(*[Column(name, css_class=css) for name, css in columns if name in self.fields])
+
+    def clean(self):
+        data = super().clean()
+        if "id_number" in self.fields and not data.get("id_number") and data.get("id_type"):
+            data["id_number"] = self.instance.id_number  # left empty: keep the one on file (no type: none)
+        return data
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

@@ -1,7 +1,16 @@
 """Customers' tables, one module per subject: the customer and profile (customers), membership (tiers,
 points ledger, tier changes) and history (consent, audit, merges)."""
 
-from customers.models.customers import PROFILE_FIELDS, Category, Customer, CustomerQuerySet, Gender, Source, Tag
+from customers.models.customers import (
+    PROFILE_FIELDS,
+    Category,
+    Customer,
+    CustomerQuerySet,
+    Gender,
+    IdType,
+    Source,
+    Tag,
+)
 from customers.models.history import (
     ConsentChannel,
     ConsentEvent,
@@ -22,6 +31,7 @@ from customers.models.membership import (
 )
 
 __all__ = [
+    "IdType",
     "PROFILE_FIELDS",
     "Category",
     "ConsentChannel",

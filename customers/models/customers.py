@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib import crm_number
+from crm.lib import crm_number, crypto
+from crm.lib.crypto import EncryptedTextField
 from crm.lib.dates import EARLIEST_DATE
+from crm.lib.id_card import is_valid_resident_id
 from crm.lib.phone import normalize_phone
 from crm.lib.text import normalize_email, validate_single_line
 
@@ -31,6 +33,11 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     OTHER = "other", _("Other")
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "cn_resident", _("Resident ID card")
+    PASSPORT = "passport", _("Passport")
 
 
 class Tag(models.Model):
@@ -126,6 +133,11 @@ class Customer(models.Model):
     province = models.CharField(_("province"), max_length=50, blank=True, validators=[validate_single_line])
     city = models.CharField(_("city"), max_length=50, blank=True, validators=[validate_single_line])
     address = models.CharField(_("address"), max_length=255, blank=True, validators=[validate_single_line])
+    # Collected only where the business must (e.g. to issue an invoice or check age); encrypted at rest
+    # (crm/lib/crypto.py) and found by its blind index, never by the column itself.
+    id_type = models.CharField(_("ID type"), max_length=20, choices=IdType, blank=True, default="", db_default="")
+    id_number = EncryptedTextField(_("ID number"), blank=True, default="", db_default="", blind_index="id_number_index")
+    id_number_index = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
     source = models.CharField(_("source channel"), max_length=20, choices=Source, default=Source.STORE)
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
     owner = models.ForeignKey(
@@ -185,6 +197,12 @@ class Customer(models.Model):
                 name="customer_email_unique",
                 violation_error_message=_("A customer with this e-mail already exists."),
             ),
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                condition=~models.Q(id_number_index=""),
+                name="customer_id_number_unique",
+                violation_error_message=_("A customer with this ID number already exists."),
+            ),
             models.CheckConstraint(condition=models.Q(points_balance__gte=0), name="customer_points_not_negative"),
         ]
         indexes = [
@@ -221,6 +239,7 @@ class Customer(models.Model):
 
     def clean(self):
         errors = self.normalize()
+        errors.update(self._normalize_id())
         if "mobile" not in errors:
             self._add_duplicate_errors(errors)
         if errors:
@@ -244,7 +263,28 @@ class Customer(models.Model):
             errors["birthday"] = [_("The birthday cannot be before %(date)s.") % {"date": EARLIEST_DATE.isoformat()}]
         return errors
 
+    def _normalize_id(self) -> dict[str, list]:
+        """The ID number in stored form (no spaces, upper case) with its blind index; a resident ID must be
+        one (18 characters, its check character right)."""
+        self.id_number = "".join((self.id_number or "").split()).upper()
+        self.id_number_index = crypto.blind_index(self.id_number)
+        if self.id_number and not self.id_type:
+            return {"id_type": [_("Say what kind of ID this number is from.")]}
+        if self.id_type and not self.id_number:
+            return {"id_number": [_("Enter the ID number, or choose no ID type.")]}
+        if self.id_type == IdType.RESIDENT_ID and not is_valid_resident_id(self.id_number):
+            return {"id_number": [_("Not a valid resident ID number (18 characters, the last one a check digit).")]}
+        if len(self.id_number) > 40:
+            return {"id_number": [_("An ID number has at most 40 characters.")]}
+        return {}
+
     def _add_duplicate_errors(self, errors: dict) -> None:
+        if self.id_number and "id_number" not in errors:
+            indexes = crypto.blind_indexes(self.id_number)
+            other = Customer.objects.filter(id_number_index__in=indexes).exclude(pk=self.pk).only("pk").first()
+            if other is not None:
+                # Named by no number or name: the one who typed it may not be allowed to see that customer.
+                errors["id_number"] = [_("Another customer already has this ID number.")]
         others = Customer.objects.sharing_contacts(mobile=self.mobile, email=self.email, exclude_pk=self.pk)
         for other in others.only("pk", "crm_number", "name", "mobile", "email"):
             for field in ("mobile", "email"):

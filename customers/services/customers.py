@@ -1,5 +1,6 @@
 """Every write to customers goes through here: views, admin, imports, API and tasks."""
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,9 +15,9 @@ from crm.audit import audit_event, audit_record
 from crm.jobs import job_finish, job_progress
 from crm.lib import crm_number, tabular
 from crm.lib.copy import copy_insert, copy_rows
-from crm.lib.masking import mask_email, mask_phone
 from crm.lib.users import acting_user
 from crm.models import AuditAction, AuditEvent, Job
+from customers import personal
 from customers.models import (
     Category,
     ConsentChannel,
@@ -26,19 +27,23 @@ from customers.models import (
     Tag,
     Tier,
 )
-from customers.personal import audit_masked
 from customers.selectors import customer_list, customers_filtered
 from customers.services.tiers import tier_record_manual
 
 EXPORT_COLUMNS = [
     (_("CRM number"), lambda c, masked: crm_number.format_number(c.crm_number)),
     (_("Name"), lambda c, masked: c.name),
-    (_("Mobile"), lambda c, masked: mask_phone(c.mobile) if masked else c.mobile),
-    (_("E-mail"), lambda c, masked: mask_email(c.email) if masked else c.email),
+    (_("Mobile"), lambda c, masked: personal.masked(c, "mobile") if masked else c.mobile),
+    (_("E-mail"), lambda c, masked: personal.masked(c, "email") if masked else c.email),
     (_("Gender"), lambda c, masked: c.get_gender_display()),
-    (_("Birthday"), lambda c, masked: c.birthday.isoformat() if c.birthday else ""),
+    (_("Birthday"), lambda c, masked: personal.masked(c, "birthday") if masked else _iso(c.birthday)),
     (_("Province"), lambda c, masked: c.province),
     (_("City"), lambda c, masked: c.city),
+    (_("Address"), lambda c, masked: personal.masked(c, "address") if masked else c.address),
+    (_("ID type"), lambda c, masked: c.get_id_type_display()),
+    # Masked for everyone: a list export would otherwise put every ID number in clear in one file, which the
+    # encryption at rest exists to prevent; one is seen by revealing it on the member's page (recorded).
+    (_("ID number"), lambda c, masked: personal.masked(c, "id_number")),
     (_("Tier"), lambda c, masked: c.tier.display_name if c.tier else ""),
     (_("Points"), lambda c, masked: c.points_balance),
     (_("Tags"), lambda c, masked: ", ".join(t.name for t in c.tags.all())),
@@ -49,6 +54,12 @@ EXPORT_COLUMNS = [
     (_("E-mail consent"), lambda c, masked: c.email_opt_in),
     (_("SMS consent"), lambda c, masked: c.sms_opt_in),
 ]
+
+
+def _iso(day: datetime.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 CONSENT_FIELDS = {ConsentChannel.EMAIL: "email_opt_in", ConsentChannel.SMS: "sms_opt_in"}
 AUDIT_IGNORED = {"updated_at"}
 
@@ -235,7 +246,7 @@ def customer_update(
         tier_record_manual(customer=stored, from_tier=before["tier"], actor=actor, at=stored.tier_since)
     # Personal values masked: the trail cannot be rewritten, so clear values would outlive an erasure.
     changes = {
-        name: [audit_masked(name, audit_value(before[name])), audit_masked(name, audit_value(getattr(stored, name)))]
+        name: audit_pair(name, before[name], getattr(stored, name))
         for name in fields
         if before[name] != getattr(stored, name) and name not in AUDIT_IGNORED
     }
@@ -292,6 +303,12 @@ def consent_set(
     )
     setattr(customer, field, granted)
     return event
+
+
+def audit_pair(name: str, before: object, after: object) -> list:
+    """A field's [before, after] as the audit trail stores them: personal values masked, since the trail is
+    append-only (an erasure could not clear them later) and not encrypted."""
+    return [personal.audit_masked(name, audit_value(before)), personal.audit_masked(name, audit_value(after))]
 
 
 def audit_value(value: object) -> bool | int | str | None:

@@ -31,9 +31,8 @@ from customers.models import (
     TierChangeKind,
     TierChangeReason,
 )
-from customers.personal import audit_masked
 from customers.services import membership
-from customers.services.customers import CONSENT_FIELDS, audit_value
+from customers.services.customers import CONSENT_FIELDS, audit_pair, audit_value
 from customers.signals import customer_merged, customer_merging
 
 # The details staff pick field by field on a merge: by default the survivor's value, or the other's where
@@ -145,6 +144,9 @@ def customer_merge(
             updates[field] = latest.granted  # the person's latest decision, whichever record it was made on
     if other.notes:
         updates["notes"] = "\n".join(filter(None, [survivor.notes, other.notes]))
+    if other.id_number and not survivor.id_number:
+        # The ID is the person's: the survivor takes the one only the other record held.
+        updates |= {"id_type": other.id_type, "id_number": other.id_number, "id_number_index": other.id_number_index}
     record = MergeRecord(
         survivor=survivor,
         merged_crm_number=other.crm_number,
@@ -180,9 +182,9 @@ def customer_merge(
             # The other customer's own entries stay recorded against its id: the audit search follows this.
             "merged_id": other_id,
             **{
-                f: [audit_masked(f, audit_value(getattr(survivor, f))), audit_masked(f, audit_value(v))]
+                f: audit_pair(f, getattr(survivor, f), v)
                 for f, v in updates.items()
-                if getattr(survivor, f) != v
+                if getattr(survivor, f) != v and f != "id_number_index"
             },
         },
     )

@@ -24,8 +24,9 @@ def test_detail_shows_profile_tier_points_tags_and_consent(service_client, servi
         consent_method=ConsentMethod.PAPER,
     )
     body = service_client.get(customer.get_absolute_url()).content.decode()
-    for text in ["陈静", customer.crm_number_display, "136 0000 1234", "金卡", "VIP", "美妆护肤", "Signed paper form"]:
+    for text in ["陈静", customer.crm_number_display, "+86136****1234", "金卡", "VIP", "美妆护肤", "Signed paper form"]:
         assert text in body
+    assert "136 0000 1234" not in body  # masked for everyone until revealed (customers/tests/test_personal.py)
 
 
 def test_viewing_a_customer_is_audited(service_client, service_user):
@@ -82,8 +83,9 @@ def test_the_summary_header_shows_who_the_member_is_first(service_client, servic
     body = service_client.get(customer.get_absolute_url()).content.decode()
     summary = _summary(body)
     assert body.index('id="summary"') < body.index('id="customer-tabs"')
-    for text in ["陈静", customer.crm_number_display, "金卡", 'id="points">0<', "VIP", "sales", "136 0000 1234"]:
+    for text in ["陈静", customer.crm_number_display, "金卡", 'id="points">0<', "VIP", "sales", "+86136****1234"]:
         assert text in summary, text
+    assert 'class="btn btn-link btn-sm p-0 align-baseline text-nowrap reveal-button"' in summary
     assert 'data-channel="sms"' in summary and 'data-channel="email"' in summary
     sms = summary[summary.index('data-channel="sms"') :]
     email = summary[summary.index('data-channel="email"') :]

@@ -16,7 +16,7 @@ from crm.lib.htmx import is_fragment_request
 from crm.lib.pagination import CappedPaginator
 from crm.lib.phone import normalize_phone
 from crm.models import AuditAction
-from customers import services
+from customers import personal, services
 from customers.access import get_customer_for_user
 from customers.filters import CustomerFilter
 from customers.forms.bulk import BulkForm
@@ -33,6 +33,7 @@ from customers.selectors import (
     customers_visible_to,
 )
 from customers.services.bulk import bulk_actions_for, customers_bulk_export
+from customers.services.personal import personal_field_reveal, personal_fields_opened
 
 PAGE_SIZE = 25
 
@@ -140,6 +141,21 @@ def customer_detail_view(request: HttpRequest, number: int) -> HttpResponse:
     return response
 
 
+@require_POST
+def customer_reveal_view(request: HttpRequest, number: int) -> HttpResponse:
+    """One personal field in clear (htmx: replaces its masked form), recorded; 403 without the permission."""
+    customer = get_customer_for_user(request.user, number)
+    field = request.POST.get("field", "")
+    try:
+        value = personal_field_reveal(customer=customer, field=field, actor=request.user)
+    except ValidationError:
+        return HttpResponseBadRequest(_("No such field."))
+    context = {"field": field, "value": value, "shown": personal.clear(customer, field)}
+    response = render(request, "customers/includes/personal_revealed.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer", raise_exception=True)
 def customer_create_view(request: HttpRequest) -> HttpResponse:
@@ -183,6 +199,9 @@ def customer_edit_view(request: HttpRequest, number: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect(customer)
+    if request.method == "GET":
+        # The form shows the contacts in clear to edit them: as good as a reveal of each, and recorded so.
+        personal_fields_opened(customer=customer, actor=request.user, fields=list(form.initial_personal_fields()))
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 

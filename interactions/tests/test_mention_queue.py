@@ -1,6 +1,7 @@
 """The staff page where unmatched social mentions are assigned to customers."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from crm.roles import Role
@@ -77,3 +78,16 @@ def test_sales_and_marketing_may_not_work_the_queue(sales_client, marketing_clie
 def test_wrong_methods_are_405(service_client, mention):
     assert service_client.post(reverse("interactions:mention_queue")).status_code == 405
     assert service_client.get(reverse("interactions:mention_assign", args=[mention.pk])).status_code == 405
+
+
+def test_a_mentions_contacts_are_masked_for_a_user_without_contact_details(make_user, login_as, service_client):
+    UnmatchedMention.objects.create(
+        platform="weibo", handle="h", text="t", external_id="p2", phone="+8613812345678", email="li@example.com"
+    )
+    queue = reverse("interactions:mention_queue")
+    user = make_user(None, username="queue-only")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_unmatchedmention", "view_customer"]))
+    page = login_as(user).get(queue).content.decode()
+    assert "+86138****5678" in page and "l***@example.com" in page
+    assert "5678" in page and "138 1234 5678" not in page and "li@example.com" not in page
+    assert "138 1234 5678" in service_client.get(queue).content.decode()  # the desk, matching it to a member

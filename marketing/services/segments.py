@@ -12,6 +12,7 @@ from crm.lib import crm_number
 from crm.lib.phone import normalize_phone
 from crm.lib.users import acting_user
 from crm.models import Job
+from customers import personal
 from customers.models import Customer
 from customers.selectors import customers_visible_to, members_by_keys
 from customers.services import customers_write_export
@@ -119,6 +120,9 @@ def segment_upload(
     segment = Segment(name=name.strip(), description=description.strip(), kind=SegmentKind.STATIC)
     segment.created_by = acting_user(actor)
     segment.full_clean()
+    # Matching a phone number to a member (and the result page saying which matched) would be the search by
+    # phone that masking denies: without the permission, only CRM numbers are matched.
+    mobiles = personal.can_see(actor)
     lines_keys: list[tuple[int, str, list[tuple[str, object]]]] = []
     errors: list[tuple[int, str, str]] = []
     for line_number, line in enumerate(lines, start=1):
@@ -128,10 +132,16 @@ def segment_upload(
         if not text:
             continue
         keys = _member_keys(text)
-        if keys:
-            lines_keys.append((line_number, text[:60], keys))
+        if not mobiles and keys and all(kind == "mobile" for kind, _value in keys):
+            errors.append((line_number, text[:60], _("Mobile numbers are matched only for staff who may see them.")))
+        elif keys:
+            lines_keys.append((line_number, text[:60], [key for key in keys if mobiles or key[0] != "mobile"]))
         else:
             errors.append((line_number, text[:60], _("Not a CRM number or a mobile number.")))
+    if not lines_keys and not mobiles and errors:
+        raise ValidationError(
+            _("The file holds no CRM number (mobile numbers are matched only for staff who may see them).")
+        )
     if not lines_keys:
         raise ValidationError(_("The file holds no CRM number or mobile number."))
     _save_named(segment, checked=True)

@@ -88,7 +88,7 @@ def test_the_live_count_and_preview_mask_phones_for_marketing(marketing_client, 
     assert '<span class="fs-3 fw-semibold" id="live-count">1</span>' in page
     assert rich[0].name in page and rich[0].mobile not in page and "****" in page
     shown = manager_client.post(reverse("marketing:segment_count"), data).content.decode()
-    assert "139 0000 " + rich[0].mobile[-4:] in shown and "****" not in shown
+    assert "****" + rich[0].mobile[-4:] in shown and "139 0000 " not in shown  # a list: masked for everyone
 
 
 def test_the_live_count_shows_the_rule_error(marketing_client):
@@ -134,19 +134,46 @@ def test_recount_records_when(marketing_client, rich):
     assert segment.member_count == 3 and segment.counted_at is not None
 
 
-def test_upload_reports_bad_lines_by_number_and_keeps_the_good(marketing_client, rich):
+def test_upload_reports_bad_lines_by_number_and_keeps_the_good(manager_client, rich):
     a, b = rich[0], rich[1]
     text = "会员号\n" + "\n".join(
-        [crm_number.format_number(a.crm_number), b.mobile.replace("+86", ""), "hello", "13900000000", "1000-0013"]
+        [crm_number.format_number(a.crm_number), b.mobile.replace("+86", ""), "hello", "13799999999", "1000-0013"]
     )
     upload = SimpleUploadedFile("list.csv", text.encode("utf-8"), content_type="text/csv")
-    response = marketing_client.post(reverse("marketing:segment_upload"), {"name": "VIP list", "file": upload})
+    response = manager_client.post(reverse("marketing:segment_upload"), {"name": "VIP list", "file": upload})
     page = response.content.decode()
     segment = Segment.objects.get(name="VIP list")
     assert set(segment.members.values_list("customer_id", flat=True)) == {a.pk, b.pk}
     assert "<td>4</td><td>hello</td><td>Not a CRM number or a mobile number.</td>" in page
-    assert "<td>5</td><td>13900000000</td><td>No member has this number.</td>" in page
+    assert "<td>5</td><td>13799999999</td><td>No member has this number.</td>" in page
     assert "<td>6</td>" in page
+
+
+def _not_a_crm_number(text: str) -> bool:
+    try:
+        return crm_number.parse(text) is None
+    except crm_number.InvalidCrmNumber:
+        return True
+
+
+def test_a_marketer_without_contact_details_cannot_match_members_by_mobile(marketing_client, rich):
+    a, b = rich[0], rich[1]
+    # Eleven digits may also read as a CRM number (then looked up as one): these two may not.
+    mobiles = [m for m in (f"1370000{n:04d}" for n in range(100)) if _not_a_crm_number(m)][:2]
+    Customer.objects.filter(pk=b.pk).update(mobile="+86" + mobiles[0])
+    b.mobile = "+86" + mobiles[0]
+    text = "\n".join([crm_number.format_number(a.crm_number), mobiles[0], mobiles[1]])
+    upload = SimpleUploadedFile("list.csv", text.encode("utf-8"), content_type="text/csv")
+    page = marketing_client.post(reverse("marketing:segment_upload"), {"name": "VIP", "file": upload}).content.decode()
+    segment = Segment.objects.get(name="VIP")
+    assert list(segment.members.values_list("customer_id", flat=True)) == [a.pk]
+    refused = "Mobile numbers are matched only for staff who may see them."
+    # Matched or not, every mobile line reads the same: the page tells nothing of who has which number.
+    assert f"<td>2</td><td>{b.mobile[3:]}</td><td>{refused}</td>" in page
+    assert f"<td>3</td><td>{mobiles[1]}</td><td>{refused}</td>" in page
+    upload = SimpleUploadedFile("only.csv", b.mobile[3:].encode(), content_type="text/csv")
+    response = marketing_client.post(reverse("marketing:segment_upload"), {"name": "only", "file": upload})
+    assert response.status_code == 400 and not Segment.objects.filter(name="only").exists()
 
 
 def test_an_upload_with_no_number_writes_nothing(marketing_client):

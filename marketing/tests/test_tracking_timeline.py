@@ -30,8 +30,8 @@ def test_sent_messages_show_with_campaign_channel_and_outcome(service_client):
     make_message(customer=member, campaign=make_campaign(name="Birthday", channel=ConsentChannel.SMS), sent_at=T0)
     items = [item for item in timeline(service_client, member) if item.kind == "messages"]
     assert [(item.title, item.detail) for item in items] == [
-        ("E-mail: Spring sale", "Clicked"),
-        ("SMS: Birthday", "Sent"),
+        ("E-mail: Spring sale", f"Clicked · to {member.email[0]}***@example.com"),
+        ("SMS: Birthday", f"Sent · to +86139****{member.mobile[-4:]}"),
     ]
     body = service_client.get(member.get_absolute_url(), {"tab": "timeline"}).content.decode()
     assert "E-mail: Spring sale" in body and "SMS: Birthday" in body

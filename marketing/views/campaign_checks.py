@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.lib import crm_number
 from crm.lib.htmx import is_fragment_request
-from crm.lib.masking import mask_email, mask_phone
+from customers import personal
 from customers.models import ConsentChannel, Customer
 from customers.selectors import customers_visible_to
 from marketing import rendering, templating
@@ -120,12 +120,12 @@ def _member_preview(request: HttpRequest, campaign: Campaign, customer: Customer
         length = sms_length(rendered.body, template.language) if campaign.channel == ConsentChannel.SMS else None
         messages_by_variant.append((variant.label, template, rendered, length))
     email = campaign.channel == ConsentChannel.EMAIL
-    address = customer.email if email else customer.mobile
-    if not request.user.has_perm("customers.view_contact_details"):
-        address = mask_email(address) if email else mask_phone(address)
+    address_field = "email" if email else "mobile"
     return {
         "language": dict(settings.LANGUAGES).get(language, language),
-        "address": address,
+        # Masked for everyone, as on the member's page; one who may see it can reveal it there (or here).
+        "address": personal.masked(customer, address_field),
+        "address_field": address_field,
         "consent": customer.email_opt_in if email else customer.sms_opt_in,
         "in_segment": segment_members(campaign.segment).filter(pk=customer.pk).exists(),
         "rendered": messages_by_variant,

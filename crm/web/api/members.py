@@ -40,7 +40,7 @@ class MemberSerializer(serializers.Serializer):
         max_length=254, required=False, allow_blank=True, help_text=MASKED % "w***@example.com"
     )
     birthday = serializers.DateField(
-        required=False, allow_null=True, help_text=f"A date (1990-05-17). {MASKED % 'the year only: 1990-**-**'}"
+        required=False, allow_null=True, help_text=f"A date (1990-05-17). {MASKED % 'the year hidden: ****-05-17'}"
     )
     gender = serializers.ChoiceField(choices=Gender.choices, required=False)
     source = serializers.ChoiceField(

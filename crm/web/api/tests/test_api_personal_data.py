@@ -14,7 +14,7 @@ from customers.tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 CONTACTS = {"mobile": "+8613812345678", "email": "wang.fang@example.com", "birthday": datetime.date(1990, 5, 17)}
-MASKED = {"mobile": "+86138****5678", "email": "w***@example.com", "birthday": "1990-**-**"}
+MASKED = {"mobile": "+86138****5678", "email": "w***@example.com", "birthday": "****-05-17"}
 PLAIN = {"mobile": "+8613812345678", "email": "wang.fang@example.com", "birthday": "1990-05-17"}
 
 
@@ -75,21 +75,19 @@ def test_the_schema_says_which_scope_unmasks(integration):
 
 @pytest.mark.parametrize(
     ("value", "masked"),
-    [(datetime.date(1990, 5, 17), "1990-**-**"), (datetime.date(1, 1, 1), "0001-**-**"), (None, "")],
+    [(datetime.date(1990, 5, 17), "****-05-17"), (datetime.date(1, 1, 1), "****-01-01"), (None, "")],
 )
-def test_a_birthday_is_masked_to_its_year(value, masked):
+def test_a_birthday_is_masked_to_its_month_and_day(value, masked):
     assert mask_birthday(value) == masked
 
 
 @pytest.mark.parametrize(
     ("value", "masked"),
     [
-        ("浙江省杭州市西湖区文三路100号", "浙江省杭州市****"),
-        ("12 Baker Street, London", "12 Bak****"),
-        ("杭州", "杭****"),
-        ("A", "****"),
+        ("浙江省杭州市西湖区文三路100号", "***"),
+        ("12 Baker Street, London", "***"),
         ("", ""),
     ],
 )
-def test_an_address_keeps_its_start_at_most(value, masked):
+def test_an_address_is_hidden_whole(value, masked):
     assert mask_address(value) == masked
