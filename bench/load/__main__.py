@@ -1,0 +1,200 @@
+"""Load test: staff signed in and an API client, together, against gunicorn with the production settings, on the
+bench database (1,000,000 members: fill it first, see bench/run.py); bounded in time; prints Markdown.
+
+    .venv/bin/python -m bench.load [--users 50] [--run-time 3m] [--workers 2*cores+1] [--database-url URL]
+                                   [--redis-url URL] [--port 8765] [--wait 1,5]
+
+Steps: migrate the bench database; make the logins, the API token and the sample of customers
+(bench/load/prepare.py); compile the catalogues and collectstatic; start gunicorn (production settings, plain
+HTTP on 127.0.0.1: see bench/load/locustfile.py for how HTTPS is stood in for); run locust headless for
+--run-time with --users users (Service, Sales, Marketing and API clients in the weights the locustfile gives);
+stop gunicorn; report throughput, p50/p95/p99 per endpoint, errors, the web workers' peak memory and the
+load average. Everything a run writes is under bench/out/load-<time>/ (locust's CSVs, gunicorn's logs).
+"""
+
+import argparse
+import csv
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import db
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+def production_env(*, url: str, redis_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings.production",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # Plain HTTP on loopback: the requests say X-Forwarded-Proto: https, but the readiness probe does not.
+        "SECURE_SSL_REDIRECT": "False",
+    }
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=db.ROOT, env=env, check=True)  # noqa: S603
+
+
+def wait_until_up(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}: see its log")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    raise SystemExit("gunicorn did not answer /healthz in time")
+
+
+def worker_peaks_mb(master: int) -> list[float]:
+    """Each gunicorn worker's peak resident memory (VmHWM), read before they stop."""
+    peaks = []
+    children = Path(f"/proc/{master}/task/{master}/children")
+    for pid in children.read_text().split() if children.exists() else []:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return peaks
+
+
+def volume(url: str) -> tuple[int, int]:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM customers_customer")
+            (customers,) = cur.fetchone()
+            cur.execute("SELECT count(*) FROM interactions_transaction")
+            return customers, cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def report(out: Path, *, setting: dict) -> str:
+    s = setting
+    rows = list(csv.DictReader((out / "locust_stats.csv").open(encoding="utf-8")))
+    failures = list(csv.DictReader((out / "locust_failures.csv").open(encoding="utf-8")))
+    lines = [
+        f"Command: `{setting['command']}` at commit `{setting['commit']}`, {s['started']}–{s['ended']} UTC.",
+        f"Data: {setting['customers']:,} members, {setting['purchases']:,} purchases (at the start). "
+        f"gunicorn {setting['workers']} sync workers, production settings, Redis {'on' if s['redis'] else 'off'}; "
+        f"{setting['users']} users for {setting['run_time']} (spawned {setting['spawn_rate']}/s), "
+        f"each waiting {setting['wait']} s between requests.",
+        f"Load average at the start {setting['load_start']}, at the end {setting['load_end']} (1 / 5 / 15 min). "
+        f"Peak memory of each web worker: {', '.join(f'{mb:.0f}' for mb in setting['peaks']) or '?'} MB.",
+        "",
+        "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
+        name = "**all**" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
+        lines.append(
+            f"| {name} | {int(row['Request Count']):,} | {int(row['Failure Count']):,} | "
+            f"{float(row['Requests/s']):.2f} | {row['50%']} | {row['95%']} | {row['99%']} | "
+            f"{float(row['Max Response Time']):.0f} |"
+        )
+    lines.append("")
+    if failures:
+        lines.append("Errors:")
+        lines += [f"- {f['Occurrences']}× {f['Method']} {f['Name']}: {f['Error'][:300]}" for f in failures]
+    else:
+        lines.append("Errors: none.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50, help="concurrent users, API clients included")
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--run-time", default="3m", help="locust's --run-time: 90s, 3m, 1h")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--wait", default="1,5", help="seconds each user waits between requests: min,max")
+    parser.add_argument("--database-url", help=f"default: $BENCH_DATABASE_URL or {db.DEFAULT_URL}")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""), help="default: $REDIS_URL; none: off")
+    args = parser.parse_args()
+    url = db.database_url(args.database_url)
+    stamp = datetime.now(UTC)
+    out = db.ROOT / "bench" / "out" / f"load-{stamp:%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True)
+    command = shlex.join([os.path.relpath(sys.executable, db.ROOT), "-m", "bench.load", *sys.argv[1:]])
+    git = ["git", "describe", "--always", "--dirty"]
+    commit = subprocess.run(git, cwd=db.ROOT, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
+
+    db.migrate(url)
+    customers, purchases = volume(url)
+    db.setup_django(url)
+    from bench.load.prepare import prepare
+
+    data_file = out / "data.json"
+    data = prepare(path=data_file, service=20, marketing=10)
+    print(
+        f"{customers:,} members, {purchases:,} purchases; logins ready: "
+        + ", ".join(f"{role} {len(names)}" for role, names in data["logins"].items()),
+        flush=True,
+    )
+
+    env = production_env(url=url, redis_url=args.redis_url)
+    manage("compile_catalogs", env=env)
+    manage("collectstatic", "--no-input", "-v0", env=env)
+    gunicorn_argv = [
+        BIN / "gunicorn", "crm.wsgi", "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
+        "--access-logfile", out / "access.log", "--error-logfile", out / "gunicorn.log",
+    ]  # fmt: skip
+    server = subprocess.Popen(gunicorn_argv, cwd=db.ROOT, env=env)  # noqa: S603
+    try:
+        wait_until_up(args.port, server)
+        load_start = " / ".join(f"{a:.2f}" for a in os.getloadavg())
+        started = datetime.now(UTC)
+        print(f"gunicorn up with {args.workers} workers; load average {load_start}; locust for {args.run_time}")
+        locust_env = {**os.environ, "CRM_LOAD_DATA": str(data_file), "CRM_LOAD_WAIT": args.wait}
+        locust_argv = [
+            BIN / "locust", "-f", HERE / "locustfile.py", "--headless", "--host", f"http://127.0.0.1:{args.port}",
+            "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time,
+            "--stop-timeout", "10", "--csv", out / "locust", "--only-summary", "--loglevel", "WARNING",
+        ]  # fmt: skip
+        subprocess.run(locust_argv, cwd=db.ROOT, env=locust_env, check=False)  # noqa: S603 -- non-zero on errors
+        ended = datetime.now(UTC)
+        load_end = " / ".join(f"{a:.2f}" for a in os.getloadavg())
+        peaks = worker_peaks_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    text = report(
+        out,
+        setting={
+            "command": command, "commit": commit, "started": f"{started:%Y-%m-%d %H:%M}", "ended": f"{ended:%H:%M}",
+            "customers": customers, "purchases": purchases, "workers": args.workers, "redis": bool(args.redis_url),
+            "users": args.users, "run_time": args.run_time, "spawn_rate": args.spawn_rate, "wait": args.wait,
+            "load_start": load_start, "load_end": load_end, "peaks": peaks,
+        },
+    )  # fmt: skip
+    (out / "report.md").write_text(text)
+    print(text)
+    print(f"(written to {out.relative_to(db.ROOT)}/report.md, with locust's CSVs and gunicorn's logs)")
+
+
+if __name__ == "__main__":
+    main()
