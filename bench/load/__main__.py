@@ -15,6 +15,7 @@ load average. Everything a run writes is under bench/out/load-<time>/ (locust's 
 import argparse
 import csv
 import os
+import resource
 import secrets
 import shlex
 import signal
@@ -29,6 +30,10 @@ from pathlib import Path
 from bench import db
 
 HERE = Path(__file__).resolve().parent
+# The common log format plus the time gunicorn's worker spent on the request (µs): server time without the wait
+# in the listen queue, which locust's figures include.
+ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(D)s'
+TICK = os.sysconf("SC_CLK_TCK")
 BIN = Path(sys.executable).parent
 
 
@@ -76,15 +81,56 @@ def wait_until_up(port: int, process: subprocess.Popen, timeout: float = 120) ->
     raise SystemExit("gunicorn did not answer /healthz in time")
 
 
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 def worker_peaks_mb(master: int) -> list[float]:
     """Each gunicorn worker's peak resident memory (VmHWM), read before they stop."""
     peaks = []
-    children = Path(f"/proc/{master}/task/{master}/children")
-    for pid in children.read_text().split() if children.exists() else []:
+    for pid in worker_pids(master):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 peaks.append(int(line.split()[1]) / 1024)
     return peaks
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres_backends(url: str) -> list[int]:
+    """The server processes of the app's connections to the bench database (the same machine: loopback)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def server_times(log: Path) -> list[float]:
+    """ms per request as gunicorn's workers measured it, readiness probes left out."""
+    times = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "/healthz" not in line:
+            times.append(int(line.rsplit(" ", 1)[1]) / 1000)
+    return sorted(times)
+
+
+def percentile(values: list[float], pct: int) -> float:
+    return values[min(len(values) - 1, len(values) * pct // 100)] if values else 0.0
 
 
 def volume(url: str) -> tuple[int, int]:
@@ -114,7 +160,14 @@ def report(out: Path, *, setting: dict) -> str:
         f"Load average at the start {setting['load_start']}, at the end {setting['load_end']} (1 / 5 / 15 min). "
         f"Peak memory of each web worker: {', '.join(f'{mb:.0f}' for mb in setting['peaks']) or '?'} MB.",
         "",
-        "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
+        f"CPU used during the run: web workers {s['cpu_web']:.1f} s, their Postgres backends {s['cpu_db']:.1f} s, "
+        f"locust {s['cpu_locust']:.1f} s; that is {s['cpu_per_request']:.0f} ms of web + database CPU per request, "
+        f"so two cores of our own would serve about {s['capacity']:.0f} requests a second. Server time (gunicorn's, "
+        f"without the wait for a free worker) over all requests: p50 {s['server_p50']:.0f} ms, "
+        f"p95 {s['server_p95']:.0f} ms.",
+        "",
+        "| endpoint (times as locust saw them, waits for a worker included) | requests | errors | req/s | p50 ms "
+        "| p95 ms | p99 ms | max ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
@@ -159,6 +212,9 @@ def main() -> None:
 
     data_file = out / "data.json"
     data = prepare(path=data_file, service=20, marketing=10)
+    from django.db import connections
+
+    connections.close_all()  # its backend's CPU would count as the app's
     print(
         f"{customers:,} members, {purchases:,} purchases; logins ready: "
         + ", ".join(f"{role} {len(names)}" for role, names in data["logins"].items()),
@@ -174,13 +230,17 @@ def main() -> None:
     gunicorn_argv = [
         BIN / "gunicorn", "crm.wsgi", "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
         "--access-logfile", out / "access.log", "--error-logfile", out / "gunicorn.log",
+        "--access-logformat", ACCESS_FORMAT,
     ]  # fmt: skip
     server = subprocess.Popen(gunicorn_argv, cwd=db.ROOT, env=env)  # noqa: S603
     try:
         wait_until_up(args.port, server)
+        time.sleep(5)  # the other workers finish booting: their start-up is not the load's CPU
+        booted = {pid: cpu_seconds(pid) for pid in worker_pids(server.pid)}
         load_start = " / ".join(f"{a:.2f}" for a in os.getloadavg())
         started = datetime.now(UTC)
         print(f"gunicorn up with {args.workers} workers; load average {load_start}; locust for {args.run_time}")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_env = {**os.environ, "CRM_LOAD_DATA": str(data_file), "CRM_LOAD_WAIT": args.wait}
         locust_argv = [
             BIN / "locust", "-f", HERE / "locustfile.py", "--headless", "--host", f"http://127.0.0.1:{args.port}",
@@ -191,16 +251,24 @@ def main() -> None:
         ended = datetime.now(UTC)
         load_end = " / ".join(f"{a:.2f}" for a in os.getloadavg())
         peaks = worker_peaks_mb(server.pid)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_locust = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        cpu_web = sum(cpu_seconds(pid) - booted.get(pid, 0.0) for pid in worker_pids(server.pid))
+        cpu_db = sum(cpu_seconds(pid) for pid in postgres_backends(url))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+    times = server_times(out / "access.log")
+    cpu_per_request = (cpu_web + cpu_db) * 1000 / max(len(times), 1)
     text = report(
         out,
         setting={
             "command": command, "commit": commit, "started": f"{started:%Y-%m-%d %H:%M}", "ended": f"{ended:%H:%M}",
             "customers": customers, "purchases": purchases, "workers": args.workers, "redis": bool(args.redis_url),
             "users": args.users, "run_time": args.run_time, "spawn_rate": args.spawn_rate, "wait": args.wait,
-            "load_start": load_start, "load_end": load_end, "peaks": peaks,
+            "load_start": load_start, "load_end": load_end, "peaks": peaks, "cpu_web": cpu_web, "cpu_db": cpu_db,
+            "cpu_locust": cpu_locust, "cpu_per_request": cpu_per_request, "capacity": 2000 / max(cpu_per_request, 1),
+            "server_p50": percentile(times, 50), "server_p95": percentile(times, 95),
         },
     )  # fmt: skip
     (out / "report.md").write_text(text)
