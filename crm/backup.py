@@ -203,7 +203,11 @@ def backup(*, path: Path, target: Target, force: bool = False, say: Callable[[st
             say("  " + _("table %(table)s") % {"table": match.group(1)})
 
     # A personal-data archive: no other user may read it, not even while it is being written.
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        partial.unlink(missing_ok=True)  # one left by a killed run keeps the mode it was made with
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as e:
+        raise BackupError(_("Cannot write %(path)s: %(error)s") % {"path": path, "error": e.strerror}) from e
     try:
         with os.fdopen(fd, "wb") as out:
             argv = [pg_dump, "--format=custom", "--verbose", "--no-password", f"--dbname={target.dbname}"]

@@ -158,6 +158,12 @@ def test_a_backup_never_overwrites_an_earlier_one_unless_forced(shop, tmp_path):
     assert archive.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
 
 
+def test_a_backup_into_a_missing_directory_is_refused_with_the_reason(shop, tmp_path):
+    with pytest.raises(CommandError, match="Cannot write .*No such file or directory"):
+        run("backup", str(tmp_path / "no such directory" / "crm.dump"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_without_the_tools_of_the_servers_version_the_backup_is_refused_and_writes_nothing(shop, tmp_path, monkeypatch):
     monkeypatch.setattr(Target, "server_major", lambda self: 99)  # a server newer than any installed pg_dump
     archive = tmp_path / "crm.dump"
