@@ -1,0 +1,1 @@
+"""The load test (locust against gunicorn with the production settings): see __main__.py."""
