@@ -1,8 +1,34 @@
+from functools import wraps
+
+from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailConfigurationError
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import Http404
+from django.urls import URLPattern, include, path
 
 from crm.views import charts, home, imports, jobs, notifications
+
+
+def _provider_set_up(view):
+    """A provider this install has no key for (anymail refuses to build its view) is not found, not a 500."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailConfigurationError:
+            raise Http404 from None
+
+    return wrapped
+
+
+# Tracking events only: the CRM reads no inbound mail, so an inbound webhook would take posts for nothing.
+anymail_tracking = [
+    URLPattern(p.pattern, _provider_set_up(p.callback), p.default_args, p.name)
+    for p in anymail_urls.urlpatterns
+    if "inbound" not in p.name
+]
 
 urlpatterns = [
     path("", home.home_view, name="home"),
@@ -24,7 +50,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include((anymail_tracking, "anymail"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
