@@ -1,7 +1,8 @@
 """The outside inputs tests/test_hostile_web_input.py and the apps' own property tests left out: the query
 strings of the lists and small pages (page, status, preset, format, the segment's "why" box), the small
 marketing forms (freeze, export, issue to a segment, a coupon or a reward for one member, a list upload), and
-the admin's list pages (search, ordering, page, filters). The property, as everywhere: never a 500, and a
+the admin's list pages (search, ordering, page, filters), and the contacts a seller types into the customer form.
+The property, as everywhere: never a 500, and a
 refused request (anything but a redirect after a write) changes nothing.
 """
 
@@ -34,6 +35,7 @@ def shop(login_as):
     return {
         "manager": login_as(manager),
         "marketer": login_as(UserFactory(username="hostile-marketer", role=Role.MARKETING)),
+        "seller": login_as(UserFactory(username="hostile-seller", role=Role.SALES)),
         "admin": login_as(UserFactory(username="hostile-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)),
         "customer": customer,
         "segment": segment,
@@ -162,3 +164,22 @@ def test_hostile_admin_list_query_strings(shop, name, params):
         response = shop["admin"].get(reverse(name), params)
         assert response.status_code < 500, response.content[:500]
         assert table_counts() == before
+
+
+@given(
+    mobile=st.one_of(hostile_text, st.sampled_from(["THEIRS", "13900001234", "+86 139 0000 1234"])),
+    email=st.one_of(hostile_text, st.sampled_from(["THEIRS", "A@EXAMPLE.COM"])),
+)
+@example(mobile="THEIRS", email="THEIRS")
+def test_hostile_contacts_typed_by_a_seller_never_fail_nor_name_another_book(shop, mobile, email):
+    """The customer form as Sales see it: a duplicate outside their book is refused without naming whose it is."""
+    theirs = shop["customer"]  # the manager's
+    data = {"name": "新客户", "gender": "unknown", "source": "store", "registered_on": "2026-01-02"}
+    data["mobile"] = theirs.mobile if mobile == "THEIRS" else mobile
+    data["email"] = theirs.email if email == "THEIRS" else email
+    before = _counts_without_audit()
+    with rolled_back():
+        response = shop["seller"].post(reverse("customers:create"), data)
+        _refused_changes_nothing(response, before, wrote_ok=True)
+        if response.status_code != 302:
+            assert theirs.crm_number_display not in response.content.decode()
