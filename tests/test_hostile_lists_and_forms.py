@@ -1,9 +1,9 @@
 """The outside inputs tests/test_hostile_web_input.py and the apps' own property tests left out: the query
 strings of the lists and small pages (page, status, preset, format, the segment's "why" box), the small
-marketing forms (freeze, export, issue to a segment, a coupon or a reward for one member, a list upload), and
-the admin's list pages (search, ordering, page, filters), and the contacts a seller types into the customer form.
-The property, as everywhere: never a 500, and a
-refused request (anything but a redirect after a write) changes nothing.
+marketing forms (freeze, export, issue to a segment, a coupon or a reward for one member, a list upload), the
+admin's list pages (search, ordering, page, filters), and the contacts a seller types into the customer form.
+The property, as everywhere: never a 500, and a refused request (anything but a redirect after a write)
+changes nothing.
 """
 
 import io
