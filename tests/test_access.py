@@ -31,6 +31,7 @@ import copy
 import functools
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client, RequestFactory
@@ -62,7 +63,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "healthz": {"get": "200", "post": "200"},
     "login": {"get": "200", "post": "200"},
     "logout": {"get": "405 405 405 405 405 405 login", "post": "login"},
-    "set_language": {"get": "302 302 302 302 302 302 login", "post": "302 302 302 302 302 302 login"},
+    # Public: the login page has the language switch too.
+    "set_language": {"get": "302", "post": "302"},
     "notifications": {"get": "200 200 200 200 200 200 login", "post": "405 405 405 405 405 405 login"},
     "notifications_read": {"get": "405 405 405 405 405 405 login", "post": "200 200 200 200 200 200 login"},
     # Customers. A bulk action with no action chosen: back to the list with the reason; Marketing may take none.
@@ -486,3 +488,9 @@ def test_each_api_method_needs_its_scope(key, method, scope, world):
     with rolled_back():
         allowed = getattr(tokens["only"], method)(url)
     assert allowed.status_code not in (401, 403), allowed.content[:300]
+
+
+def test_a_visitor_can_switch_the_language_on_the_login_page():
+    response = Client().post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")})
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"

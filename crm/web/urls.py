@@ -4,8 +4,10 @@ from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailConfigurationError
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.urls import URLPattern, include, path
+from django.views.i18n import set_language
 
 from crm.views import charts, home, imports, jobs, notifications
 
@@ -51,7 +53,8 @@ urlpatterns = [
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
     path("webhooks/anymail/", include((anymail_tracking, "anymail"))),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Public: the login page offers the language switch to visitors who are not signed in yet.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
 ]
