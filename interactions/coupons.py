@@ -23,7 +23,9 @@ class AppliedCoupon:
 
 
 class CouponHandler(Protocol):
-    def apply(self, *, code: str, customer: object, amount: Decimal, lines: Sequence, at: object) -> AppliedCoupon: ...
+    def apply(
+        self, *, code: str, customer: object, amount: Decimal, lines: Sequence, at: object, actor: object = None
+    ) -> AppliedCoupon: ...
 
     def restore(self, *, transaction: object) -> None: ...
 
@@ -36,10 +38,13 @@ def register(handler: CouponHandler) -> None:
     _handler = handler
 
 
-def coupon_apply(*, code: str, customer: object, amount: Decimal, lines: Sequence, at: object) -> AppliedCoupon:
+def coupon_apply(
+    *, code: str, customer: object, amount: Decimal, lines: Sequence, at: object, actor: object = None
+) -> AppliedCoupon:
+    """`actor`: the staff member at the till (None: an integration), who is told only what they may know."""
     if _handler is None:
         raise ValidationError({"coupon_code": _("Coupons are not in use here.")})
-    return _handler.apply(code=code, customer=customer, amount=amount, lines=lines, at=at)
+    return _handler.apply(code=code, customer=customer, amount=amount, lines=lines, at=at, actor=actor)
 
 
 def coupon_restore(*, transaction: object) -> None:

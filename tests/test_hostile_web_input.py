@@ -132,11 +132,19 @@ def test_customer_form(desk, data, edit):
     post(desk["client"], url, data)
 
 
-@given(amount=hostile_number, store=hostile_text, sku=hostile_text, quantity=hostile_number, channel=hostile_text)
-@example(amount="10", store="", sku="", quantity=str(10**12), channel="store")
-def test_record_purchase_form(desk, amount, store, sku, quantity, channel):
+@given(
+    amount=hostile_number,
+    store=hostile_text,
+    sku=hostile_text,
+    quantity=hostile_number,
+    channel=hostile_text,
+    coupon=st.one_of(hostile_text, st.sampled_from(["CPN-0000-0000", "cpn 0000 0000", "0" * 13])),
+)
+@example(amount="10", store="", sku="", quantity=str(10**12), channel="store", coupon="")
+def test_record_purchase_form(desk, amount, store, sku, quantity, channel, coupon):
     url = reverse("interactions:purchase_record", args=[desk["customer"].crm_number])
-    post(desk["client"], url, {"amount": amount, "store": store, "sku": sku, "quantity": quantity, "channel": channel})
+    data = {"amount": amount, "store": store, "sku": sku, "quantity": quantity, "channel": channel}
+    post(desk["client"], url, data | {"coupon_code": coupon})
 
 
 @given(amount=hostile_number, reason=hostile_text)

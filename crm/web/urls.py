@@ -1,11 +1,38 @@
-import anymail.urls
+from functools import wraps
+
+from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailConfigurationError
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.urls import URLPattern, include, path
+from django.views.i18n import set_language
 
 from crm.lib.webhooks import webhook_patterns
 from crm.views import charts, home, imports, jobs, notifications
 from crm.web import audit
+
+
+def _provider_set_up(view):
+    """A provider this install has no key for (anymail refuses to build its view) is not found, not a 500."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailConfigurationError:
+            raise Http404 from None
+
+    return wrapped
+
+
+# Tracking events only: the CRM reads no inbound mail, so an inbound webhook would take posts for nothing.
+anymail_tracking = [
+    URLPattern(p.pattern, _provider_set_up(p.callback), p.default_args, p.name)
+    for p in anymail_urls.urlpatterns
+    if "inbound" not in p.name
+]
 
 urlpatterns = [
     path("", home.home_view, name="home"),
@@ -30,8 +57,9 @@ urlpatterns = [
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
     # Each behind the webhook edge (rate per source, body size: crm/lib/webhooks.py).
-    path("webhooks/anymail/", include((webhook_patterns(anymail.urls.urlpatterns), "anymail"))),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("webhooks/anymail/", include((webhook_patterns(anymail_tracking), "anymail"))),
+    # Public: the login page offers the language switch to visitors who are not signed in yet.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
 ]

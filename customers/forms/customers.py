@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from crm.lib.forms import BoundedDateField
 from customers import personal
 from customers.models import PROFILE_FIELDS, Customer
-from customers.selectors import customer_duplicates, customer_owners
+from customers.selectors import customer_duplicates, customer_owners, customers_visible_to
+
+HIDDEN_DUPLICATE = {
+    "mobile": _("Another customer, outside your book, already has this mobile phone."),
+    "email": _("Another customer, outside your book, already has this e-mail."),
+}
 
 
 class CustomerForm(forms.ModelForm):
@@ -105,13 +110,30 @@ class CustomerForm(forms.ModelForm):
         return data
 
     def duplicates(self):
-        """Existing customers that made this form fail, for links on the page."""
+        """Existing customers that made this form fail, for links on the page (those the user may see)."""
         if not self.is_bound or "mobile" not in self.errors and "email" not in self.errors:
             return []
-        found = customer_duplicates(
+        found = {c.pk: c for _, c in self._duplicates()}
+        visible = set(customers_visible_to(self.user).filter(pk__in=found).values_list("pk", flat=True))
+        return [c for pk, c in found.items() if pk in visible]
+
+    def _duplicates(self):
+        return customer_duplicates(
             mobile=self.instance.mobile, email=self.instance.email or "", exclude_pk=self.instance.pk
         )
-        return list({c.pk: c for _, c in found}.values())
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # A phone or e-mail stays unique across every book, but staff who see only their own are not told
+        # whose it is: typing numbers into this form must not reveal another owner's customers.
+        if self.user.has_perm("customers.view_all_customers") or not {"mobile", "email"} & self._errors.keys():
+            return
+        found = [(name, other.pk) for name, other in self._duplicates() if name in self._errors]
+        seen = customers_visible_to(self.user).filter(pk__in=[pk for _, pk in found])
+        visible = set(seen.values_list("pk", flat=True))
+        for name, pk in found:
+            if pk not in visible:
+                self._errors[name] = self.error_class([HIDDEN_DUPLICATE[name]])
 
 
 class ExportForm(forms.Form):

@@ -136,7 +136,9 @@ def transaction_record(
     occurred_at = occurred_at or timezone.now()
     coupon = None
     if coupon_code.strip():
-        coupon = coupon_apply(code=coupon_code, customer=locked, amount=amount, lines=lines, at=occurred_at)
+        coupon = coupon_apply(
+            code=coupon_code, customer=locked, amount=amount, lines=lines, at=occurred_at, actor=actor
+        )
         if coupon.discount >= amount:
             raise ValidationError({"coupon_code": _("The coupon would cover the whole purchase.")})
         amount, coupon_code = amount - coupon.discount, coupon.code

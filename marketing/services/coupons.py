@@ -19,6 +19,7 @@ from crm.lib import coupon_code
 from crm.lib.users import acting_user
 from crm.models import Job, JobChunk
 from customers.models import Category, Customer
+from customers.selectors import customers_visible_to
 from interactions.coupons import AppliedCoupon
 from interactions.models import Product
 from marketing.models import Coupon, CouponOffer, CouponStatus, Segment
@@ -216,7 +217,16 @@ def _issued_message(count: int) -> str:
 class CouponTill:
     """What the purchase service asks at the till (registered with interactions.coupons)."""
 
-    def apply(self, *, code: str, customer: Customer, amount: Decimal, lines: Sequence, at: object) -> AppliedCoupon:
+    def apply(
+        self,
+        *,
+        code: str,
+        customer: Customer,
+        amount: Decimal,
+        lines: Sequence,
+        at: object,
+        actor: AbstractBaseUser | None = None,
+    ) -> AppliedCoupon:
         try:
             stored = coupon_code.parse(code)
         except coupon_code.InvalidCode:
@@ -225,6 +235,9 @@ class CouponTill:
         if coupon is None:
             raise CouponRefused("unknown")
         if coupon.customer_id != customer.pk:
+            # Staff who see only their own book are not told that the code exists: it is another member's.
+            if actor is not None and not customers_visible_to(actor).filter(pk=coupon.customer_id).exists():
+                raise CouponRefused("unknown")
             raise CouponRefused("other_member")
         if coupon.status == CouponStatus.REDEEMED:
             raise CouponRefused("used")
