@@ -1,8 +1,15 @@
-"""Edge checks every request passes before any view reads it."""
+"""Edge checks every request passes before any view reads it, and the session rules (idle expiry, 2FA)."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
+
+from crm.two_factor import two_factor_enrolled, two_factor_required
 
 FORM_ENCODED = "application/x-www-form-urlencoded"
 
@@ -51,3 +58,62 @@ class InputEdgeMiddleware:
             for query in params
             for key, values in query.lists()
         )
+
+
+class SessionIdleMiddleware:
+    """Keeps a session alive while it is used: its expiry (SESSION_COOKIE_AGE, SESSION_IDLE_MINUTES) is pushed
+    forward by saving it again, at most once a minute, so a session idle for longer than that ends.
+
+    Cheaper than SESSION_SAVE_EVERY_REQUEST, which writes the session row on every request (a dashboard sends a
+    dozen chart requests at once). Polls a page makes by itself (htmx `every`, sent with HX-Trigger naming no
+    element the user touched) still count: an open progress page keeps its session, as a person watching it
+    would expect.
+    """
+
+    REFRESH_SECONDS = 60
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.session_key and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
+                session[self.KEY] = now  # marks the session modified: SessionMiddleware saves it, expiry renewed
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends a user who must use two-factor authentication (crm.two_factor.two_factor_required) and whose session
+    is not yet verified to the code page, or to enrolment if they have no authenticator yet, from every page,
+    Django admin included. The integration API (/api/v1/) is left alone: it authenticates by token, not session.
+    """
+
+    OPEN_URL_NAMES = ("two_factor_verify", "two_factor_enrol", "logout", "set_language", "healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or not two_factor_required(user):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/v1/") or self._is_open(request):
+            return self.get_response(request)
+        target = "two_factor_verify" if two_factor_enrolled(user) else "two_factor_enrol"
+        next_url = request.get_full_path() if request.method == "GET" else resolve_url(settings.LOGIN_REDIRECT_URL)
+        url = f"{reverse(target)}?{urlencode({'next': next_url})}"
+        if request.headers.get("HX-Request"):
+            # A fragment must not be swapped for the code page: htmx loads the whole page instead.
+            response = HttpResponse()
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
+
+    def _is_open(self, request: HttpRequest) -> bool:
+        try:
+            return resolve(request.path_info).url_name in self.OPEN_URL_NAMES
+        except Resolver404:
+            return False

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from crm.views import charts, home, imports, jobs, notifications
+from crm.views import accounts, charts, home, imports, jobs, notifications
 
 urlpatterns = [
     path("", home.home_view, name="home"),
@@ -22,10 +23,12 @@ urlpatterns = [
     path("jobs/<int:job_id>/run-again/", jobs.job_rerun_view, name="job_rerun"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", accounts.two_factor_verify_view, name="two_factor_verify"),
+    path("accounts/two-factor/set-up/", accounts.two_factor_enrol_view, name="two_factor_enrol"),
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
     path("webhooks/anymail/", include("anymail.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
 ]
