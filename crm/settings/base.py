@@ -162,6 +162,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "crm.views.accounts.locked_out"
+AXES_USERNAME_CALLABLE = "crm.views.accounts.axes_username"
 # Sessions end after SESSION_IDLE_MINUTES without a request: the expiry is pushed forward at most once a
 # minute (crm.middleware.SessionIdleMiddleware) rather than on every request (SESSION_SAVE_EVERY_REQUEST),
 # since a dashboard fires a dozen chart requests at once and each would write the session row.

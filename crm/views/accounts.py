@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
@@ -20,6 +21,13 @@ from crm.two_factor import (
     two_factor_enrolled,
     two_factor_verify,
 )
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """The username a failed login is counted against (AXES_USERNAME_CALLABLE), cut to the longest a user can have:
+    the login form passes any length on, and axes' table holds 255 characters (a longer one was a 500)."""
+    username = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return str(username)[: get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length]
 
 
 def locked_out(request: HttpRequest, response: HttpResponse | None = None, credentials: dict | None = None):
