@@ -76,6 +76,12 @@ class SessionIdleMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @classmethod
+    def stamp_login(cls, sender, request, user, **kwargs) -> None:
+        """Logging in saves the session anyway: the first requests after it need not save it again."""
+        if request is not None and hasattr(request, "session"):
+            request.session[cls.KEY] = int(time.time())
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
         if session.session_key and not session.is_empty():

@@ -155,12 +155,14 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # Lock-out (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one address lock that pair
 # out for AXES_COOLOFF_MINUTES; a success in between starts the count again. `manage.py axes_reset_username
-# NAME` (or the admin's Access attempts) lifts it early. The address is REMOTE_ADDR (behind a proxy, the proxy's:
+# NAME` lifts it early. The address is REMOTE_ADDR (behind a proxy, the proxy's:
 # then the lock-out is in effect per username).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Its admin pages have no Chinese labels; a lock-out is lifted with the command above.
+AXES_ENABLE_ADMIN = False
 AXES_LOCKOUT_CALLABLE = "crm.views.accounts.locked_out"
 AXES_USERNAME_CALLABLE = "crm.views.accounts.axes_username"
 # Sessions end after SESSION_IDLE_MINUTES without a request: the expiry is pushed forward at most once a
