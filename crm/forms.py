@@ -65,3 +65,9 @@ class TwoFactorCodeForm(forms.Form):
         help_text=_("The 6-digit code your authenticator app shows, or one of your backup codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
+
+    def __init__(self, *args, enrolling: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if enrolling:  # no backup codes yet
+            self.fields["code"].help_text = _("The 6-digit code your authenticator app shows now.")
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"

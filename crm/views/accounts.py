@@ -96,7 +96,7 @@ def two_factor_enrol_view(request: HttpRequest) -> HttpResponse:
         target = next_url if request.user.is_verified() else _with_next("two_factor_verify", next_url)
         return HttpResponseRedirect(target)
     device = totp_device_start(user=request.user)
-    form = TwoFactorCodeForm(request.POST or None)
+    form = TwoFactorCodeForm(request.POST or None, enrolling=True)
     if form.is_valid():
         codes = totp_device_confirm(request=request, device=device, token=form.cleaned_data["code"])
         if codes is not None:
