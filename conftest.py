@@ -90,6 +90,12 @@ def manager_client(manager_user):
 
 
 @pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's, with the second factor verified as every admin's must be."""
+    return _client_for(admin_user)
+
+
+@pytest.fixture
 def login_as():
     return _client_for
 

@@ -337,6 +337,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"client_error_one_line": {"()": "crm.lib.logging.ClientErrorOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["client_error_one_line"]}},
+    "loggers": {
+        "django.request": {"filters": ["client_error_one_line"]},
+        # Failed logins and lock-outs are warnings; each successful login's "reset 0 attempts" is not news.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
