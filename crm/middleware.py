@@ -1,9 +1,10 @@
 """Edge checks every request passes before any view reads it, and the session rules (idle expiry, 2FA)."""
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import Resolver404, resolve, reverse
@@ -65,9 +66,8 @@ class SessionIdleMiddleware:
     forward by saving it again, at most once a minute, so a session idle for longer than that ends.
 
     Cheaper than SESSION_SAVE_EVERY_REQUEST, which writes the session row on every request (a dashboard sends a
-    dozen chart requests at once). Polls a page makes by itself (htmx `every`, sent with HX-Trigger naming no
-    element the user touched) still count: an open progress page keeps its session, as a person watching it
-    would expect.
+    dozen chart requests at once). Requests a page makes by itself (the notification badge's and the progress
+    bars' polls, marked with an X-CRM-Background header) do not count: a tab left open still times out.
     """
 
     REFRESH_SECONDS = 60
@@ -84,11 +84,26 @@ class SessionIdleMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
-        if session.session_key and not session.is_empty():
+        if session.session_key and not session.is_empty() and not request.headers.get("X-CRM-Background"):
             now = int(time.time())
             if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
                 session[self.KEY] = now  # marks the session modified: SessionMiddleware saves it, expiry renewed
         return self.get_response(request)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, but an htmx request of a session that has ended (a badge's poll in a tab left open) loads the
+    login page in place of the whole page instead of swapping it into the fragment's place."""
+
+    def handle_no_permission(self, request, view_func):
+        response = super().handle_no_permission(request, view_func)
+        if not request.headers.get("HX-Request"):
+            return response
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        next_url = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        redirect = HttpResponse()
+        redirect["HX-Redirect"] = f"{resolve_url(self.get_login_url(view_func))}?{urlencode({'next': next_url})}"
+        return redirect
 
 
 class TwoFactorRequiredMiddleware:

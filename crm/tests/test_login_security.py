@@ -120,6 +120,21 @@ def test_a_session_in_use_stays_open_past_the_limit(sales_user):
             assert client.get(reverse("home")).status_code == 200
 
 
+def test_the_pages_own_polls_do_not_keep_an_idle_session_open(sales_user):
+    """The notification badge polls every minute: a tab left open must still time out."""
+    client = Client()
+    _try(client, "sales", PASSWORD)
+    start = timezone.now()
+    poll = {"HX-Request": "true", "X-CRM-Background": "1"}
+    with time_machine.travel(start + datetime.timedelta(minutes=settings.SESSION_IDLE_MINUTES - 2)):
+        assert client.get(reverse("notifications"), headers=poll).status_code == 200
+    with time_machine.travel(start + datetime.timedelta(minutes=settings.SESSION_IDLE_MINUTES + 1)):
+        response = client.get(reverse("notifications"), headers=poll | {"HX-Current-URL": "http://testserver/my-day/"})
+        # htmx loads the login page in place of the whole page, not inside the badge
+        assert response.status_code == 200 and response.content == b""
+        assert response["HX-Redirect"] == f"{LOGIN}?next=%2Fmy-day%2F"
+
+
 def test_the_idle_limit_is_the_session_lifetime():
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60
     assert settings.SESSION_IDLE_MINUTES == 30
