@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from crm.roles import Role
 from customers.tests.factories import UserFactory
+from tests.logins import force_login
 
 
 @pytest.fixture(autouse=True)
@@ -64,9 +65,8 @@ def outsider(make_user):
 
 
 def _client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """Logged in; a manager or admin with their second factor verified (tests/logins.py)."""
+    return force_login(Client(), user)
 
 
 @pytest.fixture
@@ -87,6 +87,12 @@ def marketing_client(marketing_user):
 @pytest.fixture
 def manager_client(manager_user):
     return _client_for(manager_user)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's, with the second factor verified as every admin's must be."""
+    return _client_for(admin_user)
 
 
 @pytest.fixture

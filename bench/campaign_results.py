@@ -106,6 +106,7 @@ def main() -> None:
     from marketing.models import Message
     from marketing.results import campaign_results
     from marketing.services.results import results_refresh
+    from tests.logins import force_login
 
     members = Customer.objects.count()
     if members < args.recipients:
@@ -121,7 +122,7 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench-manager")
     user.groups.set([Group.objects.get(name="Manager")])
     client = Client(HTTP_HOST="localhost")  # settings' ALLOWED_HOSTS has no "testserver"
-    client.force_login(user)
+    force_login(client, user)  # with the second factor a manager needs (tests/logins.py)
 
     def page():
         response = client.get(reverse("marketing:campaign_results", args=[campaign.pk]))

@@ -56,6 +56,7 @@ def main() -> None:
     from interactions.models import Transaction
     from marketing.models import Segment
     from marketing.services.reports import segment_snapshot_take
+    from tests.logins import force_login
 
     today = timezone.localdate()
     ranges = {
@@ -66,7 +67,7 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench-manager")
     user.groups.set([Group.objects.get(name="Manager")])
     client = Client(HTTP_HOST="localhost")  # settings' ALLOWED_HOSTS has no "testserver"
-    client.force_login(user)
+    force_login(client, user)  # with the second factor a manager needs (tests/logins.py)
 
     load = os.getloadavg()
     print(

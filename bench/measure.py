@@ -23,6 +23,7 @@ from bench.urls import REFERENCE
 from crm.lib.crm_number import format_number
 from crm.roles import Role
 from customers.models import Customer, Tag, Tier
+from tests.logins import force_login
 
 OPEN, DETAIL, LIST, SEARCH = "Open a customer by CRM number", "Customer page", "List and filter", "Search"
 BUDGET_MS = {OPEN: 10, DETAIL: 100, LIST: 150, SEARCH: 150}
@@ -92,7 +93,7 @@ def bench_client() -> Client:
         user.save()
         user.groups.add(Group.objects.get(name=Role.MANAGER))
     client = Client(HTTP_HOST="localhost")  # settings' ALLOWED_HOSTS has no "testserver"
-    client.force_login(user)
+    force_login(client, user)  # with the second factor a manager needs (tests/logins.py)
     return client
 
 

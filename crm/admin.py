@@ -1,10 +1,18 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.jobs import job_may_rerun, job_rerun
 from crm.lib.admin import ReadOnlyAdminMixin
 from crm.models import AuditArchive, AuditEvent, Job, Notification
+
+# django-otp's own admin pages would show an admin anyone's authenticator key (its QR code) and let them add a
+# device for someone else: a second factor is set up by its owner only, and reset with `manage.py reset_2fa`.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
 
 admin.site.site_header = _("Member CRM administration")
 admin.site.site_title = _("Member CRM")

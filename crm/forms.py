@@ -59,3 +59,20 @@ class ImportMappingForm(forms.Form):
 
     def mapping(self) -> dict[int, str]:
         return {int(k[4:]): v for k, v in self.cleaned_data.items() if k.startswith("col_") and v}
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app (6 digits) or a backup code (8 letters and digits)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code your authenticator app shows, or one of your backup codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+    def __init__(self, *args, enrolling: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if enrolling:  # no backup codes yet
+            self.fields["code"].help_text = _("The 6-digit code your authenticator app shows now.")
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"

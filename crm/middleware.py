@@ -1,8 +1,16 @@
-"""Edge checks every request passes before any view reads it."""
+"""Edge checks every request passes before any view reads it, and the session rules (idle expiry, 2FA)."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+import time
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
+
+from crm.two_factor import two_factor_enrolled, two_factor_required
 
 FORM_ENCODED = "application/x-www-form-urlencoded"
 
@@ -51,3 +59,82 @@ class InputEdgeMiddleware:
             for query in params
             for key, values in query.lists()
         )
+
+
+class SessionIdleMiddleware:
+    """Keeps a session alive while it is used: its expiry (SESSION_COOKIE_AGE, SESSION_IDLE_MINUTES) is pushed
+    forward by saving it again, at most once a minute, so a session idle for longer than that ends.
+
+    Cheaper than SESSION_SAVE_EVERY_REQUEST, which writes the session row on every request (a dashboard sends a
+    dozen chart requests at once). Requests a page makes by itself (the notification badge's and the progress
+    bars' polls, marked with an X-CRM-Background header) do not count: a tab left open still times out.
+    """
+
+    REFRESH_SECONDS = 60
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @classmethod
+    def stamp_login(cls, sender, request, user, **kwargs) -> None:
+        """Logging in saves the session anyway: the first requests after it need not save it again."""
+        if request is not None and hasattr(request, "session"):
+            request.session[cls.KEY] = int(time.time())
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.session_key and not session.is_empty() and not request.headers.get("X-CRM-Background"):
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
+                session[self.KEY] = now  # marks the session modified: SessionMiddleware saves it, expiry renewed
+        return self.get_response(request)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, but an htmx request of a session that has ended (a badge's poll in a tab left open) loads the
+    login page in place of the whole page instead of swapping it into the fragment's place."""
+
+    def handle_no_permission(self, request, view_func):
+        response = super().handle_no_permission(request, view_func)
+        if not request.headers.get("HX-Request"):
+            return response
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        next_url = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        redirect = HttpResponse()
+        redirect["HX-Redirect"] = f"{resolve_url(self.get_login_url(view_func))}?{urlencode({'next': next_url})}"
+        return redirect
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends a user who must use two-factor authentication (crm.two_factor.two_factor_required) and whose session
+    is not yet verified to the code page, or to enrolment if they have no authenticator yet, from every page,
+    Django admin included. The integration API (/api/v1/) is left alone: it authenticates by token, not session.
+    """
+
+    OPEN_URL_NAMES = ("two_factor_verify", "two_factor_enrol", "logout", "set_language", "healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or not two_factor_required(user):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/v1/") or self._is_open(request):
+            return self.get_response(request)
+        target = "two_factor_verify" if two_factor_enrolled(user) else "two_factor_enrol"
+        next_url = request.get_full_path() if request.method == "GET" else resolve_url(settings.LOGIN_REDIRECT_URL)
+        url = f"{reverse(target)}?{urlencode({'next': next_url})}"
+        if request.headers.get("HX-Request"):
+            # A fragment must not be swapped for the code page: htmx loads the whole page instead.
+            response = HttpResponse()
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
+
+    def _is_open(self, request: HttpRequest) -> bool:
+        try:
+            return resolve(request.path_info).url_name in self.OPEN_URL_NAMES
+        except Resolver404:
+            return False

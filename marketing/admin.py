@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -78,8 +79,8 @@ class CampaignVariantInline(ReadOnlyAdminMixin, admin.StackedInline):
     def texts(self, variant):
         return format_html_join(
             "",
-            "<p><strong>{}</strong> {}<br><span style='white-space: pre-wrap'>{}</span></p>",
-            ((t.get_language_display(), t.subject, t.body) for t in variant.templates.all()),
+            "<p><strong>{}</strong> {}<br>{}</p>",
+            ((t.get_language_display(), t.subject, linebreaksbr(t.body)) for t in variant.templates.all()),
         )
 
     def get_queryset(self, request):

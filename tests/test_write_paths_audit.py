@@ -15,6 +15,7 @@ from crm.web.api import services as api_services
 from crm.web.api.models import Scope
 from customers.models import ConsentChannel, ConsentEvent, ConsentMethod, Customer
 from customers.tests.factories import CustomerFactory
+from tests.logins import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -173,9 +174,7 @@ def test_two_desks_creating_the_same_phone_at_once_get_a_form_error_not_a_500(ma
     }
 
     def logged_in():
-        client = Client()
-        client.force_login(desk)
-        return client
+        return force_login(Client(), desk)
 
     answers = at_once(6, logged_in, lambda client: client.post(reverse("customers:create"), data))
     assert Customer.objects.count() == 1

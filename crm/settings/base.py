@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,6 +31,8 @@ SECRET_KEY = secret("SECRET_KEY", default="dev-only-insecure-key-change-me")
 FIELD_ENCRYPTION_KEYS = secret_list("FIELD_ENCRYPTION_KEYS", default="ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where Django admin is mounted (crm/web/urls.py): a path of one's own keeps it out of every scanner's list.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +52,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "anymail",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crm",
     "crm.web.api",
     "customers",
@@ -59,17 +66,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "crm.audit.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "crm.middleware.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "crm.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crm.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.middleware.InputEdgeMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.web.urls"
@@ -93,8 +106,8 @@ TEMPLATES = [
 
 # Database: DATABASE_URL, or the embedded Postgres from pgserver, started by the first connection
 # (crm/lib/embedded_db), so a command that needs no database (compile_catalogs, check) starts nothing.
-if env.str("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASE_URL := secret("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 else:
     EMBEDDED_PGDATA = str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata"))
     DATABASES = {
@@ -127,7 +140,7 @@ DATABASE_ROUTERS = ["crm.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker, results and cache. Without it tasks run inline.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = secret("REDIS_URL", default="")
 if REDIS_URL:
     # Redis away is a cache miss (crm/lib/cache.py), found out within a second rather than hanging the page
     # (the rate limits then fail open: crm/lib/ratelimit.py).
@@ -164,10 +177,34 @@ CRM_JOB_MAX_ATTEMPTS = env.int("CRM_JOB_MAX_ATTEMPTS", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username + address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Lock-out (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one address lock that pair
+# out for AXES_COOLOFF_MINUTES; a success in between starts the count again. `manage.py axes_reset_username
+# NAME` lifts it early. The address is REMOTE_ADDR (behind a proxy, the proxy's:
+# then the lock-out is in effect per username).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Its admin pages have no Chinese labels; a lock-out is lifted with the command above.
+AXES_ENABLE_ADMIN = False
+AXES_LOCKOUT_CALLABLE = "crm.views.accounts.locked_out"
+AXES_USERNAME_CALLABLE = "crm.views.accounts.axes_username"
+# Sessions end after SESSION_IDLE_MINUTES without a request: the expiry is pushed forward at most once a
+# minute (crm.middleware.SessionIdleMiddleware) rather than on every request (SESSION_SAVE_EVERY_REQUEST),
+# since a dashboard fires a dozen chart requests at once and each would write the session row.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Two-factor authentication (django-otp, crm/two_factor.py): required of managers, admins and anyone who may
+# enter the Django admin. The issuer names the CRM in the authenticator app.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Member CRM")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # the panels fitted to the role (crm/home.py)
 LOGOUT_REDIRECT_URL = "login"
@@ -298,16 +335,21 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST_PASSWORD = secret("EMAIL_HOST_PASSWORD", default="")
 # A mail server that stops answering must not hold a campaign batch past its lease (marketing/services/sending).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
-if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+if EMAIL_URL := secret("EMAIL_URL", default=""):
+    vars().update(env.email_url_config(EMAIL_URL))
 
 # Tracking webhooks from e-mail providers (django-anymail, mounted at /webhooks/anymail/): the "user:password"
 # the provider is given for HTTP basic auth. Without it, events from providers that do not sign their posts are
 # ignored (marketing/receivers.py): anyone could post them.
 ANYMAIL = {"WEBHOOK_SECRET": secret("ANYMAIL_WEBHOOK_SECRET", default="")}
+# An e-mail provider's own settings, its credentials included: ANYMAIL_<NAME> (or ANYMAIL_<NAME>_FILE) becomes
+# ANYMAIL["<NAME>"], e.g. ANYMAIL_MAILGUN_API_KEY_FILE=/run/secrets/mailgun -> ANYMAIL["MAILGUN_API_KEY"].
+for _name in {key.removesuffix("_FILE") for key in env.ENVIRON if key.startswith("ANYMAIL_")}:
+    ANYMAIL.setdefault(_name.removeprefix("ANYMAIL_"), secret(_name))
 
 # SMS (marketing/channels/sms.py): the backend, and for the HTTP gateway its URL, bearer token, JSON body with
 # {to} {text} {key} placeholders, and where the message id is in its JSON answer (dots: "data.0.id").
@@ -324,8 +366,30 @@ CRM_SMS_INBOUND_SECRET = secret("CRM_SMS_INBOUND_SECRET", default="")
 CRM_SMS_INBOUND_FROM_FIELD = env.str("CRM_SMS_INBOUND_FROM_FIELD", default="from")
 CRM_SMS_INBOUND_TEXT_FIELD = env.str("CRM_SMS_INBOUND_TEXT_FIELD", default="text")
 
-SESSION_COOKIE_HTTPONLY = True
+# Headers every environment sends, the dev server and tests included, so a page that breaks them fails a test.
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content security policy: Django's own (django.middleware.csp, new in 6.0) rather than the django-csp package
+# the issue names: the same header from the same kind of settings, with nothing more to install and keep in
+# step with Django. No inline script, handler or style attribute anywhere (tests/test_csp.py): scripts are
+# files under static/js/, data reaches them through data- attributes or json_script, and a width set from
+# the server is applied by static/js/crm.js from a data- attribute (CSSOM changes are not governed by CSP).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    # data: for Bootstrap's inline SVG icons (form validation, select arrows) and the 2FA QR code.
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+}
 
 # A refused or missing page (4xx) is one line in the log; a server error (5xx) keeps its traceback.
 LOGGING = {
@@ -333,6 +397,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"client_error_one_line": {"()": "crm.lib.logging.ClientErrorOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["client_error_one_line"]}},
+    "loggers": {
+        "django.request": {"filters": ["client_error_one_line"]},
+        # Failed logins and lock-outs are warnings; each successful login's "reset 0 attempts" is not news.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

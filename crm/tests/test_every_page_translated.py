@@ -39,6 +39,7 @@ from interactions.services import interaction_log, transaction_record, transacti
 from interactions.services.purchases import LineInput
 from interactions.tests.factories import ProductFactory, ReminderFactory, ReminderRuleFactory
 from marketing.models import Automation, AutomationKind
+from tests.logins import force_login
 from tests.test_access import MATRIX, MG, ROLES, admin_pages, expected, page_urls
 
 pytestmark = pytest.mark.django_db
@@ -191,8 +192,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
 def _import_job(user, capture) -> Job:
     from django.test import Client
 
-    client = Client()
-    client.force_login(user)
+    client = force_login(Client(), user)
     upload = io.BytesIO(GOOD_AND_BAD.encode())
     upload.name = "members.csv"
     mapping = client.post(reverse("import"), {"file": upload, "importer": "customers"}).url
@@ -236,8 +236,7 @@ def client_for(world):
     def make(role):
         if role not in clients:
             user = world["users"].get(role) or UserFactory(username=f"t-{role}".lower(), role=role)
-            clients[role] = Client()
-            clients[role].force_login(user)
+            clients[role] = force_login(Client(), user)
         return clients[role]
 
     return make

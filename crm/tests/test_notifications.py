@@ -46,6 +46,7 @@ def test_wrong_methods_are_405(service_client):
 def test_the_fragment_query_count_is_fixed(service_client, service_user, django_assert_max_num_queries):
     for i in range(30):
         notification_create(user=service_user, text=f"Due: {i}")
-    # session, user, its permissions (two), the unread count and the list
-    with django_assert_max_num_queries(6):
+    # session, user, its roles (does it need a second factor: crm.two_factor), its permissions (two), the unread
+    # count and the list
+    with django_assert_max_num_queries(7):
         service_client.get(FRAGMENT)

@@ -2,6 +2,7 @@ from functools import wraps
 
 from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailConfigurationError
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -10,7 +11,7 @@ from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
 from crm.lib.webhooks import webhook_patterns
-from crm.views import charts, home, imports, jobs, notifications
+from crm.views import accounts, charts, home, imports, jobs, notifications
 from crm.web import audit
 
 
@@ -54,13 +55,15 @@ urlpatterns = [
     path("jobs/<int:job_id>/run-again/", jobs.job_rerun_view, name="job_rerun"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", accounts.two_factor_verify_view, name="two_factor_verify"),
+    path("accounts/two-factor/set-up/", accounts.two_factor_enrol_view, name="two_factor_enrol"),
     path("api/", include("crm.web.api.urls")),
     # E-mail providers' tracking webhooks (delivered, bounced, opened...): marketing/receivers.py records them.
     # Each behind the webhook edge (rate per source, body size: crm/lib/webhooks.py).
     path("webhooks/anymail/", include((webhook_patterns(anymail_tracking), "anymail"))),
     # Public: the login page offers the language switch to visitors who are not signed in yet.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", jobs.healthz, name="healthz"),
 ]
 

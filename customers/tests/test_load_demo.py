@@ -10,14 +10,13 @@ from crm.lib.phone import display_phone
 from customers.management.commands.load_demo import DOUBLES, REGIONS
 from customers.models import Customer
 from customers.services.merge import duplicate_groups
+from tests.logins import force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def _client_for(username: str) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    return client
+    return force_login(Client(), get_user_model().objects.get(username=username))
 
 
 def test_demo_customers_live_in_real_cities_of_their_province_with_phones_shown_one_way():

@@ -84,7 +84,7 @@ def test_the_not_contacted_list_is_paginated_and_the_page_query_count_is_fixed(m
         InteractionFactory(customer=customer, occurred_at=NOW - 200 * DAY)
     with CaptureQueriesContext(connection) as many:
         response = manager_client.get(REPORTS)
-    assert len(many) == len(few) <= 10
+    assert len(many) == len(few) <= 11  # one loads the manager's second factor (django-otp)
     assert len(response.context["page"].object_list) == 25 and response.context["page"].has_next
     assert len(manager_client.get(REPORTS, {"page": "2"}).context["page"].object_list) == 13
 

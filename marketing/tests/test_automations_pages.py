@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from marketing.models import Automation, AutomationKind
 from marketing.tasks import automations_run_task
 from tests.hostile import hostile_number, hostile_text, rolled_back, table_counts
+from tests.logins import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def test_a_manager_reads_the_page_but_cannot_switch(manager_client):
 
 @pytest.mark.parametrize("user_name", ["service_user", "sales_user", "outsider"])
 def test_others_are_refused(user_name, request, client):
-    client.force_login(request.getfixturevalue(user_name))
+    force_login(client, request.getfixturevalue(user_name))
     assert client.get(LIST).status_code == 403
     assert client.post(_update_url(AutomationKind.BIRTHDAY), {"enabled": "on"}).status_code == 403
     assert not Automation.objects.filter(enabled=True).exists()

@@ -262,6 +262,8 @@
     const option = builders[data.spec.type](data, data.spec);
     option.color = palette;
     option.animation = false; // drawn at once, so a screenshot (or a reader) sees the final chart
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the CSP refuses.
+    if (option.tooltip) option.tooltip.renderMode = "richText";
     chart.setOption(option, true);
     figure.dataset.state = "drawn";
     figure.dispatchEvent(new CustomEvent("crm:chart-drawn", { bubbles: true }));

@@ -73,12 +73,30 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Every page reports what the content security policy refused (crm/settings/base.py, SECURE_CSP) to the console,
+# where the test collects it: a journey that meets one fails, so an inline script or style cannot slip back in.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber} (${event.sample})`);
+});
+"""
+
+
+def _csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 def _open_page(browser: Browser, request: pytest.FixtureRequest, base_url: str, **options) -> Iterator[Page]:
     context = browser.new_context(base_url=base_url, locale="en-US", **options)
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: _csp_violation(message.text) and violations.append(message.text))
     try:
         yield page
+        assert not violations, "The content security policy refused:\n" + "\n".join(dict.fromkeys(violations))
     finally:
         if request.node.stash.get(_call_failed, False):
             ARTIFACTS.mkdir(exist_ok=True)

@@ -34,7 +34,7 @@ def _members() -> list:
 
 
 def _settled(page) -> None:
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def test_write_preview_send_and_watch_a_campaign(logged_in_page, live_server):

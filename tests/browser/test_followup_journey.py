@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from customers.tests.factories import CustomerFactory
 from interactions.models import Reminder, ReminderStatus
 from interactions.tasks import reminders_notify_task
-from tests.browser.helpers import alert, form_field
+from tests.browser.helpers import alert, form_field, log_in
 
 
 def test_log_a_call_with_a_follow_up_then_see_it_due_and_mark_it_done(logged_in_page, service_user):
@@ -38,6 +38,7 @@ def test_log_a_call_with_a_follow_up_then_see_it_due_and_mark_it_done(logged_in_
     morning = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9, 5)))
     with time_machine.travel(morning, tick=True):
         assert reminders_notify_task() == 1
+        log_in(page, service_user)  # overnight the session ended (SESSION_IDLE_MINUTES): a new day, a new login
         page.goto("/my-day/")
         expect(page.locator("#notifications-badge")).to_contain_text("1")
         row = page.locator("#my-day li").filter(has_text="Follow up: Wants the trench coat in blue")

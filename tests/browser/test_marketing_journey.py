@@ -15,7 +15,7 @@ from tests.browser.helpers import alert, form_field
 def _settled(page) -> None:
     """Wait until htmx has swapped and settled: a select in fresh content hears nothing until htmx has
     processed it, as a person, who takes longer than that, never notices."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.wait_for_timeout(50)
 
 
