@@ -26,6 +26,7 @@ def audit_archive_task() -> int:
     return audit_archive_old()
 
 
+@shared_task(ignore_result=True)
 def outbox_drain_task() -> dict[str, int]:
     """Hand over the tasks kept while Redis was away (scheduled in crm/schedule.py)."""
     return outbox_drain()
