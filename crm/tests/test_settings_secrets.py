@@ -23,6 +23,7 @@ print(json.dumps({
     "ANYMAIL": s.ANYMAIL,
     "CRM_SMS_GATEWAY_TOKEN": s.CRM_SMS_GATEWAY_TOKEN,
     "CRM_SMS_INBOUND_SECRET": s.CRM_SMS_INBOUND_SECRET,
+    "FIELD_ENCRYPTION_KEYS": s.FIELD_ENCRYPTION_KEYS,
     "admin": reverse("admin:index"),
     "hardening": {name: getattr(s, name) for name in (
         "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_HTTPONLY",
@@ -31,6 +32,8 @@ print(json.dumps({
     )},
 }))
 """
+
+NEW_KEY, OLD_KEY = "bmV3LWZpZWxkLWtleS1mb3ItdGhlLXRlc3RzLTAwMDA=", "b2xkLWZpZWxkLWtleS1mb3ItdGhlLXRlc3RzLTAwMDA="
 
 # Every setting that holds a secret, and what its file holds.
 SECRET_FILES = {
@@ -42,12 +45,15 @@ SECRET_FILES = {
     "ANYMAIL_MAILGUN_API_KEY": "mailgun-key",
     "CRM_SMS_GATEWAY_TOKEN": "sms-token",
     "CRM_SMS_INBOUND_SECRET": "sms-inbound",
+    # Newest first: the second still opens what it encrypted until `rotate_encryption_key` has run.
+    "FIELD_ENCRYPTION_KEYS": f"{NEW_KEY},{OLD_KEY}",
 }
 
 
 def _production_settings(env: dict[str, str]) -> dict:
     base = {k: v for k, v in os.environ.items() if not k.endswith("_FILE") and k not in SECRET_FILES}
     base |= {"DJANGO_SETTINGS_MODULE": "crm.settings.production", "ALLOWED_HOSTS": "crm.example.com"}
+    base |= {"FIELD_ENCRYPTION_KEYS": NEW_KEY}
     result = subprocess.run(
         [sys.executable, "-c", PRINT_SETTINGS],
         env=base | env,
@@ -74,6 +80,7 @@ def test_every_secret_is_read_from_its_file(tmp_path):
     assert found["ANYMAIL"] == {"WEBHOOK_SECRET": "hook:hook-pass", "MAILGUN_API_KEY": "mailgun-key"}
     assert found["CRM_SMS_GATEWAY_TOKEN"] == "sms-token"
     assert found["CRM_SMS_INBOUND_SECRET"] == "sms-inbound"
+    assert found["FIELD_ENCRYPTION_KEYS"] == [NEW_KEY, OLD_KEY]
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -116,6 +123,7 @@ def test_the_deploy_check_is_clean():
         "DJANGO_SETTINGS_MODULE": "crm.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "crm.example.com",
+        "FIELD_ENCRYPTION_KEYS": NEW_KEY,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -95,11 +95,14 @@ def test_the_page_reads_the_same_number_of_queries_whatever_ran(marketing_client
     assert len(after) == len(before)
 
 
-def test_the_beat_task_runs_each_enabled_automation_of_its_kinds_as_its_own_task(monkeypatch):
+def test_the_beat_task_runs_each_enabled_automation_of_its_kinds_as_its_own_task(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
-    monkeypatch.setattr("marketing.tasks.automation_run_task.delay", queued.append)
+    monkeypatch.setattr("marketing.tasks.automation_run_task.apply_async", lambda args, **options: queued.extend(args))
     Automation.objects.filter(kind__in=[AutomationKind.BIRTHDAY, AutomationKind.SURVEY]).update(enabled=True)
-    automations_run_task(["birthday", "win_back", "survey"])
+    with django_capture_on_commit_callbacks(execute=True):
+        automations_run_task(["birthday", "win_back", "survey"])
     assert sorted(queued) == sorted(
         Automation.objects.filter(kind__in=[AutomationKind.BIRTHDAY, AutomationKind.SURVEY]).values_list(
             "pk", flat=True
