@@ -88,7 +88,7 @@ def test_on_a_phone_a_mobile_number_stays_on_one_line_beside_the_tick_boxes(phon
     page.goto("/customers/")
 
     cell = page.locator("#results tbody tr").first.locator("td").nth(3)
-    expect(cell).to_have_text("145 1044 4935")
+    expect(cell).to_contain_text("****4935")  # lists show contacts masked, to everyone
     lines = cell.evaluate(
         """cell => {
             const range = document.createRange();
