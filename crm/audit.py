@@ -131,8 +131,16 @@ def _on_logout(sender, request, user, **kwargs) -> None:
 
 
 def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    # Django has already replaced the password in `credentials` with stars; only the name typed is kept.
-    audit_record(action=AuditAction.LOGIN_FAILED, target=str(credentials.get("username", ""))[:150])
+    """Django has already replaced the password with stars. The name typed is kept only if it is someone's:
+    what else lands in the name box is now and then a password, which has no place in a permanent record."""
+    from django.contrib.auth import get_user_model
+
+    typed = str(credentials.get("username", ""))[:150]
+    user_model = get_user_model()
+    known = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: typed}).exists()
+    audit_record(
+        action=AuditAction.LOGIN_FAILED, target=typed if known else "", changes={} if known else {"unknown": True}
+    )
 
 
 def _on_membership_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:

@@ -181,6 +181,7 @@ class AuditAction(models.TextChoices):
     ROLES = "roles", _("Changed roles or permissions")
     TOKEN_ISSUE = "token_issue", _("Issued an API token")
     TOKEN_REVOKE = "token_revoke", _("Revoked an API token")
+    TWO_FACTOR = "two_factor", _("Set up or reset two-factor authentication")
 
 
 class AuditEvent(models.Model):

@@ -80,7 +80,13 @@ def outbox_drain() -> dict[str, int]:
             if row is None:
                 break
             try:
-                _task(row.task).apply_async(row.args, **row.options)
+                task = _task(row.task)
+            except KeyError:  # Celery's NotRegistered: a task renamed or removed since; it can never run
+                logger.error("outbox: no task %s any more; dropped with its arguments %r", row.task, row.args)
+                row.delete()
+                continue
+            try:
+                task.apply_async(row.args, **row.options)
             except BROKER_ERRORS:
                 PendingTask.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
                 logger.warning("queue still away: %d tasks wait in the outbox", PendingTask.objects.count())

@@ -15,6 +15,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crm.audit import audit_record
+from crm.models import AuditAction
 from crm.roles import Role
 
 TWO_FACTOR_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -58,6 +60,7 @@ def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> list[str]
     device.save(update_fields=["confirmed"])
     codes = backup_codes_create(user=device.user)
     otp_login(request, device)
+    audit_record(action=AuditAction.TWO_FACTOR, actor=device.user, target=device.user.get_username())
     return codes
 
 
@@ -87,6 +90,12 @@ def two_factor_verify(*, request, token: str) -> bool:
             if device.verify_token(token):
                 otp_login(request, device)
                 return True
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        actor=request.user,
+        target=request.user.get_username(),
+        changes={"step": "second factor"},
+    )
     return False
 
 
@@ -99,6 +108,7 @@ def two_factor_reset(*, user: AbstractBaseUser) -> int:
     removed = apps.count() + backups.count()
     apps.delete()
     backups.delete()
+    audit_record(action=AuditAction.TWO_FACTOR, target=user.get_username(), changes={"reset": removed})
     return removed
 
 

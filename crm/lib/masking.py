@@ -49,3 +49,8 @@ def mask_text(value: str) -> str:
     if not value:
         return value
     return value[0] + "*" * min(len(value) - 1, 8) if len(value) > 1 else "*"
+
+
+def looks_masked(value: str) -> bool:
+    """Whether a value carries the stars of mask_email or mask_phone: masked data sent back in, not real data."""
+    return "***" in (value or "")

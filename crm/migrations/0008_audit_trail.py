@@ -6,10 +6,23 @@ from django.conf import settings
 from django.db import migrations, models
 
 # The customers app's audit table moves here, rows and all: the trail covers logins, roles and tokens too.
+# Those rows held personal values in clear ([before, after] of a name, a phone...); the trail is append-only
+# from here on, so they are hidden on the way in ("***"), as the app now masks them when it records.
+PERSONAL_KEYS = ["name", "mobile", "email", "birthday", "address", "occupation", "company", "legacy_number", "notes"]
 COPY_SQL = """
 INSERT INTO crm_auditevent (at, actor_id, actor_name, api_client, ip, action, customer_id, target, changes)
 SELECT a.at, a.actor_id, coalesce(u.username, ''), coalesce(a.changes->>'api_client', ''), NULL,
-       a.action, a.customer_id, '', a.changes - 'api_client'
+       a.action, a.customer_id, '',
+       coalesce((
+           SELECT jsonb_object_agg(
+               key,
+               CASE WHEN key <> ALL(%s) OR value IN ('null'::jsonb, '""'::jsonb) THEN value
+                    WHEN jsonb_typeof(value) = 'array'
+                        THEN (SELECT jsonb_agg(CASE WHEN v IN ('null'::jsonb, '""'::jsonb) THEN v ELSE '"***"'::jsonb END)
+                              FROM jsonb_array_elements(value) v)
+                    ELSE '"***"'::jsonb END)
+           FROM jsonb_each(a.changes::jsonb - 'api_client')
+       ), '{}'::jsonb)
 FROM customers_auditevent a LEFT JOIN auth_user u ON u.id = a.actor_id
 ORDER BY a.id
 """
@@ -35,35 +48,72 @@ DROP FUNCTION crm_audit_append_only();
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("customers", "0014_language_and_lunar_birthday"),
-        ('crm', '0007_set_aside_indexes'),
+        ("crm", "0007_set_aside_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name="staff member's name")),
-                ('api_client', models.CharField(blank=True, max_length=100, verbose_name='API client')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('reveal', 'Revealed a masked field'), ('create', 'Created'), ('update', 'Changed'), ('consent', 'Changed consent'), ('export', 'Exported'), ('merge', 'Merged'), ('erase', 'Erased'), ('bulk', 'Changed in bulk'), ('login', 'Logged in'), ('login_failed', 'Failed to log in'), ('logout', 'Logged out'), ('roles', 'Changed roles or permissions'), ('token_issue', 'Issued an API token'), ('token_revoke', 'Revoked an API token')], max_length=20, verbose_name='action')),
-                ('customer_id', models.BigIntegerField(blank=True, null=True, verbose_name='customer')),
-                ('target', models.CharField(blank=True, max_length=150, verbose_name='about')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='staff member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="when")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="staff member's name")),
+                ("api_client", models.CharField(blank=True, max_length=100, verbose_name="API client")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("reveal", "Revealed a masked field"),
+                            ("create", "Created"),
+                            ("update", "Changed"),
+                            ("consent", "Changed consent"),
+                            ("export", "Exported"),
+                            ("merge", "Merged"),
+                            ("erase", "Erased"),
+                            ("bulk", "Changed in bulk"),
+                            ("login", "Logged in"),
+                            ("login_failed", "Failed to log in"),
+                            ("logout", "Logged out"),
+                            ("roles", "Changed roles or permissions"),
+                            ("token_issue", "Issued an API token"),
+                            ("token_revoke", "Revoked an API token"),
+                        ],
+                        max_length=20,
+                        verbose_name="action",
+                    ),
+                ),
+                ("customer_id", models.BigIntegerField(blank=True, null=True, verbose_name="customer")),
+                ("target", models.CharField(blank=True, max_length=150, verbose_name="about")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="staff member",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit log',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['customer_id', '-at'], name='crm_audit_customer_idx'), models.Index(fields=['actor', '-at'], name='crm_audit_actor_idx'), models.Index(fields=['action', '-at'], name='crm_audit_action_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit log",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer_id", "-at"], name="crm_audit_customer_idx"),
+                    models.Index(fields=["actor", "-at"], name="crm_audit_actor_idx"),
+                    models.Index(fields=["action", "-at"], name="crm_audit_action_idx"),
+                ],
             },
         ),
-            migrations.RunSQL(COPY_SQL, migrations.RunSQL.noop),
+        migrations.RunSQL([(COPY_SQL, [PERSONAL_KEYS])], migrations.RunSQL.noop),
         migrations.RunSQL(GUARD_SQL, UNGUARD_SQL),
     ]

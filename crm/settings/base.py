@@ -190,6 +190,9 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The caller's address as the rate limits and the audit read it (behind CRM_TRUSTED_PROXIES proxies), not the
+# proxy's: else one user's failures would lock that name for everyone behind the load balancer.
+AXES_CLIENT_IP_CALLABLE = "crm.lib.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Its admin pages have no Chinese labels; a lock-out is lifted with the command above.
 AXES_ENABLE_ADMIN = False

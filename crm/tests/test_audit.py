@@ -114,3 +114,17 @@ def test_issuing_rotating_and_revoking_a_token_are_recorded(admin_user):
         (AuditAction.TOKEN_ISSUE, ""),
         (AuditAction.TOKEN_REVOKE, ""),
     ]
+
+
+def test_a_failed_login_keeps_the_name_typed_only_when_it_is_someones(client):
+    client.post(reverse("login"), {"username": "MyPassw0rd!", "password": "x"})
+    entry = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).latest("pk")
+    assert (entry.target, entry.changes) == ("", {"unknown": True})
+
+
+def test_resetting_someones_second_factor_is_recorded(manager_client, manager_user):
+    from crm.two_factor import two_factor_reset
+
+    assert two_factor_reset(user=manager_user) >= 1  # the manager's session was verified with an authenticator
+    entry = AuditEvent.objects.filter(action=AuditAction.TWO_FACTOR).latest("pk")
+    assert entry.target == "manager" and entry.changes["reset"] >= 1

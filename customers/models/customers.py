@@ -13,6 +13,7 @@ from crm.lib import crm_number, crypto
 from crm.lib.crypto import EncryptedTextField
 from crm.lib.dates import EARLIEST_DATE
 from crm.lib.id_card import is_valid_resident_id
+from crm.lib.masking import looks_masked
 from crm.lib.phone import normalize_phone
 from crm.lib.text import normalize_email, validate_single_line
 
@@ -256,6 +257,10 @@ class Customer(models.Model):
         except ValidationError as e:
             errors["mobile"] = e.messages
         self.email = normalize_email(self.email)
+        if looks_masked(self.email):
+            # A masked address (w***@example.com) is still a valid one: read back from an export or an API
+            # answer and sent in again, it would replace the real address.
+            errors["email"] = [_("This is a masked e-mail address (with ***); type the whole address.")]
         self.legacy_number = (self.legacy_number or "").strip() or None
         if self.birthday and self.birthday > timezone.localdate():
             errors["birthday"] = [_("The birthday cannot be in the future.")]

@@ -91,3 +91,14 @@ def test_a_birthday_is_masked_to_its_month_and_day(value, masked):
 )
 def test_an_address_is_hidden_whole(value, masked):
     assert mask_address(value) == masked
+
+
+def test_a_masked_email_read_back_and_sent_in_again_is_refused_and_the_real_one_kept(integration):
+    api = integration(Scope.LOOKUP, Scope.MEMBERS_WRITE)
+    member = CustomerFactory(email="wang.fang@example.com")
+    masked = api.get(f"/api/v1/members/{member.crm_number}/").json()["email"]
+    assert masked == "w***@example.com"
+    response = api.patch(f"/api/v1/members/{member.crm_number}/", {"email": masked})
+    assert response.status_code == 400 and "masked" in str(response.json())
+    member.refresh_from_db()
+    assert member.email == "wang.fang@example.com"
