@@ -116,7 +116,7 @@ def test_issuing_rotating_and_revoking_a_token_are_recorded(admin_user):
     ]
 
 
-def test_a_failed_login_keeps_the_name_typed_only_when_it_is_someones(client):
+def test_a_failed_login_keeps_the_name_typed_only_when_it_is_someones(client, db):
     client.post(reverse("login"), {"username": "MyPassw0rd!", "password": "x"})
     entry = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).latest("pk")
     assert (entry.target, entry.changes) == ("", {"unknown": True})
