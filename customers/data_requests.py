@@ -135,6 +135,8 @@ PROFILE_FIELDS = [
     "province",
     "city",
     "address",
+    "id_type",
+    "id_number",  # decrypted: the export is the person's own data, in full
     "source",
     "registered_on",
     ("owner__username", _("owner")),

@@ -108,3 +108,13 @@ def test_hostile_formats_never_fail_and_record_nothing(manager_client, fmt):
         assert response.status_code in (200, 400)
         if fmt not in ("json", "html"):
             assert response.status_code == 400 and table_counts() == counts
+
+
+def test_the_export_holds_the_id_number_in_full(manager_client):
+    from customers.tests.factories import CustomerFactory
+
+    member = CustomerFactory()
+    Customer.objects.filter(pk=member.pk).update(id_type="passport", id_number="E12345678")
+    data = json.loads(manager_client.post(export_url(member), {"format": "json"}).content)
+    profile = data["parts"]["customer"]["profile"][0]
+    assert (profile["id_type"], profile["id_number"]) == ("passport", "E12345678")
