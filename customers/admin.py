@@ -14,6 +14,7 @@ from customers.models import (
     Tier,
     TierChange,
 )
+from customers.services import personal as personal_services
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -88,6 +89,16 @@ class CustomerAdmin(admin.ModelAdmin):
         if not personal.can_see(request.user):
             hidden += [f for f in personal.MASKED_FIELDS if f != "id_number"]
         return hidden
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        customer = self.get_object(request, object_id)
+        if request.method == "GET" and customer is not None and personal.can_see(request.user):
+            # The admin's form shows the contacts in clear, as the app's edit form does: recorded the same way.
+            personal_services.personal_fields_opened(
+                customer=customer, actor=request.user, fields=[f for f in personal.MASKED_FIELDS if f != "id_number"]
+            )
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # No hard delete, for anyone: a customer's data goes by erasure (anonymised; sales totals stay). The
