@@ -15,14 +15,16 @@ document.addEventListener("keydown", (event) => {
 // action's field shows, and changing everyone the filter finds asks first. Delegated, so it survives htmx swaps.
 const bulkRows = () => document.querySelectorAll('input[name="ids"][form="bulk-form"]');
 
-function bulkSync() {
+// `ticking`: a box was just ticked, so the scope follows it. Not on every htmx swap: a background poll settling
+// (the notifications badge) would put back "ticked rows" after the user chose "everyone the filter finds".
+function bulkSync(ticking = false) {
   const scope = document.getElementById("bulk-scope");
   if (!scope) return;
   const ticked = [...bulkRows()].filter((box) => box.checked).length;
   const option = scope.querySelector('option[value="selected"]');
   option.dataset.label ??= option.textContent;
   option.textContent = `${option.dataset.label} (${ticked})`;
-  if (ticked) scope.value = "selected";
+  if (ticked && ticking) scope.value = "selected";
   const page = document.getElementById("bulk-page");
   if (page) page.checked = ticked > 0 && ticked === bulkRows().length;
 }
@@ -43,7 +45,7 @@ function bulkInit() {
 document.addEventListener("change", (event) => {
   const target = event.target;
   if (target.id === "bulk-page") bulkRows().forEach((box) => { box.checked = target.checked; });
-  if (target.id === "bulk-page" || target.matches('input[name="ids"][form="bulk-form"]')) bulkSync();
+  if (target.id === "bulk-page" || target.matches('input[name="ids"][form="bulk-form"]')) bulkSync(true);
   if (target.id === "bulk-action") bulkFields();
 });
 document.addEventListener("submit", (event) => {
