@@ -13,6 +13,7 @@ load average. Everything a run writes is under bench/out/load-<time>/ (locust's 
 """
 
 import argparse
+import base64
 import csv
 import os
 import re
@@ -44,6 +45,9 @@ def production_env(*, url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "crm.settings.production",
         "DATABASE_URL": url,
         "SECRET_KEY": secrets.token_urlsafe(50),
+        # A throwaway key unless one is given: production settings require one (the ID numbers' encryption).
+        "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS")
+        or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         # Plain HTTP on loopback: the requests say X-Forwarded-Proto: https, but the readiness probe does not.
         "SECURE_SSL_REDIRECT": "False",
