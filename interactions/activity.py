@@ -3,14 +3,16 @@ them, a visit to the shop. Registered from InteractionsConfig.ready()."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from customers.activity import register_activity
-from interactions.models import BehaviourEvent, Interaction, Outcome
+from interactions.models import BehaviourEvent, Interaction, Outcome, Transaction
 
 
-def _bought_since(cutoff: datetime.datetime) -> Q:
-    return Q(purchase_stats__last_purchase_at__gte=cutoff)  # the per-member facts, not the purchase table
+def _bought_since(cutoff: datetime.datetime) -> Exists:
+    # The purchases themselves (an index on customer and time answers it), not the per-member facts: a facts row
+    # missing or behind until the nightly reconcile must not get a buyer's personal data erased for good.
+    return Exists(Transaction.objects.filter(customer=OuterRef("pk"), occurred_at__gte=cutoff))
 
 
 def _contacted_since(cutoff: datetime.datetime) -> Exists:
