@@ -121,7 +121,8 @@ def _readable(value: object, column: Column) -> str:
     return force_str(value)
 
 
-PROFILE_FIELDS = [
+# Every column of the customer row, not customers.models.PROFILE_FIELDS (the ones staff edit).
+EXPORTED_PROFILE = [
     "crm_number",
     "legacy_number",
     "name",
@@ -154,7 +155,7 @@ PROFILE_FIELDS = [
 
 
 def _customer_tables(customer: Customer) -> list[Table]:
-    profile = table("profile", _("Profile"), Customer.objects.filter(pk=customer.pk), PROFILE_FIELDS)
+    profile = table("profile", _("Profile"), Customer.objects.filter(pk=customer.pk), EXPORTED_PROFILE)
     labels = [
         Table(
             key="tags",

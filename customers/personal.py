@@ -1,10 +1,10 @@
 """The customer's personal fields and who sees them how: the one home of the masking rule.
 
-Every page, export, preview and admin list shows these fields through `shown` (or the `personal` template tag
-over it). A user without `customers.view_contact_details` gets the masked form and nothing else; a user with it
-gets the masked form too, plus a "Show" button on the customer's own page that reveals one field at a time and
-records it (customers.services.personal). Lists show the masked form to everyone: a list is where many people's
-data is on screen at once, and whoever needs a number is working one customer and opens them.
+Every page, export, preview and admin list shows these fields through `masked` and `clear` (or the `personal`
+template tags over them). A user without `customers.view_contact_details` gets the masked form and nothing else;
+a user with it gets the masked form too, plus a "Show" button on the customer's own page that reveals one field
+at a time and records it (customers.services.personal). Lists show the masked form to everyone: a list is where
+many people's data is on screen at once, and whoever needs a number is working one customer and opens them.
 
 PERSONAL_FIELDS, below, is what an erasure blanks: these and the rest that identifies the person or was typed
 about them; the audit trail records their values masked (`audit_masked`).
@@ -64,13 +64,6 @@ def clear(customer: Customer, field: str) -> str:
     spec = MASKED_FIELDS[field]
     value = getattr(customer, field)
     return spec.clear(value) if value else ""
-
-
-def shown(
-    customer: Customer, field: str, user: AbstractBaseUser | AnonymousUser | None, *, reveal: bool = False
-) -> str:
-    """The field as this user sees it: clear only when `reveal` (an export, a revealed field) and the user may."""
-    return clear(customer, field) if reveal and can_see(user) else masked(customer, field)
 
 
 # What identifies the person, or was typed about them: erasure blanks it all. Gender, province and city stay on
